@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createRequire } from 'node:module';
+import type { Backend, DeviceReport } from './types.js';
+
+const require = createRequire(import.meta.url);
+
+/** The pure-JavaScript reference backend: always available, slow; good for tiny tests. */
+export const cpuBackend: Backend = {
+  name: 'cpu',
+  async probe() {
+    return { ok: true, detail: 'pure JavaScript' };
+  },
+  async activate(): Promise<DeviceReport> {
+    await import('@tensorflow/tfjs-backend-cpu');
+    if (!(await tf.setBackend('cpu'))) throw new Error('TensorFlow.js refused to start the cpu backend');
+    await tf.ready();
+    return {
+      backend: 'cpu',
+      device: 'CPU (JavaScript, 1 thread)',
+      gpu: false,
+      versions: { '@tensorflow/tfjs-backend-cpu': packageVersion('@tensorflow/tfjs-backend-cpu') },
+    };
+  },
+};
+
+/** Version of an installed package, read from its package.json ("unknown" if it has none). */
+export function packageVersion(name: string): string {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
