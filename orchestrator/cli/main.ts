@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { GrnError } from '../../shared/errors.js';
+import { backendsCommand } from './backends.js';
+import { trainCommand } from './train.js';
+
+/**
+ * The `grn` executable. Each command is one module in this folder. Errors the user can fix print
+ * one line and exit 2 (bad input) or 1 (failure); only genuine bugs print a stack trace.
+ */
+export function buildProgram(): Command {
+  const program = new Command('grn')
+    .description('GradRetentionNet: optimizer research at fleet scale (EnhancedSGD vs SGD, Adam, AdamW, RMSprop)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const command of [trainCommand(), backendsCommand()]) {
+    program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are "errors" to commander but successes to the user.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (err instanceof GrnError) {
+      process.stderr.write(`grn: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof Error && err.name === 'ZodError') {
+      process.stderr.write(`grn: invalid input: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { HyperParameterValue } from './trial.js';
+
+/**
+ * The result of one trial, as written by `grn train --out` and (later) stored per sweep cell.
+ * Keeps the original project's keys (`loss`, `accuracy`, `epoch_time`, `memory_usage`, one entry
+ * per epoch) so its plotting code and ours read the same files; everything else is additive.
+ * Documented in docs/results-format.md.
+ */
+export const RESULT_FORMAT = 'grn.trial-result/1';
+
+const perEpoch = z.array(z.number());
+
+export const ManifestSchema = z.object({
+  backend: z.string(),
+  device: z.string(),
+  gpu: z.boolean(),
+  versions: z.record(z.string(), z.string()),
+  git_commit: z.string().nullable(),
+  seed: z.number().int(),
+  dataset: z.object({
+    name: z.string(),
+    /** SHA-256 of each file's decompressed bytes, so recompressed copies still match. */
+    sha256: z.record(z.string(), z.string()),
+    train_samples: z.number().int(),
+    test_samples: z.number().int(),
+  }),
+  model: z.string(),
+  optimizer: z.string(),
+  hyperparameters: z.record(z.string(), HyperParameterValue),
+  epochs: z.number().int(),
+  batch_size: z.number().int(),
+  host: z.string(),
+  started_at: z.string(),
+  ended_at: z.string(),
+});
+
+export const TrialResultSchema = z.object({
+  format: z.literal(RESULT_FORMAT),
+  status: z.enum(['completed', 'diverged']),
+  /** Mean training loss of each epoch. */
+  loss: perEpoch,
+  /** Test accuracy after each epoch, as a fraction in [0, 1]. */
+  accuracy: perEpoch,
+  /** Mean test loss after each epoch. */
+  test_loss: perEpoch,
+  /** Wall-clock seconds of each epoch's training (evaluation excluded). */
+  epoch_time: perEpoch,
+  /** Training throughput of each epoch. */
+  samples_per_s: perEpoch,
+  /** `[vram_mb, ram_mb]` at the end of each epoch: device memory held by tensors, process RSS. */
+  memory_usage: z.array(z.tuple([z.number(), z.number()])),
+  /** Training loss of every `telemetry_every`-th batch. */
+  batch_loss: z.array(z.number()),
+  telemetry_every: z.number().int().positive(),
+  manifest: ManifestSchema,
+});
+
+export type TrialResult = z.infer<typeof TrialResultSchema>;
+export type Manifest = z.infer<typeof ManifestSchema>;

@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '../tfjs-setup.js';
+import { BackendUnavailableError, UsageError } from '../../../shared/errors.js';
+import { cpuBackend } from './cpu.js';
+import { tensorflowBackend } from './tensorflow.js';
+import type { ActivateOptions, Availability, Backend, BackendName, DeviceReport } from './types.js';
+import { wasmBackend } from './wasm.js';
+import { webgpuBackend } from './webgpu.js';
+
+export type { Backend, BackendName, DeviceReport } from './types.js';
+
+/** Every backend, in `auto` preference order: native TensorFlow, WebGPU, WebAssembly, plain JS. */
+export const backends: readonly Backend[] = [tensorflowBackend, webgpuBackend, wasmBackend, cpuBackend];
+
+export function backendByName(name: string): Backend {
+  const found = backends.find((b) => b.name === name);
+  if (!found) {
+    throw new UsageError(`unknown backend '${name}'; known: auto, ${backends.map((b) => b.name).join(', ')}`);
+  }
+  return found;
+}
+
+export async function probeAll(): Promise<Array<{ backend: Backend; availability: Availability }>> {
+  const out = [];
+  for (const backend of backends) out.push({ backend, availability: await safeProbe(backend) });
+  return out;
+}
+
+async function safeProbe(backend: Backend): Promise<Availability> {
+  try {
+    return await backend.probe();
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+}
+
+/**
+ * Activates the named backend, or for `auto` the fastest one available. WebGPU on a software
+ * adapter (lavapipe) is slower than WebAssembly, so `auto` only keeps it when it reports a GPU.
+ */
+export async function activateBackend(
+  choice: BackendName | 'auto',
+  options: ActivateOptions = {},
+): Promise<DeviceReport> {
+  if (choice !== 'auto') {
+    const backend = backendByName(choice);
+    const availability = await safeProbe(backend);
+    if (!availability.ok) throw new BackendUnavailableError(`backend '${choice}' is not available: ${availability.reason}`);
+    return backend.activate(options);
+  }
+  const skipped: string[] = [];
+  for (const backend of backends) {
+    const availability = await safeProbe(backend);
+    if (!availability.ok) {
+      skipped.push(`${backend.name}: ${availability.reason}`);
+      continue;
+    }
+    try {
+      const report = await backend.activate(options);
+      if (backend.name === 'webgpu' && !report.gpu) {
+        skipped.push(`webgpu: adapter '${report.device}' is not a GPU`);
+        tf.removeBackend('webgpu');
+        continue;
+      }
+      return report;
+    } catch (err) {
+      skipped.push(`${backend.name}: ${(err as Error).message}`);
+    }
+  }
+  throw new BackendUnavailableError(`no backend could start:\n  ${skipped.join('\n  ')}`);
+}

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { cpuBackend } from '../backends/cpu.js';
+import { stream } from '../random.js';
+import { modelByName } from './index.js';
+
+describe('SimpleCNN', () => {
+  before(async () => {
+    await cpuBackend.activate();
+  });
+
+  for (const shape of [[28, 28, 1], [32, 32, 3]] as const) {
+    it(`maps ${shape.join('x')} images to 10 logits with the original's parameter shapes`, () => {
+      const model = modelByName('simple-cnn').create(shape, 10, stream(1, 'init'));
+      const flat = (shape[0] / 4) * (shape[1] / 4) * 64;
+      assert.deepEqual(
+        model.variables.map((v) => v.shape),
+        [[3, 3, shape[2], 32], [32], [3, 3, 32, 64], [64], [flat, 128], [128], [128, 10], [10]],
+      );
+      const logits = model.predict(tf.zeros([2, ...shape]) as tf.Tensor4D);
+      assert.deepEqual(logits.shape, [2, 10]);
+      logits.dispose();
+      model.dispose();
+    });
+  }
+
+  it('initialises like PyTorch: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases', () => {
+    const model = modelByName('simple-cnn').create([28, 28, 1], 10, stream(1, 'init'));
+    const fanIns = [9, 9, 288, 288, 3136, 3136, 128, 128];
+    model.variables.forEach((v, i) => {
+      const values = v.dataSync();
+      const bound = 1 / Math.sqrt(fanIns[i]!);
+      let max = 0;
+      for (const x of values) max = Math.max(max, Math.abs(x));
+      assert.ok(max <= bound, `variable ${i} exceeds ±${bound}`);
+      if (values.length > 100) assert.ok(max > 0.95 * bound, `variable ${i} does not fill its range`);
+    });
+    model.dispose();
+  });
+
+  it('draws the same weights from the same seed', () => {
+    const a = modelByName('simple-cnn').create([28, 28, 1], 10, stream(3, 'init'));
+    const b = modelByName('simple-cnn').create([28, 28, 1], 10, stream(3, 'init'));
+    const c = modelByName('simple-cnn').create([28, 28, 1], 10, stream(4, 'init'));
+    assert.deepEqual(Array.from(a.variables[0]!.dataSync()), Array.from(b.variables[0]!.dataSync()));
+    assert.notDeepEqual(Array.from(a.variables[0]!.dataSync()), Array.from(c.variables[0]!.dataSync()));
+    [a, b, c].forEach((m) => m.dispose());
+  });
+});

@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { decayWeights, SlotState } from './state.js';
+import type { Optimizer, OptimizerFactory } from './types.js';
+
+function adamSchema(weightDecay: number) {
+  return z
+    .object({
+      lr: z.number().positive().default(1e-3),
+      beta1: z.number().min(0).lt(1).default(0.9),
+      beta2: z.number().min(0).lt(1).default(0.999),
+      eps: z.number().positive().default(1e-8),
+      weight_decay: z.number().min(0).default(weightDecay),
+    })
+    .strict();
+}
+const adamParams = adamSchema(0);
+const adamwParams = adamSchema(0.01);
+type AdamParams = z.infer<typeof adamParams>;
+
+/**
+ * torch.optim.Adam / AdamW. Adam adds weight decay to the gradient (L2); AdamW decays the weights
+ * directly (decoupled). The update is p -= (lr / bc1) · m / (sqrt(v) / sqrt(bc2) + eps), exactly
+ * PyTorch's ordering of eps, which differs from TensorFlow.js's built-in Adam.
+ */
+function adamLike(name: string, hp: AdamParams, decoupled: boolean): Optimizer {
+  const m = new SlotState(`${name}_m`);
+  const v = new SlotState(`${name}_v`);
+  let t = 0;
+  return {
+    name,
+    hyperparameters: hp,
+    apply(variables, grads) {
+      t += 1;
+      const bc1 = 1 - hp.beta1 ** t;
+      const bc2Sqrt = Math.sqrt(1 - hp.beta2 ** t);
+      tf.tidy(() => {
+        variables.forEach((p, i) => {
+          let g = grads[i]!;
+          if (decoupled) decayWeights(p, hp.lr, hp.weight_decay);
+          else if (hp.weight_decay !== 0) g = tf.add(g, tf.mul(p, hp.weight_decay));
+          const mi = m.get(i, p);
+          const vi = v.get(i, p);
+          mi.assign(tf.add(tf.mul(mi, hp.beta1), tf.mul(g, 1 - hp.beta1)));
+          vi.assign(tf.add(tf.mul(vi, hp.beta2), tf.mul(tf.square(g), 1 - hp.beta2)));
+          const denom = tf.add(tf.div(tf.sqrt(vi), bc2Sqrt), hp.eps);
+          p.assign(tf.sub(p, tf.mul(tf.div(mi, denom), hp.lr / bc1)));
+        });
+      });
+    },
+    dispose() {
+      m.dispose();
+      v.dispose();
+    },
+  };
+}
+
+export const adam: OptimizerFactory<typeof adamParams> = {
+  name: 'adam',
+  description: 'Adam (PyTorch semantics; seed default lr 1e-3)',
+  schema: adamParams,
+  create: (hp) => adamLike('adam', hp, false),
+};
+
+export const adamw: OptimizerFactory<typeof adamwParams> = {
+  name: 'adamw',
+  description: 'AdamW, decoupled weight decay 0.01 (PyTorch semantics; seed default lr 1e-3)',
+  schema: adamwParams,
+  create: (hp) => adamLike('adamw', hp, true),
+};

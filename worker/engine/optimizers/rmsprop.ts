@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { SlotState } from './state.js';
+import type { OptimizerFactory } from './types.js';
+
+const schema = z
+  .object({
+    lr: z.number().positive().default(1e-3),
+    alpha: z.number().min(0).lt(1).default(0.99),
+    eps: z.number().positive().default(1e-8),
+    weight_decay: z.number().min(0).default(0),
+    momentum: z.number().min(0).lt(1).default(0),
+    centered: z.boolean().default(false),
+  })
+  .strict();
+
+/**
+ * torch.optim.RMSprop: sq = α·sq + (1 − α)·g²; avg = sqrt(sq − ga²) + eps when centered
+ * (ga the running mean of g), else sqrt(sq) + eps; p -= lr·g/avg, or through a momentum buffer.
+ */
+export const rmsprop: OptimizerFactory<typeof schema> = {
+  name: 'rmsprop',
+  description: 'RMSprop (PyTorch semantics; seed default lr 1e-3)',
+  schema,
+  create(hp) {
+    const square = new SlotState('rmsprop_sq');
+    const gradAvg = new SlotState('rmsprop_ga');
+    const buffer = new SlotState('rmsprop_buf');
+    return {
+      name: 'rmsprop',
+      hyperparameters: hp,
+      apply(variables, grads) {
+        tf.tidy(() => {
+          variables.forEach((p, i) => {
+            let g = grads[i]!;
+            if (hp.weight_decay !== 0) g = tf.add(g, tf.mul(p, hp.weight_decay));
+            const sq = square.get(i, p);
+            sq.assign(tf.add(tf.mul(sq, hp.alpha), tf.mul(tf.square(g), 1 - hp.alpha)));
+            let avg: tf.Tensor;
+            if (hp.centered) {
+              const ga = gradAvg.get(i, p);
+              ga.assign(tf.add(tf.mul(ga, hp.alpha), tf.mul(g, 1 - hp.alpha)));
+              avg = tf.add(tf.sqrt(tf.sub(sq, tf.square(ga))), hp.eps);
+            } else {
+              avg = tf.add(tf.sqrt(sq), hp.eps);
+            }
+            if (hp.momentum > 0) {
+              const buf = buffer.get(i, p);
+              buf.assign(tf.add(tf.mul(buf, hp.momentum), tf.div(g, avg)));
+              p.assign(tf.sub(p, tf.mul(buf, hp.lr)));
+            } else {
+              p.assign(tf.sub(p, tf.mul(tf.div(g, avg), hp.lr)));
+            }
+          });
+        });
+      },
+      dispose() {
+        square.dispose();
+        gradAvg.dispose();
+        buffer.dispose();
+      },
+    };
+  },
+};

@@ -1,0 +1,40 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Per-parameter optimizer state (momentum buffers, moment estimates), one tf.Variable per
+ * parameter tensor, created as zeros on first use and updated in place with `assign`, so a step
+ * allocates no long-lived tensors.
+ */
+/** TensorFlow.js keeps one global namespace of variable names: every slot needs its own. */
+let slotCounter = 0;
+
+export class SlotState {
+  private readonly slots: tf.Variable[] = [];
+
+  constructor(private readonly label: string) {}
+
+  get(index: number, like: tf.Tensor): tf.Variable {
+    let slot = this.slots[index];
+    if (!slot) {
+      slot = tf.variable(tf.zerosLike(like), false, `${this.label}_${index}_${slotCounter++}`);
+      this.slots[index] = slot;
+    }
+    return slot;
+  }
+
+  /** Bytes held, for memory reports. */
+  bytes(): number {
+    return this.slots.reduce((sum, s) => sum + s.size * 4, 0);
+  }
+
+  dispose(): void {
+    for (const s of this.slots) s.dispose();
+    this.slots.length = 0;
+  }
+}
+
+/** Decoupled weight decay (AdamW, NAdamW): p <- p * (1 - lr * wd), applied before the update. */
+export function decayWeights(variable: tf.Variable, lr: number, weightDecay: number): void {
+  if (weightDecay === 0) return;
+  tf.tidy(() => variable.assign(tf.mul(variable, 1 - lr * weightDecay)));
+}

@@ -1,0 +1,35 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { z } from 'zod';
+import type { HyperParameterValue } from '../../../shared/trial.js';
+
+export type HyperParameters = Record<string, HyperParameterValue>;
+
+/** What the training loop knows at each step; optimizers that steer themselves (EnhancedSGD) read it. */
+export interface StepContext {
+  /** 0-based epoch. */
+  readonly epoch: number;
+  /** 0-based global step. */
+  readonly step: number;
+  /** The batch loss, on the device. */
+  readonly loss: tf.Scalar;
+}
+
+export interface Optimizer {
+  readonly name: string;
+  /** The full, validated hyper-parameters (defaults filled in), recorded in the result manifest. */
+  readonly hyperparameters: Readonly<HyperParameters>;
+  /**
+   * Applies one update in place. `grads[i]` is the gradient of `variables[i]`; the caller owns and
+   * disposes the gradients. Implementations keep their state as tf.Variables and leak no tensors.
+   */
+  apply(variables: readonly tf.Variable[], grads: readonly tf.Tensor[], context: StepContext): void;
+  dispose(): void;
+}
+
+export interface OptimizerFactory<S extends z.ZodObject = z.ZodObject> {
+  readonly name: string;
+  readonly description: string;
+  /** Hyper-parameters with their defaults; strict, so a misspelt name is an error. */
+  readonly schema: S;
+  create(hyperparameters: z.infer<S>, seed: number): Optimizer;
+}

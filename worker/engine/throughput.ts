@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { modelByName, type ImageShape } from './models/index.js';
+import { createOptimizer } from './optimizers/index.js';
+import type { HyperParameterValue } from '../../shared/trial.js';
+import { stream } from './random.js';
+import { trainStep } from './train.js';
+
+export interface ThroughputOptions {
+  model?: string;
+  optimizer?: string;
+  hyperparameters?: Record<string, HyperParameterValue>;
+  batchSize?: number;
+  shape?: ImageShape;
+  /** Measure for about this long (at least `minSteps` steps). */
+  seconds: number;
+  /** Untimed steps first (kernel compilation, allocator warm-up). */
+  warmupSteps?: number;
+  minSteps?: number;
+}
+
+export interface Throughput {
+  samplesPerSecond: number;
+  msPerStep: number;
+  steps: number;
+}
+
+/**
+ * Samples/s of real training steps (the training loop's own step function) on synthetic data of
+ * the given shape, on the active backend. Reads the loss back every step, as training does, so
+ * asynchronous backends are timed to completion.
+ */
+export async function measureThroughput(options: ThroughputOptions): Promise<Throughput> {
+  const batch = options.batchSize ?? 64;
+  const shape = options.shape ?? [28, 28, 1];
+  const random = stream(0, 'throughput');
+  const model = modelByName(options.model ?? 'simple-cnn').create(shape, 10, random);
+  const optimizer = createOptimizer(options.optimizer ?? 'sgd', options.hyperparameters ?? {}, 0);
+  const images = tf.randomNormal([batch, ...shape], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10), 'float32')) as tf.Tensor2D;
+  const step = async (i: number) => {
+    const loss = trainStep(model, optimizer, images, labels, 0, i);
+    await loss.data();
+    loss.dispose();
+  };
+  try {
+    let i = 0;
+    for (; i < (options.warmupSteps ?? 2); i++) await step(i);
+    const minSteps = options.minSteps ?? 3;
+    const started = performance.now();
+    let steps = 0;
+    while (steps < minSteps || performance.now() - started < options.seconds * 1000) {
+      await step(i++);
+      steps++;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    return { samplesPerSecond: (steps * batch) / seconds, msPerStep: (seconds * 1000) / steps, steps };
+  } finally {
+    tf.dispose([images, labels]);
+    model.dispose();
+    optimizer.dispose();
+  }
+}

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { TrialResultSchema } from '../../shared/result.js';
+import { TrialConfigSchema, type TrialConfigInput } from '../../shared/trial.js';
+import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
+import { cpuBackend } from './backends/cpu.js';
+import type { DeviceReport } from './backends/types.js';
+import { runTrial } from './trial.js';
+
+describe('training loop (cpu backend, MLP, synthetic MNIST-format data)', () => {
+  let dir: string;
+  let device: DeviceReport;
+  before(async () => {
+    dir = await writeMnistFixture({ train: 320, test: 100 });
+    device = await cpuBackend.activate();
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  const config = (over: Partial<TrialConfigInput> = {}) =>
+    TrialConfigSchema.parse({ dataset: 'mnist', dataDir: dir, model: 'mlp', optimizer: 'sgd', epochs: 3, seed: 7, batchSize: 32, ...over });
+
+  it('learns the synthetic digits and writes a valid result', async () => {
+    const result = await runTrial(config(), { device });
+    TrialResultSchema.parse(result);
+    assert.equal(result.status, 'completed');
+    assert.equal(result.accuracy.length, 3);
+    assert.ok(result.accuracy[2]! > 0.9, `accuracy ${result.accuracy}`);
+    assert.ok(result.loss[2]! < result.loss[0]!, `loss ${result.loss}`);
+    assert.equal(result.batch_loss.length, 30);
+    assert.equal(result.memory_usage.length, 3);
+    assert.equal(result.manifest.optimizer, 'sgd');
+    assert.equal(result.manifest.hyperparameters.lr, 0.01);
+    assert.equal(result.manifest.backend, 'cpu');
+    assert.equal(result.manifest.dataset.train_samples, 320);
+    assert.match(result.manifest.dataset.sha256['train-images-idx3-ubyte.gz']!, /^[0-9a-f]{64}$/);
+  });
+
+  it('gives the same loss curve for the same seed, another for another seed', async () => {
+    const a = await runTrial(config({ epochs: 1, optimizer: 'adam' }), { device });
+    const b = await runTrial(config({ epochs: 1, optimizer: 'adam' }), { device });
+    const c = await runTrial(config({ epochs: 1, optimizer: 'adam', seed: 8 }), { device });
+    assert.deepEqual(a.batch_loss, b.batch_loss);
+    assert.deepEqual(a.accuracy, b.accuracy);
+    assert.notDeepEqual(a.batch_loss, c.batch_loss);
+  });
+
+  it('keeps the tensor count flat across epochs', async () => {
+    const counts: number[] = [];
+    await runTrial(config({ epochs: 4 }), { device, listener: { onEpochEnd: () => counts.push(tf.memory().numTensors) } });
+    assert.equal(counts.length, 4);
+    assert.ok(counts.every((n) => n === counts[0]), `tensors per epoch: ${counts}`);
+  });
+
+  it('thins the per-batch record with telemetryEvery', async () => {
+    const result = await runTrial(config({ epochs: 1, telemetryEvery: 4 }), { device });
+    assert.equal(result.telemetry_every, 4);
+    assert.equal(result.batch_loss.length, 3); // batches 0, 4, 8 of 10
+  });
+
+  it('reports a diverging run as diverged and stops', async () => {
+    const result = await runTrial(config({ epochs: 3, hyperparameters: { lr: 1e6 } }), { device });
+    assert.equal(result.status, 'diverged');
+    assert.ok(result.loss.length < 3 || !Number.isFinite(result.loss.at(-1)!));
+  });
+});

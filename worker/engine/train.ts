@@ -1,0 +1,155 @@
+import * as tf from '@tensorflow/tfjs-core';
+import './tfjs-setup.js';
+import { BatchBuilder, sequentialOrder } from './batches.js';
+import type { ImageDataset } from './datasets/types.js';
+import type { Model } from './models/types.js';
+import type { Optimizer } from './optimizers/types.js';
+import { permutation } from './random.js';
+import type { EpochSummary, TrainingListener } from './telemetry/listener.js';
+import { memorySnapshot } from './telemetry/memory.js';
+
+export interface TrainOptions {
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** Stream for the per-epoch data order. */
+  readonly shuffleRandom: () => number;
+  /** Keep every K-th batch loss in the history. */
+  readonly telemetryEvery: number;
+  /** Whether tensors live in GPU memory (for the memory report). */
+  readonly onGpu: boolean;
+  readonly listener?: TrainingListener;
+  readonly signal?: AbortSignal;
+}
+
+export interface TrainingHistory {
+  status: 'completed' | 'diverged';
+  epochs: EpochSummary[];
+  batchLoss: number[];
+}
+
+const EVAL_BATCH = 1000;
+/** Outstanding asynchronous loss reads before the loop waits for them (bounds queued work). */
+const MAX_PENDING_READS = 32;
+
+/** Mean softmax cross-entropy of logits against one-hot labels (torch.nn.CrossEntropyLoss). */
+export function crossEntropy(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar);
+}
+
+/**
+ * One training step: forward, backward, optimizer update. Returns the batch loss (on the device;
+ * the caller disposes it). Shared by the training loop, `grn backends` and the benchmarks so that
+ * what is measured is what trains.
+ */
+export function trainStep(model: Model, optimizer: Optimizer, images: tf.Tensor4D, labels: tf.Tensor2D, epoch: number, step: number): tf.Scalar {
+  const { value, grads } = tf.variableGrads(() => crossEntropy(model.predict(images), labels), model.variables as tf.Variable[]);
+  const gradList = model.variables.map((v) => grads[v.name]!);
+  optimizer.apply(model.variables, gradList, { epoch, step, loss: value });
+  tf.dispose(gradList);
+  return value;
+}
+
+/**
+ * Trains `model` with `optimizer` for the given epochs, evaluating on the test split after each.
+ * Batch losses are read back asynchronously (no pipeline stall per step on GPU backends); a
+ * non-finite epoch loss stops training with status `diverged`.
+ */
+export async function train(model: Model, optimizer: Optimizer, data: ImageDataset, options: TrainOptions): Promise<TrainingHistory> {
+  const { batchSize, listener } = options;
+  const trainBatches = new BatchBuilder(data.train, data.shape, data.classes, batchSize);
+  const batches = Math.ceil(data.train.count / batchSize);
+  const history: TrainingHistory = { status: 'completed', epochs: [], batchLoss: [] };
+  let step = 0;
+
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    listener?.onEpochStart?.(epoch, options.epochs, batches);
+    const order = permutation(data.train.count, options.shuffleRandom);
+    const losses = new Float64Array(batches);
+    let lossesRead = 0;
+    let lossSum = 0;
+    let pending: Promise<void>[] = [];
+    const started = performance.now();
+
+    for (let b = 0; b < batches; b++) {
+      options.signal?.throwIfAborted();
+      const start = b * batchSize;
+      const size = Math.min(batchSize, data.train.count - start);
+      const { images, labels } = trainBatches.build(order, start, size);
+      const value = trainStep(model, optimizer, images, labels, epoch, step);
+      images.dispose();
+      labels.dispose();
+      const index = b;
+      pending.push(
+        value.data().then((d) => {
+          losses[index] = d[0]!;
+          lossSum += d[0]!;
+          lossesRead += 1;
+          value.dispose();
+        }),
+      );
+      step += 1;
+      if (pending.length >= MAX_PENDING_READS || b === batches - 1) {
+        await Promise.all(pending);
+        pending = [];
+        const elapsed = (performance.now() - started) / 1000;
+        listener?.onBatch?.({
+          epoch,
+          epochs: options.epochs,
+          batch: b + 1,
+          batches,
+          samplesPerSecond: (start + size) / elapsed,
+          runningLoss: lossesRead > 0 ? lossSum / lossesRead : Number.NaN,
+        });
+      }
+    }
+    const epochTime = (performance.now() - started) / 1000;
+    for (let b = 0; b < batches; b++) {
+      if ((epoch * batches + b) % options.telemetryEvery === 0) history.batchLoss.push(losses[b]!);
+    }
+    const trainLoss = lossSum / batches;
+    const evaluation = await evaluate(model, data);
+    const memory = memorySnapshot(options.onGpu);
+    const summary: EpochSummary = {
+      epoch,
+      epochs: options.epochs,
+      trainLoss,
+      testLoss: evaluation.loss,
+      testAccuracy: evaluation.accuracy,
+      epochTime,
+      samplesPerSecond: data.train.count / epochTime,
+      vramMb: memory.vramMb,
+      ramMb: memory.ramMb,
+    };
+    history.epochs.push(summary);
+    listener?.onEpochEnd?.(summary);
+    if (!Number.isFinite(trainLoss)) {
+      history.status = 'diverged';
+      listener?.onMessage?.(`training diverged in epoch ${epoch + 1} (loss ${trainLoss}); stopping`);
+      break;
+    }
+  }
+  return history;
+}
+
+/** Test loss and accuracy, accumulated on the device and read back once. */
+export async function evaluate(model: Model, data: ImageDataset): Promise<{ loss: number; accuracy: number }> {
+  const count = data.test.count;
+  const builder = new BatchBuilder(data.test, data.shape, data.classes, EVAL_BATCH);
+  const order = sequentialOrder(count);
+  let totals = tf.zeros([2]);
+  for (let start = 0; start < count; start += EVAL_BATCH) {
+    const size = Math.min(EVAL_BATCH, count - start);
+    const { images, labels } = builder.build(order, start, size);
+    const next = tf.tidy(() => {
+      const logits = model.predict(images);
+      const lossSum = tf.mul(crossEntropy(logits, labels), size);
+      const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(labels, 1)), 'float32'));
+      return tf.add(totals, tf.stack([lossSum, correct]));
+    });
+    tf.dispose([images, labels, totals]);
+    totals = next;
+  }
+  const [lossSum, correct] = await totals.data();
+  totals.dispose();
+  return { loss: lossSum! / count, accuracy: correct! / count };
+}

@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packageVersion } from './backends/cpu.js';
+
+/** The project root (where package.json is), from this module's location in dist/ or the source tree. */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === 'grad-retention-net') return dir;
+    } catch {
+      // not here; keep walking up
+    }
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the grad-retention-net package root');
+}
+
+let commit: string | null | undefined;
+
+/** The git commit of the checkout, or null outside a git checkout. */
+export function gitCommit(): string | null {
+  if (commit !== undefined) return commit;
+  try {
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    commit = null;
+  }
+  return commit;
+}
+
+/** Versions that decide a result's numbers: the project, Node, TensorFlow.js core. */
+export function coreVersions(): Record<string, string> {
+  const root = projectRoot();
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  return {
+    'grad-retention-net': pkg.version,
+    node: process.versions.node,
+    '@tensorflow/tfjs-core': packageVersion('@tensorflow/tfjs-core'),
+  };
+}
