@@ -66,7 +66,8 @@ apt_install=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y 
 case "${ID:-}:${VERSION_CODENAME:-}" in
   debian:bookworm)
     # Mesa 22.3 in bookworm is too old for Dawn; bookworm-backports carries Mesa >= 24.
-    if grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    shopt -s nullglob
+    if grep -qs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; then
       log "bookworm-backports already in the apt sources"
     else
       # Same mirror as the existing bookworm source (deb822 .sources first, then sources.list).

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { RESULT_FORMAT, type TrialResult } from '../../shared/result.js';
 import type { TrialConfig } from '../../shared/trial.js';
 import { activateBackend, type DeviceReport } from './backends/index.js';
+import { localDataDir } from './datasets/files.js';
 import { datasetByName } from './datasets/index.js';
 import { modelByName } from './models/index.js';
 import { createOptimizer } from './optimizers/index.js';
@@ -38,7 +39,7 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
   const device = options.device ?? (await activateBackend(config.backend, { deviceIndex: config.deviceIndex }));
   listener?.onMessage?.(`backend ${device.backend} on ${device.device}`);
   const data = await loader.load({
-    dataDir: config.dataDir,
+    dataDir: localDataDir(config.dataset, config.dataDir),
     cacheDir: options.cacheDir,
     trainLimit: config.trainLimit,
     testLimit: config.testLimit,

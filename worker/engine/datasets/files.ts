@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -91,4 +92,16 @@ async function readIfExists(path: string): Promise<Uint8Array | null> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new DataFileError(path, `cannot read (${(err as Error).message})`);
   }
+}
+
+/**
+ * The local folder of a data set, if there is one: an explicit `dataDir`, else
+ * `$GRN_DATA_ROOT/<dataset>` when that folder exists (a data root holds one folder per data set,
+ * as sweep specs' `data_root` does). Undefined means: use the cache and download.
+ */
+export function localDataDir(dataset: string, dataDir?: string): string | undefined {
+  if (dataDir) return dataDir;
+  const root = process.env.GRN_DATA_ROOT;
+  if (root && existsSync(join(root, dataset))) return join(root, dataset);
+  return undefined;
 }

@@ -1,0 +1,37 @@
+/**
+ * `npm run bench -- NAME [--json] [options]`: runs one benchmark. Each benchmark is one module in
+ * this folder, listed once below; each prints its figures side by side (ratios in one run) and,
+ * with --json, one JSON object on stdout.
+ */
+import { UsageError } from '../shared/errors.js';
+
+type BenchModule = { run(args: string[]): Promise<void> };
+
+const BENCHMARKS: Record<string, { description: string; load: () => Promise<BenchModule> }> = {
+  engine: { description: 'SimpleCNN training samples/s per backend, and vs PyTorch CPU', load: () => import('./engine.js') },
+};
+
+async function main(): Promise<number> {
+  const [name, ...rest] = process.argv.slice(2);
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(`usage: npm run bench -- NAME [--json]\n\n${Object.entries(BENCHMARKS).map(([n, b]) => `  ${n.padEnd(12)} ${b.description}`).join('\n')}\n`);
+    return name ? 0 : 2;
+  }
+  const bench = BENCHMARKS[name];
+  if (!bench) {
+    process.stderr.write(`bench: unknown benchmark '${name}'; known: ${Object.keys(BENCHMARKS).join(', ')}\n`);
+    return 2;
+  }
+  try {
+    await (await bench.load()).run(rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`bench ${name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await main();

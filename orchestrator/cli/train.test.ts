@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { TrialResultSchema } from '../../shared/result.js';
+import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
+
+const GRN = fileURLToPath(new URL('../../../bin/grn.js', import.meta.url));
+
+/** Runs the real `grn` executable and collects its exit code and output. */
+function grn(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [GRN, ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('grn train', () => {
+  let dir: string;
+  let work: string;
+  before(async () => {
+    dir = await writeMnistFixture({ train: 200, test: 50 });
+    work = await mkdtemp(join(tmpdir(), 'grn-cli-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('trains and writes a result file that matches the schema', async () => {
+    const out = join(work, 'r.json');
+    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--epochs', '2', '--seed', '3', '--optimizer', 'adamw', '--lr', '0.002', '--hp', 'weight_decay=0.05', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /epoch 2\/2: train loss [\d.]+, test loss [\d.]+, test accuracy [\d.]+%/);
+    const result = TrialResultSchema.parse(JSON.parse(await readFile(out, 'utf8')));
+    assert.equal(result.manifest.optimizer, 'adamw');
+    assert.equal(result.manifest.hyperparameters.lr, 0.002);
+    assert.equal(result.manifest.hyperparameters.weight_decay, 0.05);
+    assert.equal(result.manifest.seed, 3);
+    assert.equal(result.accuracy.length, 2);
+  });
+
+  it('prints the result on stdout with --json', async () => {
+    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--epochs', '1', '--json', '--out', join(work, 'j.json')]);
+    assert.equal(r.code, 0, r.stderr);
+    TrialResultSchema.parse(JSON.parse(r.stdout));
+  });
+
+  const usageCases: Array<[string, string[], RegExp]> = [
+    ['an unknown flag', ['--epoch', '2'], /unknown option '--epoch'/],
+    ['a bad integer', ['--epochs', 'two'], /option '--epochs <n>' argument 'two' is invalid. expected a positive integer/],
+    ['an unknown optimizer', ['--optimizer', 'adma'], /argument 'adma' is invalid. Allowed choices are sgd, adam, adamw, rmsprop, nadamw/],
+    ['an unknown hyper-parameter', ['--hp', 'betta=1'], /optimizer 'sgd': unknown hyper-parameter 'betta'/],
+    ['a malformed --hp', ['--hp', 'lr'], /expected key=value, got 'lr'/],
+    ['an unknown backend', ['--backend', 'tpu'], /Allowed choices are auto, tensorflow, webgpu, wasm, cpu/],
+  ];
+  for (const [what, args, message] of usageCases) {
+    it(`rejects ${what} with exit code 2 and a clear message`, async () => {
+      const r = await grn(['train', '--data-dir', dir, ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    });
+  }
+
+  it('names a missing data file without a stack trace', async () => {
+    const r = await grn(['train', '--data-dir', join(work, 'nowhere'), '--model', 'mlp', '--backend', 'cpu']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /grn: .*nowhere\/train-images-idx3-ubyte\.gz: file not found/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  it('names a corrupt data file', async () => {
+    const bad = await writeMnistFixture({ train: 20, test: 10 });
+    await writeFile(join(bad, 't10k-images-idx3-ubyte.gz'), Buffer.from('not gzip, not idx'));
+    const r = await grn(['train', '--data-dir', bad, '--model', 'mlp', '--backend', 'cpu']);
+    await rm(bad, { recursive: true, force: true });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /t10k-images-idx3-ubyte\.gz: not an IDX file: wrong magic 6e 6f 74 20/);
+  });
+
+  it('has --help', async () => {
+    const r = await grn(['train', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /--train-limit <n>/);
+  });
+});

@@ -1,0 +1,213 @@
+/**
+ * TensorFlow's native C library through @tensorflow/tfjs-node (backend name `tensorflow`): the
+ * fastest backend on a CPU, and on a CUDA GPU when @tensorflow/tfjs-node-gpu is installed.
+ *
+ * Why optional: tfjs-node is an optionalDependency whose install script is denied (allowScripts),
+ * because that script downloads libtensorflow and a prebuilt addon from storage.googleapis.com,
+ * which offline machines cannot reach. After `npm ci` the package is there but its native addon
+ * (lib/napi-v8/tfjs_binding.node) and deps/lib/libtensorflow* are not, so `probe()` says so.
+ *
+ * How it is built offline: `npm run setup:tensorflow` (scripts/setup-tensorflow.sh) first tries the
+ * package's own installer, then takes libtensorflow_cc.so.2 (which exports TensorFlow's C API,
+ * TF_* and TFE_*), libtensorflow_framework.so.2 and the C headers from the tensorflow-cpu 2.21
+ * Python wheel (pip, or GRN_TF_WHEEL), lays them out in the package's deps/ folder and compiles
+ * the addon with npm's bundled node-gyp. The addon only uses the stable C API, so TensorFlow 2.21
+ * stands in for the 2.9.1 that tfjs-node 4.22 was released with.
+ *
+ * tfjs-node registers its backend with the tfjs-core that its @tensorflow/tfjs dependency
+ * resolves; `activate` checks that this is the engine the project's own tfjs-core import sees.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { packageVersion } from './cpu.js';
+import type { ActivateOptions, Availability, Backend, DeviceReport } from './types.js';
+
+const require = createRequire(import.meta.url);
+
+const GPU_PACKAGE = '@tensorflow/tfjs-node-gpu';
+const CPU_PACKAGE = '@tensorflow/tfjs-node';
+/** Load order: a CUDA build a user installed wins over the CPU build. */
+const PACKAGES = [GPU_PACKAGE, CPU_PACKAGE] as const;
+const SETUP_HINT = 'run `npm run setup:tensorflow`';
+
+/** An installed tfjs-node package and where its loader expects the native addon. */
+interface Installed {
+  pkg: string;
+  dir: string;
+  addon: string;
+}
+
+/** The part of tfjs-node's NodeJSKernelBackend this module reads. */
+interface NodeKernelBackend {
+  isUsingGpuDevice?: boolean;
+  binding?: { TF_Version?: string };
+}
+
+/**
+ * Finds a tfjs-node package without loading it, or returns null when it is not installed. The addon
+ * path is what node-pre-gyp's find() gives tfjs-node's dist/index.js: binary.module_path with the
+ * highest N-API version of binary.napi_versions that this Node supports (lib/napi-v8 on Node 20).
+ * Loading node-pre-gyp itself costs ~200 ms, so it is only the fallback for other templates.
+ */
+function locate(pkg: string): Installed | null {
+  let pkgJson: string;
+  try {
+    pkgJson = require.resolve(`${pkg}/package.json`);
+  } catch {
+    return null;
+  }
+  const dir = dirname(pkgJson);
+  const meta = JSON.parse(readFileSync(pkgJson, 'utf8')) as {
+    binary?: { module_name?: string; module_path?: string; napi_versions?: number[] };
+  };
+  const { module_name: name, module_path: template, napi_versions: napis = [] } = meta.binary ?? {};
+  const napi = Math.max(...napis.filter((v) => v <= Number(process.versions.napi)));
+  if (name && template && Number.isFinite(napi)) {
+    const modulePath = template.replace('{napi_build_version}', String(napi));
+    if (!modulePath.includes('{')) return { pkg, dir, addon: join(dir, modulePath, `${name}.node`) };
+  }
+  const preGyp = createRequire(pkgJson)('@mapbox/node-pre-gyp') as { find(packageJson: string): string };
+  return { pkg, dir, addon: preGyp.find(pkgJson) };
+}
+
+/** Why an installed package cannot load, or null when its addon and TensorFlow library are in place. */
+function missingPiece(found: Installed): string | null {
+  const hint = found.pkg === CPU_PACKAGE ? SETUP_HINT : `run \`npm rebuild ${found.pkg}\` with internet access`;
+  if (!existsSync(found.addon)) {
+    return `native addon not built (no ${relative(process.cwd(), found.addon)}): ${hint}`;
+  }
+  if (process.platform === 'linux') {
+    const libDir = join(found.dir, 'deps', 'lib');
+    const hasLib = existsSync(libDir) && readdirSync(libDir).some((f) => f.startsWith('libtensorflow.so'));
+    if (!hasLib) return `TensorFlow C library missing from ${relative(process.cwd(), libDir)}: ${hint}`;
+  }
+  return null;
+}
+
+function installedPackages(problems: string[]): Installed[] {
+  const out: Installed[] = [];
+  for (const pkg of PACKAGES) {
+    try {
+      const found = locate(pkg);
+      if (found) out.push(found);
+    } catch (err) {
+      problems.push(`${pkg}: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
+const NOT_INSTALLED =
+  `${CPU_PACKAGE} is not installed (optional dependency: run \`npm ci\` without --omit=optional, ` +
+  `then \`npm run setup:tensorflow\`)`;
+
+/** Where `pkg` gets its tfjs-core from (through @tensorflow/tfjs), for the mismatch message. */
+function tfjsCoreSeenBy(found: Installed): string {
+  try {
+    const tfjs = createRequire(join(found.dir, 'package.json')).resolve('@tensorflow/tfjs');
+    return createRequire(tfjs).resolve('@tensorflow/tfjs-core');
+  } catch (err) {
+    return `unresolvable (${(err as Error).message.split('\n')[0]})`;
+  }
+}
+
+/** The physical GPU behind CUDA device 0 of this process, by name, or null when unknown. */
+async function gpuName(deviceIndex: number | undefined): Promise<string | null> {
+  const visible = (process.env.CUDA_VISIBLE_DEVICES ?? '').split(',')[0]?.trim();
+  const index = visible || String(deviceIndex ?? 0);
+  try {
+    const { stdout } = await promisify(execFile)(
+      'nvidia-smi',
+      ['--query-gpu=name', '--format=csv,noheader', '-i', index],
+      { timeout: 5000 },
+    );
+    return stdout.trim().split('\n')[0] || null;
+  } catch {
+    return null;
+  }
+}
+
+/** TensorFlow's intra-op thread pool size: TF_NUM_INTRAOP_THREADS, else the schedulable CPUs. */
+function intraOpThreads(): number {
+  const fromEnv = Number.parseInt(process.env.TF_NUM_INTRAOP_THREADS ?? '', 10);
+  return fromEnv > 0 ? fromEnv : availableParallelism();
+}
+
+export const tensorflowBackend: Backend = {
+  name: 'tensorflow',
+  async probe(): Promise<Availability> {
+    const problems: string[] = [];
+    const installed = installedPackages(problems);
+    for (const found of installed) {
+      const missing = missingPiece(found);
+      if (missing === null) {
+        const kind = found.pkg === GPU_PACKAGE ? 'CUDA build' : 'CPU build';
+        return { ok: true, detail: `${found.pkg} ${packageVersion(found.pkg)} (${kind})` };
+      }
+      problems.push(found.pkg === CPU_PACKAGE && installed.length === 1 ? missing : `${found.pkg}: ${missing}`);
+    }
+    return { ok: false, reason: problems.length > 0 ? problems.join('; ') : NOT_INSTALLED };
+  },
+
+  async activate(options: ActivateOptions = {}): Promise<DeviceReport> {
+    const failures: string[] = [];
+    let loaded: { found: Installed; module: { version?: Record<string, string> } } | undefined;
+    for (const found of installedPackages(failures)) {
+      const missing = missingPiece(found);
+      if (missing !== null) {
+        failures.push(`${found.pkg}: ${missing}`);
+        continue;
+      }
+      try {
+        // A variable specifier: both packages are optional, so TypeScript must not resolve them.
+        const specifier: string = found.pkg;
+        const mod = (await import(specifier)) as { default?: object };
+        loaded = { found, module: (mod.default ?? mod) as { version?: Record<string, string> } };
+        break;
+      } catch (err) {
+        failures.push(`${found.pkg}: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    if (!loaded) {
+      const why = failures.length > 0 ? failures.join('; ') : NOT_INSTALLED;
+      throw new Error(`cannot load TensorFlow's native backend: ${why}`);
+    }
+    const { found, module } = loaded;
+
+    // Importing registered 'tensorflow' and made it current in the tfjs-core that the package
+    // resolved; the project must see that same engine.
+    const mismatch = () =>
+      new Error(
+        `${found.pkg} registered its backend with another TensorFlow.js engine than the project's ` +
+          `@tensorflow/tfjs-core (project: ${require.resolve('@tensorflow/tfjs-core')}, ${found.pkg} via ` +
+          `@tensorflow/tfjs: ${tfjsCoreSeenBy(found)}); make both resolve to one copy ` +
+          `(\`npm ls @tensorflow/tfjs-core\`, \`npm dedupe\`)`,
+      );
+    if (!tf.findBackendFactory('tensorflow')) throw mismatch();
+    if (!(await tf.setBackend('tensorflow'))) throw new Error('TensorFlow.js refused to start the tensorflow backend');
+    await tf.ready();
+    if (tf.getBackend() !== 'tensorflow') throw mismatch();
+
+    const backend = tf.backend() as unknown as NodeKernelBackend;
+    const tfVersion = backend.binding?.TF_Version ?? 'unknown';
+    const gpu = backend.isUsingGpuDevice === true;
+    const threads = intraOpThreads();
+    const device = gpu
+      ? `${(await gpuName(options.deviceIndex)) ?? 'GPU'} (CUDA)`
+      : `CPU (TensorFlow ${tfVersion}, ${threads} thread${threads === 1 ? '' : 's'})`;
+    return {
+      backend: 'tensorflow',
+      device,
+      gpu,
+      versions: {
+        [found.pkg]: module.version?.['tfjs-node'] ?? packageVersion(found.pkg),
+        libtensorflow: tfVersion,
+      },
+    };
+  },
+};
