@@ -50,9 +50,22 @@ export const TrialResultSchema = z.object({
   samples_per_s: perEpoch,
   /** `[vram_mb, ram_mb]` at the end of each epoch: device memory held by tensors, process RSS. */
   memory_usage: z.array(z.tuple([z.number(), z.number()])),
-  /** Training loss of every `telemetry_every`-th batch. */
+  /** Global step index of each kept per-batch record (every `telemetry_every`-th). */
+  batch_step: z.array(z.number().int()),
+  /** Training loss of each kept batch. */
   batch_loss: z.array(z.number()),
+  /** The original's per-batch keys, where the optimizer has the quantity (null where a step had none). */
+  learning_rate: z.array(z.number().nullable()).optional(),
+  gradient_variance: z.array(z.number().nullable()).optional(),
+  entropy: z.array(z.number().nullable()).optional(),
+  mix_prob: z.array(z.number().nullable()).optional(),
+  /** Ours: momentum, the raw (un-smoothed) gradient variance, the gradient's L2 norm. */
+  momentum: z.array(z.number().nullable()).optional(),
+  raw_gradient_variance: z.array(z.number().nullable()).optional(),
+  grad_norm: z.array(z.number().nullable()).optional(),
   telemetry_every: z.number().int().positive(),
+  /** End-of-run optimizer state, e.g. EnhancedSGD's `controller` (Q-table, visits, ε, mix_prob). */
+  optimizer_state: z.record(z.string(), z.unknown()).optional(),
   manifest: ManifestSchema,
 });
 

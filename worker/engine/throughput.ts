@@ -38,9 +38,8 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
   const images = tf.randomNormal([batch, ...shape], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10), 'float32')) as tf.Tensor2D;
   const step = async (i: number) => {
-    const loss = trainStep(model, optimizer, images, labels, 0, i);
-    await loss.data();
-    loss.dispose();
+    const output = await trainStep(model, optimizer, images, labels, 0, i);
+    await output.scalars;
   };
   try {
     let i = 0;

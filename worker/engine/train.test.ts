@@ -29,6 +29,10 @@ describe('training loop (cpu backend, MLP, synthetic MNIST-format data)', () => 
     assert.ok(result.accuracy[2]! > 0.9, `accuracy ${result.accuracy}`);
     assert.ok(result.loss[2]! < result.loss[0]!, `loss ${result.loss}`);
     assert.equal(result.batch_loss.length, 30);
+    assert.equal(result.learning_rate?.length, 30);
+    assert.ok(result.learning_rate?.every((lr) => lr === 0.01));
+    assert.ok(result.entropy?.every((h) => h !== null && h > 0 && h <= Math.log(100)));
+    assert.equal(result.mix_prob, undefined, "baselines have no mix_prob");
     assert.equal(result.memory_usage.length, 3);
     assert.equal(result.manifest.optimizer, 'sgd');
     assert.equal(result.manifest.hyperparameters.lr, 0.01);
@@ -56,7 +60,7 @@ describe('training loop (cpu backend, MLP, synthetic MNIST-format data)', () => 
   it('thins the per-batch record with telemetryEvery', async () => {
     const result = await runTrial(config({ epochs: 1, telemetryEvery: 4 }), { device });
     assert.equal(result.telemetry_every, 4);
-    assert.equal(result.batch_loss.length, 3); // batches 0, 4, 8 of 10
+    assert.deepEqual(result.batch_step, [0, 4, 8]); // of 10 batches
   });
 
   it('reports a diverging run as diverged and stops', async () => {

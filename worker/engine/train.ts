@@ -3,9 +3,11 @@ import './tfjs-setup.js';
 import { BatchBuilder, sequentialOrder } from './batches.js';
 import type { ImageDataset } from './datasets/types.js';
 import type { Model } from './models/types.js';
-import type { Optimizer } from './optimizers/types.js';
+import { createStepContext, disposeStepContext } from './optimizers/context.js';
+import type { Optimizer, OptimizerTelemetry } from './optimizers/types.js';
 import { permutation } from './random.js';
-import type { EpochSummary, TrainingListener } from './telemetry/listener.js';
+import { STAT } from './telemetry/gradient-stats.js';
+import type { EpochSummary, StepRecord, TrainingListener } from './telemetry/listener.js';
 import { memorySnapshot } from './telemetry/memory.js';
 
 export interface TrainOptions {
@@ -24,29 +26,66 @@ export interface TrainOptions {
 export interface TrainingHistory {
   status: 'completed' | 'diverged';
   epochs: EpochSummary[];
-  batchLoss: number[];
+  /** Every `telemetryEvery`-th step's record. */
+  steps: StepRecord[];
 }
 
 const EVAL_BATCH = 1000;
 /** Outstanding asynchronous loss reads before the loop waits for them (bounds queued work). */
 const MAX_PENDING_READS = 32;
 
+/**
+ * A step's telemetry record from its host read (`[loss, ...stats]`) and the optimizer's values.
+ * Optimizers that keep their own notion of a statistic (EnhancedSGD's EMA variance, its
+ * mode-dependent entropy) override the common one.
+ */
+function stepRecord(epoch: number, step: number, scalars: Float32Array, fromOptimizer: OptimizerTelemetry): StepRecord {
+  const at = (i: number) => scalars[1 + i]!;
+  return {
+    epoch,
+    step,
+    loss: scalars[0]!,
+    raw_variance: at(STAT.variance),
+    grad_var: at(STAT.variance),
+    entropy: at(STAT.entropy),
+    grad_norm: at(STAT.norm),
+    ...fromOptimizer,
+  };
+}
+
 /** Mean softmax cross-entropy of logits against one-hot labels (torch.nn.CrossEntropyLoss). */
 export function crossEntropy(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar);
 }
 
+/** What one training step leaves for the loop: the batch loss and the step's host read. */
+export interface StepOutput {
+  /** `[loss, ...gradient statistics]` (telemetry/gradient-stats.ts), one transfer. */
+  readonly scalars: Promise<Float32Array>;
+  /** The optimizer's host-side values of this step (lr, momentum, controller state). */
+  readonly optimizer: OptimizerTelemetry;
+}
+
 /**
- * One training step: forward, backward, optimizer update. Returns the batch loss (on the device;
- * the caller disposes it). Shared by the training loop, `grn backends` and the benchmarks so that
- * what is measured is what trains.
+ * One training step: forward, backward, gradient statistics, optimizer update. Shared by the
+ * training loop, `grn backends` and the benchmarks so that what is measured is what trains.
+ * Leaves no tensors behind once `scalars` has resolved.
  */
-export function trainStep(model: Model, optimizer: Optimizer, images: tf.Tensor4D, labels: tf.Tensor2D, epoch: number, step: number): tf.Scalar {
+export async function trainStep(model: Model, optimizer: Optimizer, images: tf.Tensor4D, labels: tf.Tensor2D, epoch: number, step: number): Promise<StepOutput> {
   const { value, grads } = tf.variableGrads(() => crossEntropy(model.predict(images), labels), model.variables as tf.Variable[]);
   const gradList = model.variables.map((v) => grads[v.name]!);
-  optimizer.apply(model.variables, gradList, { epoch, step, loss: value });
-  tf.dispose(gradList);
-  return value;
+  const context = createStepContext(gradList, value, epoch, step);
+  try {
+    await optimizer.apply(model.variables, gradList, context);
+  } finally {
+    tf.dispose(gradList);
+  }
+  const telemetry = optimizer.telemetry?.() ?? {};
+  const scalars = context.readScalars().finally(() => {
+    disposeStepContext(context);
+    value.dispose();
+  });
+  return { scalars, optimizer: telemetry };
 }
 
 /**
@@ -58,13 +97,13 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
   const { batchSize, listener } = options;
   const trainBatches = new BatchBuilder(data.train, data.shape, data.classes, batchSize);
   const batches = Math.ceil(data.train.count / batchSize);
-  const history: TrainingHistory = { status: 'completed', epochs: [], batchLoss: [] };
+  const history: TrainingHistory = { status: 'completed', epochs: [], steps: [] };
   let step = 0;
 
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     listener?.onEpochStart?.(epoch, options.epochs, batches);
     const order = permutation(data.train.count, options.shuffleRandom);
-    const losses = new Float64Array(batches);
+    const records: Array<StepRecord | undefined> = new Array(batches);
     let lossesRead = 0;
     let lossSum = 0;
     let pending: Promise<void>[] = [];
@@ -75,16 +114,22 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
       const start = b * batchSize;
       const size = Math.min(batchSize, data.train.count - start);
       const { images, labels } = trainBatches.build(order, start, size);
-      const value = trainStep(model, optimizer, images, labels, epoch, step);
-      images.dispose();
-      labels.dispose();
+      let output: StepOutput;
+      try {
+        output = await trainStep(model, optimizer, images, labels, epoch, step);
+      } finally {
+        images.dispose();
+        labels.dispose();
+      }
       const index = b;
+      const globalStep = step;
       pending.push(
-        value.data().then((d) => {
-          losses[index] = d[0]!;
-          lossSum += d[0]!;
+        output.scalars.then((scalars) => {
+          const record = stepRecord(epoch, globalStep, scalars, output.optimizer);
+          records[index] = record;
+          lossSum += record.loss;
           lossesRead += 1;
-          value.dispose();
+          listener?.onStep?.(record);
         }),
       );
       step += 1;
@@ -103,9 +148,9 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
       }
     }
     const epochTime = (performance.now() - started) / 1000;
-    for (let b = 0; b < batches; b++) {
-      if ((epoch * batches + b) % options.telemetryEvery === 0) history.batchLoss.push(losses[b]!);
-    }
+    records.forEach((record, b) => {
+      if (record && (epoch * batches + b) % options.telemetryEvery === 0) history.steps.push(record);
+    });
     const trainLoss = lossSum / batches;
     const evaluation = await evaluate(model, data);
     const memory = memorySnapshot(options.onGpu);

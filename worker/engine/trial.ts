@@ -7,7 +7,7 @@ import { datasetByName } from './datasets/index.js';
 import { modelByName } from './models/index.js';
 import { createOptimizer } from './optimizers/index.js';
 import { randomStreams } from './random.js';
-import type { TrainingListener } from './telemetry/listener.js';
+import type { StepRecord, TrainingListener } from './telemetry/listener.js';
 import { train } from './train.js';
 import { coreVersions, gitCommit } from './versions.js';
 
@@ -18,6 +18,33 @@ export interface TrialOptions {
   readonly cacheDir?: string;
   /** An already active backend (bench and tests reuse one across trials). */
   readonly device?: DeviceReport;
+}
+
+/**
+ * The original's per-batch keys (and ours) as parallel arrays over the kept steps. A series is
+ * written only where the optimizer has that quantity (baselines have no mix_prob).
+ */
+const SERIES: Record<string, string> = {
+  batch_loss: 'loss',
+  learning_rate: 'lr',
+  momentum: 'momentum',
+  gradient_variance: 'grad_var',
+  raw_gradient_variance: 'raw_variance',
+  entropy: 'entropy',
+  grad_norm: 'grad_norm',
+  mix_prob: 'mix_prob',
+};
+
+function perStepSeries(steps: StepRecord[]) {
+  const series: Record<string, Array<number | null>> & { batch_step: number[]; batch_loss: number[] } = {
+    batch_step: steps.map((r) => r.step),
+    batch_loss: steps.map((r) => r.loss),
+  };
+  for (const [key, field] of Object.entries(SERIES)) {
+    if (key === 'batch_loss' || !steps.some((r) => typeof r[field] === 'number')) continue;
+    series[key] = steps.map((r) => (typeof r[field] === 'number' ? (r[field] as number) : null));
+  }
+  return series;
 }
 
 /** The default model of each data set (the original's choice). */
@@ -69,8 +96,9 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
       epoch_time: epochs.map((e) => e.epochTime),
       samples_per_s: epochs.map((e) => e.samplesPerSecond),
       memory_usage: epochs.map((e) => [e.vramMb, e.ramMb] as [number, number]),
-      batch_loss: history.batchLoss,
+      ...perStepSeries(history.steps),
       telemetry_every: config.telemetryEvery,
+      ...(optimizer.summary ? { optimizer_state: optimizer.summary() } : {}),
       manifest: {
         backend: device.backend,
         device: device.device,

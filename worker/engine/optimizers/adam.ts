@@ -30,6 +30,7 @@ function adamLike(name: string, hp: AdamParams, decoupled: boolean): Optimizer {
   return {
     name,
     hyperparameters: hp,
+    telemetry: () => ({ lr: hp.lr }),
     apply(variables, grads) {
       t += 1;
       const bc1 = 1 - hp.beta1 ** t;

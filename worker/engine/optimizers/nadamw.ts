@@ -31,6 +31,7 @@ export const nadamw: OptimizerFactory<typeof schema> = {
     return {
       name: 'nadamw',
       hyperparameters: hp,
+      telemetry: () => ({ lr: hp.lr }),
       apply(variables, grads) {
         t += 1;
         const mu = hp.beta1 * (1 - 0.5 * 0.96 ** (t * hp.momentum_decay));

@@ -3,7 +3,17 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { cpuBackend } from '../backends/cpu.js';
 import '../tfjs-setup.js';
+import { createStepContext, disposeStepContext } from './context.js';
 import { createOptimizer, optimizers } from './index.js';
+import type { Optimizer } from './types.js';
+
+/** One step with a real step context (statistics included), as the training loop makes it. */
+async function applyStep(optimizer: Optimizer, p: tf.Variable, grad: tf.Tensor, loss: tf.Scalar, step: number): Promise<void> {
+  const context = createStepContext([grad], loss, 0, step);
+  await optimizer.apply([p], [grad], context);
+  await context.readScalars();
+  disposeStepContext(context);
+}
 
 /**
  * Three steps of each optimizer on one parameter tensor with fixed gradients, against the
@@ -32,19 +42,19 @@ describe('optimizers match PyTorch', () => {
   });
 
   for (const c of CASES) {
-    it(`${c.label}: three steps equal torch.optim's`, () => {
+    it(`${c.label}: three steps equal torch.optim's`, async () => {
       const optimizer = createOptimizer(c.optimizer, c.hp, 0);
       const p = tf.variable(tf.tensor1d(P0));
       const loss = tf.scalar(0);
-      GRADS.forEach((g, step) => {
+      for (const [step, g] of GRADS.entries()) {
         const grad = tf.tensor1d(g);
-        optimizer.apply([p], [grad], { epoch: 0, step, loss });
+        await applyStep(optimizer, p, grad, loss, step);
         grad.dispose();
         const got = Array.from(p.dataSync());
         c.expected[step]!.forEach((want, i) => {
           assert.ok(Math.abs(got[i]! - want) <= 2e-6 + 1e-5 * Math.abs(want), `step ${step + 1} [${i}]: ${got[i]} vs torch ${want}`);
         });
-      });
+      }
       optimizer.dispose();
       p.dispose();
       loss.dispose();
@@ -56,14 +66,14 @@ describe('optimizers match PyTorch', () => {
     for (const name of Object.keys(optimizers)) assert.ok(tested.has(name), `no PyTorch reference test for ${name}`);
   });
 
-  it('leaks no tensors across steps', () => {
+  it('leaks no tensors across steps', async () => {
     const optimizer = createOptimizer('adamw', {}, 0);
     const p = tf.variable(tf.tensor1d(P0));
     const grad = tf.tensor1d(GRADS[0]!);
     const loss = tf.scalar(0);
-    optimizer.apply([p], [grad], { epoch: 0, step: 0, loss });
+    await applyStep(optimizer, p, grad, loss, 0);
     const before = tf.memory().numTensors;
-    for (let step = 1; step < 5; step++) optimizer.apply([p], [grad], { epoch: 0, step, loss });
+    for (let step = 1; step < 5; step++) await applyStep(optimizer, p, grad, loss, step);
     assert.equal(tf.memory().numTensors, before);
     optimizer.dispose();
     tf.dispose([p, grad, loss]);

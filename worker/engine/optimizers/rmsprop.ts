@@ -29,6 +29,7 @@ export const rmsprop: OptimizerFactory<typeof schema> = {
     return {
       name: 'rmsprop',
       hyperparameters: hp,
+      telemetry: () => ({ lr: hp.lr, momentum: hp.momentum }),
       apply(variables, grads) {
         tf.tidy(() => {
           variables.forEach((p, i) => {

@@ -24,6 +24,7 @@ export const sgd: OptimizerFactory<typeof schema> = {
     return {
       name: 'sgd',
       hyperparameters: hp,
+      telemetry: () => ({ lr: hp.lr, momentum: hp.momentum }),
       apply(variables, grads) {
         tf.tidy(() => {
           variables.forEach((p, i) => {

@@ -12,7 +12,20 @@ export interface StepContext {
   readonly step: number;
   /** The batch loss, on the device. */
   readonly loss: tf.Scalar;
+  /**
+   * This step's gradient statistics on the device (telemetry/gradient-stats.ts, indexed by STAT),
+   * computed once by the training loop for every optimizer.
+   */
+  readonly stats: tf.Tensor1D;
+  /**
+   * The one host read of a step: `[loss, ...stats]` as numbers. Memoised, so an optimizer that
+   * needs host values (EnhancedSGD's controller) and the loop's telemetry share a single transfer.
+   */
+  readScalars(): Promise<Float32Array>;
 }
+
+/** Host-side values of the last step that an optimizer reports for telemetry (lr, momentum, …). */
+export type OptimizerTelemetry = Record<string, number | string | null>;
 
 export interface Optimizer {
   readonly name: string;
@@ -22,7 +35,11 @@ export interface Optimizer {
    * Applies one update in place. `grads[i]` is the gradient of `variables[i]`; the caller owns and
    * disposes the gradients. Implementations keep their state as tf.Variables and leak no tensors.
    */
-  apply(variables: readonly tf.Variable[], grads: readonly tf.Tensor[], context: StepContext): void;
+  apply(variables: readonly tf.Variable[], grads: readonly tf.Tensor[], context: StepContext): void | Promise<void>;
+  /** Values of the last step for telemetry; baselines report their constant lr (and momentum). */
+  telemetry?(): OptimizerTelemetry;
+  /** End-of-run state for the result file (e.g. EnhancedSGD's Q-table). */
+  summary?(): Record<string, unknown>;
   dispose(): void;
 }
 

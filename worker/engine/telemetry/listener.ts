@@ -26,7 +26,27 @@ export interface EpochSummary {
   readonly ramMb: number;
 }
 
+/**
+ * One training step's telemetry. Always present: loss, raw gradient variance, entropy (of the
+ * probability-normalised histogram), gradient norm, and `grad_var` (the raw variance, or the
+ * optimizer's EMA where it keeps one). Optimizers add their own (lr, momentum, and for
+ * EnhancedSGD mix_prob, epsilon, action, action_kind, reward, q_size, …).
+ */
+export interface StepRecord {
+  readonly epoch: number;
+  /** 0-based global step. */
+  readonly step: number;
+  readonly loss: number;
+  readonly raw_variance: number;
+  readonly grad_var: number;
+  readonly entropy: number;
+  readonly grad_norm: number;
+  readonly [key: string]: number | string | null;
+}
+
 export interface TrainingListener {
+  /** Every step, in order, once its values are on the host. */
+  onStep?(record: StepRecord): void;
   onEpochStart?(epoch: number, epochs: number, batches: number): void;
   onBatch?(progress: BatchProgress): void;
   onEpochEnd?(summary: EpochSummary): void;

@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Statistics of one step's gradients over all parameters at once (the concatenated vector G), as
+ * EnhancedSGD's spec defines them, computed with tensor ops on the backend: nothing but the final
+ * handful of scalars ever needs to reach the host. Every optimizer's telemetry uses the same
+ * function, so baselines and EnhancedSGD are compared on equal terms.
+ *
+ * The result is one float32 vector (read back in a single transfer), indexed by STAT.
+ */
+export const STAT = {
+  /** Unbiased variance of G (torch.var). */
+  variance: 0,
+  min: 1,
+  max: 2,
+  /** −Σ p·ln p of the 100-bin histogram normalised to probabilities (count / N): in [0, ln 100]. */
+  entropy: 3,
+  /** The original's "entropy": bins normalised as a density, count / (N · bin width), + 1e-12. */
+  entropyDensity: 4,
+  /** L2 norm of G. */
+  norm: 5,
+  /** Mean of G. */
+  mean: 6,
+} as const;
+export const STAT_COUNT = 7;
+export const HISTOGRAM_BINS = 100;
+
+/** Computes the STAT vector of `grads` (not disposed; the result is the caller's to dispose). */
+export function gradientStatistics(grads: readonly tf.Tensor[]): tf.Tensor1D {
+  return tf.tidy(() => {
+    const g = tf.concat(grads.map((t) => tf.reshape(t, [-1])));
+    const n = g.size;
+    const min = tf.min(g);
+    const max = tf.max(g);
+    const mean = tf.mean(g);
+    const sumSq = tf.sum(tf.square(tf.sub(g, mean)));
+    const variance = tf.div(sumSq, Math.max(1, n - 1));
+    const norm = tf.sqrt(tf.sum(tf.square(g)));
+    // torch.histc semantics: 100 equal bins over [min, max], the maximum falling in the last bin.
+    const range = tf.sub(max, min);
+    const width = tf.div(range, HISTOGRAM_BINS);
+    const safeRange = tf.maximum(range, 1e-30);
+    const index = tf.clipByValue(tf.floor(tf.mul(tf.div(tf.sub(g, min), safeRange), HISTOGRAM_BINS)), 0, HISTOGRAM_BINS - 1);
+    const counts = tf.cast(tf.bincount(tf.cast(index, 'int32') as tf.Tensor1D, [], HISTOGRAM_BINS), 'float32');
+    const p = tf.div(counts, n);
+    // 0·ln 0 = 0: empty bins contribute nothing to the probability entropy.
+    const entropy = tf.neg(tf.sum(tf.mul(p, tf.log(tf.add(p, tf.cast(tf.equal(p, 0), 'float32'))))));
+    const density = tf.add(tf.div(p, tf.maximum(width, 1e-30)), 1e-12);
+    const entropyDensity = tf.neg(tf.sum(tf.mul(density, tf.log(density))));
+    return tf.stack([variance, min, max, entropy, entropyDensity, norm, mean]) as tf.Tensor1D;
+  });
+}
