@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { modelByName, type ImageShape } from './models/index.js';
-import { createOptimizer } from './optimizers/index.js';
+import { createOptimizer, type Optimizer } from './optimizers/index.js';
 import type { HyperParameterValue } from '../../shared/trial.js';
 import { stream } from './random.js';
 import { trainStep } from './train.js';
@@ -16,6 +16,8 @@ export interface ThroughputOptions {
   /** Untimed steps first (kernel compilation, allocator warm-up). */
   warmupSteps?: number;
   minSteps?: number;
+  /** Wraps the optimizer (benchmarks use it to add work the original did, e.g. host copies). */
+  wrapOptimizer?: (optimizer: Optimizer) => Optimizer;
 }
 
 export interface Throughput {
@@ -34,7 +36,8 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
   const shape = options.shape ?? [28, 28, 1];
   const random = stream(0, 'throughput');
   const model = modelByName(options.model ?? 'simple-cnn').create(shape, 10, random);
-  const optimizer = createOptimizer(options.optimizer ?? 'sgd', options.hyperparameters ?? {}, 0);
+  const created = createOptimizer(options.optimizer ?? 'sgd', options.hyperparameters ?? {}, 0);
+  const optimizer = options.wrapOptimizer ? options.wrapOptimizer(created) : created;
   const images = tf.randomNormal([batch, ...shape], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10), 'float32')) as tf.Tensor2D;
   const step = async (i: number) => {

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { BatchProgress, EpochSummary, TrainingListener } from './listener.js';
+import type { BatchProgress, EpochSummary, StepRecord, TrainingListener } from './listener.js';
 
 /**
  * Shows training on the terminal: a progress bar (batches, samples/s, running loss, ETA) when the
@@ -18,25 +18,54 @@ function epochLine(s: EpochSummary): string {
   );
 }
 
+/**
+ * The compact live part of the progress display: the optimizer's effective lr and momentum, and
+ * for EnhancedSGD's controller its ε, mix_prob and last action.
+ */
+export function liveOptimizerText(record: StepRecord | undefined): string {
+  if (!record) return '';
+  const parts: string[] = [];
+  const num = (key: string, digits: number) => (typeof record[key] === 'number' ? (record[key] as number).toPrecision(digits) : undefined);
+  const lr = num('lr', 3);
+  if (lr) parts.push(`lr ${lr}`);
+  const momentum = num('momentum', 3);
+  if (momentum) parts.push(`mom ${momentum}`);
+  parts.push(`var ${record.grad_var.toPrecision(2)}`, `H ${record.entropy.toFixed(2)}`);
+  const epsilon = num('epsilon', 2);
+  if (epsilon) parts.push(`ε ${epsilon}`);
+  const mix = num('mix_prob', 2);
+  if (mix) parts.push(`mix ${mix}`);
+  if (typeof record.action === 'string' && record.action) parts.push(`act ${record.action}`);
+  return parts.join(' ');
+}
+
 function barListener(stream: NodeJS.WriteStream): TrainingListener {
   let bar: cliProgress.SingleBar | undefined;
+  let last: StepRecord | undefined;
   return {
     onMessage: (m) => stream.write(`${m}\n`),
+    onStep: (record) => {
+      last = record;
+    },
     onEpochStart(epoch, epochs, batches) {
       bar = new cliProgress.SingleBar(
         {
           stream,
-          format: `epoch ${epoch + 1}/${epochs} {bar} {value}/{total} batches | {rate} samples/s | loss {loss} | ETA {eta_formatted}`,
+          format: `epoch ${epoch + 1}/${epochs} {bar} {value}/{total} | {rate} samples/s | loss {loss} | ETA {eta_formatted} | {live}`,
           hideCursor: true,
           clearOnComplete: true,
           etaBuffer: 50,
         },
         cliProgress.Presets.shades_classic,
       );
-      bar.start(batches, 0, { rate: '-', loss: '-' });
+      bar.start(batches, 0, { rate: '-', loss: '-', live: '' });
     },
     onBatch(p: BatchProgress) {
-      bar?.update(p.batch, { rate: Math.round(p.samplesPerSecond), loss: Number.isNaN(p.runningLoss) ? '-' : p.runningLoss.toFixed(4) });
+      bar?.update(p.batch, {
+        rate: Math.round(p.samplesPerSecond),
+        loss: Number.isNaN(p.runningLoss) ? '-' : p.runningLoss.toFixed(4),
+        live: liveOptimizerText(last),
+      });
     },
     onEpochEnd(s) {
       bar?.stop();
@@ -48,8 +77,12 @@ function barListener(stream: NodeJS.WriteStream): TrainingListener {
 
 function lineListener(stream: NodeJS.WriteStream): TrainingListener {
   let nextReport = 0;
+  let last: StepRecord | undefined;
   return {
     onMessage: (m) => stream.write(`${m}\n`),
+    onStep: (record) => {
+      last = record;
+    },
     onEpochStart(_epoch, _epochs, batches) {
       nextReport = Math.max(1, Math.floor(batches / 10));
     },
@@ -58,7 +91,7 @@ function lineListener(stream: NodeJS.WriteStream): TrainingListener {
       nextReport = p.batch + Math.max(1, Math.floor(p.batches / 10));
       stream.write(
         `epoch ${p.epoch + 1}/${p.epochs} batch ${p.batch}/${p.batches} ` +
-          `${Math.round(p.samplesPerSecond)} samples/s loss ${p.runningLoss.toFixed(4)}\n`,
+          `${Math.round(p.samplesPerSecond)} samples/s loss ${p.runningLoss.toFixed(4)} ${liveOptimizerText(last)}\n`,
       );
     },
     onEpochEnd: (s) => stream.write(`${epochLine(s)}\n`),
