@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { cpuBackend } from '../backends/cpu.js';
+import { stream } from '../random.js';
+import { HISTOGRAM_BINS, STAT, gradientStatistics } from './gradient-stats.js';
+
+/** Independent plain-JS reference: two-pass variance, torch.histc-style bins, both entropies. */
+function reference(values: number[]) {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  const width = (max - min) / HISTOGRAM_BINS;
+  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
+  for (const v of values) counts[Math.min(HISTOGRAM_BINS - 1, Math.floor((v - min) / width))]! += 1;
+  let entropy = 0;
+  let entropyDensity = 0;
+  for (const c of counts) {
+    const p = c / n;
+    if (p > 0) entropy -= p * Math.log(p);
+    const d = c / (n * width) + 1e-12;
+    entropyDensity -= d * Math.log(d);
+  }
+  return { variance, min, max, mean, entropy, entropyDensity, norm: Math.sqrt(values.reduce((a, b) => a + b * b, 0)) };
+}
+
+describe('gradient statistics on the device', () => {
+  before(async () => {
+    await cpuBackend.activate();
+  });
+
+  it('match a plain-JS computation over all tensors concatenated', async () => {
+    const random = stream(11, 'stats');
+    const shapes = [[3, 3, 1, 4], [4], [50, 7], [7]];
+    const arrays = shapes.map((shape) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (random() - 0.45) * 0.02));
+    const grads = arrays.map((a, i) => tf.tensor(a, shapes[i]));
+    const stats = await gradientStatistics(grads).data();
+    const want = reference(arrays.flatMap((a) => Array.from(a)));
+    const close = (got: number, expected: number, what: string) =>
+      assert.ok(Math.abs(got - expected) <= 1e-4 * Math.abs(expected) + 1e-9, `${what}: ${got} vs ${expected}`);
+    close(stats[STAT.variance]!, want.variance, 'variance');
+    close(stats[STAT.min]!, want.min, 'min');
+    close(stats[STAT.max]!, want.max, 'max');
+    close(stats[STAT.mean]!, want.mean, 'mean');
+    close(stats[STAT.norm]!, want.norm, 'norm');
+    close(stats[STAT.entropy]!, want.entropy, 'entropy');
+    close(stats[STAT.entropyDensity]!, want.entropyDensity, 'density entropy');
+    assert.ok(stats[STAT.entropy]! > 0 && stats[STAT.entropy]! <= Math.log(100));
+    // The original's density "entropy" of narrow gradients is a large negative number (spec).
+    assert.ok(stats[STAT.entropyDensity]! < -100, `density entropy ${stats[STAT.entropyDensity]}`);
+    tf.dispose(grads);
+  });
+
+  it('puts the maximum in the last bin and handles a constant gradient', async () => {
+    const stats = await gradientStatistics([tf.tensor1d([0, 0, 1])]).data();
+    // Two values in bin 0, one in bin 99: p = (2/3, 1/3).
+    const expected = -(2 / 3) * Math.log(2 / 3) - (1 / 3) * Math.log(1 / 3);
+    assert.ok(Math.abs(stats[STAT.entropy]! - expected) < 1e-5);
+    const constant = await gradientStatistics([tf.fill([10], 0.5)]).data();
+    assert.ok(Math.abs(constant[STAT.variance]!) < 1e-12);
+    assert.ok(Math.abs(constant[STAT.entropy]!) < 1e-12, 'a single occupied bin has zero entropy');
+    assert.ok(Number.isFinite(constant[STAT.entropyDensity]!));
+  });
+});
