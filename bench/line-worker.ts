@@ -1,0 +1,54 @@
+import { execa, type ResultPromise } from 'execa';
+import { createInterface, type Interface } from 'node:readline';
+
+/**
+ * A long-lived benchmark child process driven over stdin/stdout, one JSON line per answer: the
+ * PyTorch reference and one process per TensorFlow.js backend. Each backend gets its own process
+ * because a process that has run one backend runs another measurably slower (V8's inline caches
+ * in the op-dispatch path turn polymorphic: tensorflow fell from ~1,600 to ~900-1,200 samples/s
+ * after a wasm or cpu block in the same process); separate processes also mirror training, where
+ * a trainer process uses exactly one backend. Blocks of different processes can then alternate.
+ */
+export class LineWorker {
+  private constructor(
+    private readonly child: ResultPromise,
+    private readonly lines: AsyncIterator<string>,
+    private readonly rl: Interface,
+    /** The first line the child printed (its description of itself). */
+    readonly ready: Record<string, unknown>,
+  ) {}
+
+  /** Starts the child and waits for its ready line; on failure returns the reason. */
+  static async start(file: string, args: string[]): Promise<LineWorker | { unavailable: string }> {
+    const child = execa(file, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: { stdout: false, stderr: true } });
+    const rl = createInterface({ input: child.stdout! });
+    const lines = rl[Symbol.asyncIterator]();
+    const first = await lines.next();
+    if (first.done) {
+      const result = await child;
+      const stderr = String(result.stderr ?? '').trim().split('\n').filter((l) => !/^(Warning|I0000|WARNING|To enable)/.test(l));
+      return { unavailable: stderr.at(-1) || `${file} exited with code ${result.exitCode}` };
+    }
+    const ready = JSON.parse(first.value) as Record<string, unknown>;
+    if (typeof ready.unavailable === 'string') {
+      rl.close();
+      child.stdin!.end();
+      await child;
+      return { unavailable: ready.unavailable };
+    }
+    return new LineWorker(child, lines, rl, ready);
+  }
+
+  async ask(command: string): Promise<Record<string, number>> {
+    this.child.stdin!.write(`${command}\n`);
+    const line = await this.lines.next();
+    if (line.done) throw new Error(`benchmark child ended unexpectedly after '${command}'`);
+    return JSON.parse(line.value) as Record<string, number>;
+  }
+
+  async stop(): Promise<void> {
+    this.child.stdin!.end('quit\n');
+    this.rl.close();
+    await this.child;
+  }
+}

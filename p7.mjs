@@ -1,0 +1,11 @@
+import '/work/main/dist/worker/engine/tfjs-setup.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { activateBackend } from '/work/main/dist/worker/engine/backends/index.js';
+import { measureThroughput } from '/work/main/dist/worker/engine/throughput.js';
+await activateBackend('tensorflow');
+console.log('tf', (await measureThroughput({seconds: 2, warmupSteps: 3})).samplesPerSecond.toFixed(0));
+await activateBackend(process.argv[2]);
+console.log(process.argv[2], (await measureThroughput({seconds: 1, batchSize: process.argv[2]==='cpu'?8:64, warmupSteps: 0, minSteps: 1})).samplesPerSecond.toFixed(1));
+const u = process.cpuUsage(); await new Promise(r=>setTimeout(r,2000)); const d=process.cpuUsage(u); console.log('idle cpu ms over 2s', (d.user+d.system)/1000);
+await tf.setBackend('tensorflow');
+console.log('tf again', (await measureThroughput({seconds: 2, warmupSteps: 3})).samplesPerSecond.toFixed(0));
