@@ -155,6 +155,12 @@ export const tensorflowBackend: Backend = {
   },
 
   async activate(options: ActivateOptions = {}): Promise<DeviceReport> {
+    // Pinning: CUDA reads CUDA_VISIBLE_DEVICES when TensorFlow initialises (at the import below),
+    // so setting it here restricts this process to the one chosen GPU. A launcher that already set
+    // it (the worker agent does, per trainer process) wins.
+    if (options.deviceIndex !== undefined && process.env.CUDA_VISIBLE_DEVICES === undefined) {
+      process.env.CUDA_VISIBLE_DEVICES = String(options.deviceIndex);
+    }
     const failures: string[] = [];
     let loaded: { found: Installed; module: { version?: Record<string, string> } } | undefined;
     for (const found of installedPackages(failures)) {

@@ -30,7 +30,7 @@ export function liveOptimizerText(record: StepRecord | undefined): string {
   if (lr) parts.push(`lr ${lr}`);
   const momentum = num('momentum', 3);
   if (momentum) parts.push(`mom ${momentum}`);
-  parts.push(`var ${record.grad_var.toPrecision(2)}`, `H ${record.entropy.toFixed(2)}`);
+  parts.push(`var ${record.grad_var.toExponential(1)}`, `H ${record.entropy.toFixed(2)}`);
   const epsilon = num('epsilon', 2);
   if (epsilon) parts.push(`ε ${epsilon}`);
   const mix = num('mix_prob', 2);
