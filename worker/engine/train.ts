@@ -63,7 +63,7 @@ export interface StepOutput {
   /** `[loss, ...gradient statistics]` (telemetry/gradient-stats.ts), one transfer. */
   readonly scalars: Promise<Float32Array>;
   /** The optimizer's host-side values of this step (lr, momentum, controller state). */
-  readonly optimizer: OptimizerTelemetry;
+  readonly optimizer: OptimizerTelemetry | Promise<OptimizerTelemetry>;
 }
 
 /**
@@ -124,8 +124,8 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
       const index = b;
       const globalStep = step;
       pending.push(
-        output.scalars.then((scalars) => {
-          const record = stepRecord(epoch, globalStep, scalars, output.optimizer);
+        Promise.all([output.scalars, output.optimizer]).then(([scalars, fromOptimizer]) => {
+          const record = stepRecord(epoch, globalStep, scalars, fromOptimizer);
           records[index] = record;
           lossSum += record.loss;
           lossesRead += 1;

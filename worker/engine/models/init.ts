@@ -11,7 +11,8 @@ export function torchDefaultUniform(shape: number[], fanIn: number, random: () =
   const size = shape.reduce((a, b) => a * b, 1);
   const values = new Float32Array(size);
   for (let i = 0; i < size; i++) values[i] = (random() * 2 - 1) * bound;
-  return tf.variable(tf.tensor(values, shape, "float32"), true);
+  // Inside tidy: the initial tensor is released, its data lives on in the variable.
+  return tf.tidy(() => tf.variable(tf.tensor(values, shape, "float32"), true));
 }
 
 /** A conv layer's filter `[k, k, in, out]` and bias, initialised as torch.nn.Conv2d. */

@@ -1,6 +1,7 @@
 import { UsageError } from '../../../shared/errors.js';
 import type { HyperParameterValue } from '../../../shared/trial.js';
 import { adam, adamw } from './adam.js';
+import { enhancedSgd } from './enhanced-sgd/index.js';
 import { nadamw } from './nadamw.js';
 import { rmsprop } from './rmsprop.js';
 import { sgd } from './sgd.js';
@@ -15,6 +16,7 @@ export const optimizers: Readonly<Record<string, OptimizerFactory>> = {
   [adamw.name]: adamw,
   [rmsprop.name]: rmsprop,
   [nadamw.name]: nadamw,
+  [enhancedSgd.name]: enhancedSgd,
 };
 
 export function optimizerByName(name: string): OptimizerFactory {

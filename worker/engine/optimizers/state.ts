@@ -16,7 +16,7 @@ export class SlotState {
   get(index: number, like: tf.Tensor): tf.Variable {
     let slot = this.slots[index];
     if (!slot) {
-      slot = tf.variable(tf.zerosLike(like), false, `${this.label}_${index}_${slotCounter++}`);
+      slot = tf.tidy(() => tf.variable(tf.zerosLike(like), false, `${this.label}_${index}_${slotCounter++}`));
       this.slots[index] = slot;
     }
     return slot;

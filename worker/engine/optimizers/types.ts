@@ -37,7 +37,7 @@ export interface Optimizer {
    */
   apply(variables: readonly tf.Variable[], grads: readonly tf.Tensor[], context: StepContext): void | Promise<void>;
   /** Values of the last step for telemetry; baselines report their constant lr (and momentum). */
-  telemetry?(): OptimizerTelemetry;
+  telemetry?(): OptimizerTelemetry | Promise<OptimizerTelemetry>;
   /** End-of-run state for the result file (e.g. EnhancedSGD's Q-table). */
   summary?(): Record<string, unknown>;
   dispose(): void;
