@@ -63,6 +63,33 @@ describe('training loop (cpu backend, MLP, synthetic MNIST-format data)', () => 
     assert.deepEqual(result.batch_step, [0, 4, 8]); // of 10 batches
   });
 
+  it('EnhancedSGD (intended): the controller visibly acts, and its telemetry lands in the result', async () => {
+    const result = await runTrial(config({ optimizer: 'enhanced-sgd', epochs: 2 }), { device });
+    TrialResultSchema.parse(result);
+    assert.ok(result.accuracy[1]! > 0.5, `accuracy ${result.accuracy}`);
+    const lrs = result.learning_rate!.filter((x): x is number => x !== null);
+    assert.equal(lrs.length, 20);
+    assert.ok(new Set(lrs).size > 1, 'lr moves');
+    assert.ok(lrs.every((lr) => lr >= 0.005 - 1e-12 && lr <= 0.015 + 1e-12), 'within the clamps');
+    assert.ok(new Set(result.momentum!).size > 1, 'momentum moves');
+    assert.ok(result.mix_prob!.every((m) => m === 0.8));
+    const state = result.optimizer_state as { mode: string; controller: { q_table: Record<string, number[]>; epsilon: number } };
+    assert.equal(state.mode, 'intended');
+    assert.ok(Object.keys(state.controller.q_table).length > 0);
+    assert.ok(state.controller.epsilon < 0.5);
+  });
+
+  it('EnhancedSGD (seed): what the original ran — no controller, lr and momentum never move', async () => {
+    const result = await runTrial(config({ optimizer: 'enhanced-sgd', hyperparameters: { controller: 'seed' }, epochs: 1 }), { device });
+    assert.ok(result.learning_rate!.every((lr) => lr === 0.01));
+    assert.ok(result.momentum!.every((m) => m === 0.9));
+    const state = result.optimizer_state as { mode: string; controller?: unknown };
+    assert.equal(state.mode, 'seed');
+    assert.equal(state.controller, undefined);
+    // Its entropy is the original's density version: large and negative.
+    assert.ok(result.entropy!.every((h) => h !== null && h < 0));
+  });
+
   it('reports a diverging run as diverged and stops', async () => {
     const result = await runTrial(config({ epochs: 3, hyperparameters: { lr: 1e6 } }), { device });
     assert.equal(result.status, 'diverged');
