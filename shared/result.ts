@@ -50,6 +50,8 @@ export const TrialResultSchema = z.object({
   samples_per_s: perEpoch,
   /** `[vram_mb, ram_mb]` at the end of each epoch: device memory held by tensors, process RSS. */
   memory_usage: z.array(z.tuple([z.number(), z.number()])),
+  /** Bytes held by TensorFlow.js tensors at the end of each epoch (tf.memory().numBytes), in MB. */
+  tensor_memory_mb: perEpoch,
   /** Global step index of each kept per-batch record (every `telemetry_every`-th). */
   batch_step: z.array(z.number().int()),
   /** Training loss of each kept batch. */

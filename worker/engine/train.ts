@@ -19,6 +19,8 @@ export interface TrainOptions {
   readonly telemetryEvery: number;
   /** Whether tensors live in GPU memory (for the memory report). */
   readonly onGpu: boolean;
+  /** The device this trial is pinned to, for the GPU memory query. */
+  readonly deviceIndex?: number;
   readonly listener?: TrainingListener;
   readonly signal?: AbortSignal;
 }
@@ -153,7 +155,7 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
     });
     const trainLoss = lossSum / batches;
     const evaluation = await evaluate(model, data);
-    const memory = memorySnapshot(options.onGpu);
+    const memory = await memorySnapshot(options.onGpu, options.deviceIndex);
     const summary: EpochSummary = {
       epoch,
       epochs: options.epochs,
@@ -164,6 +166,7 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
       samplesPerSecond: data.train.count / epochTime,
       vramMb: memory.vramMb,
       ramMb: memory.ramMb,
+      tensorMb: memory.tensorMb,
     };
     history.epochs.push(summary);
     listener?.onEpochEnd?.(summary);

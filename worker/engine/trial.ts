@@ -83,6 +83,7 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
       shuffleRandom: random.shuffle,
       telemetryEvery: config.telemetryEvery,
       onGpu: device.gpu,
+      deviceIndex: config.deviceIndex,
       listener,
       signal: options.signal,
     });
@@ -96,6 +97,7 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
       epoch_time: epochs.map((e) => e.epochTime),
       samples_per_s: epochs.map((e) => e.samplesPerSecond),
       memory_usage: epochs.map((e) => [e.vramMb, e.ramMb] as [number, number]),
+      tensor_memory_mb: epochs.map((e) => e.tensorMb),
       ...perStepSeries(history.steps),
       telemetry_every: config.telemetryEvery,
       ...(optimizer.summary ? { optimizer_state: optimizer.summary() } : {}),

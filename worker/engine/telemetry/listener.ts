@@ -24,6 +24,7 @@ export interface EpochSummary {
   readonly samplesPerSecond: number;
   readonly vramMb: number;
   readonly ramMb: number;
+  readonly tensorMb: number;
 }
 
 /**
