@@ -20,6 +20,17 @@ function grn(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
+describe('grn backends', () => {
+  it('lists every backend with its availability as JSON', async () => {
+    const r = await grn(['backends', '--no-probe', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = (JSON.parse(r.stdout) as { backends: Array<{ backend: string; available: boolean; device?: string; reason?: string }> }).backends;
+    assert.deepEqual(rows.map((b) => b.backend), ['tensorflow', 'webgpu', 'wasm', 'cpu']);
+    for (const b of rows) assert.ok(b.available ? typeof b.device === 'string' : typeof b.reason === 'string');
+    assert.ok(rows.find((b) => b.backend === 'cpu')!.available);
+  });
+});
+
 describe('grn train', () => {
   let dir: string;
   let work: string;
