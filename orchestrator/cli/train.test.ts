@@ -81,9 +81,9 @@ describe('grn train', () => {
 
   it('names a missing data file without a stack trace', async () => {
     const r = await grn(['train', '--data-dir', join(work, 'nowhere'), '--model', 'mlp', '--backend', 'cpu']);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /grn: .*nowhere\/train-images-idx3-ubyte\.gz: file not found/);
-    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, r.stderr);
   });
 
   it('names a corrupt data file', async () => {

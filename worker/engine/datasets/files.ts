@@ -105,3 +105,14 @@ export function localDataDir(dataset: string, dataDir?: string): string | undefi
   if (root && existsSync(join(root, dataset))) return join(root, dataset);
   return undefined;
 }
+
+/**
+ * Like Promise.all, but when several fail the error reported is the first in list order, not the
+ * first to happen: the same bad folder always gives the same message.
+ */
+export async function firstErrorInOrder<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}

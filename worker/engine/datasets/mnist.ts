@@ -1,5 +1,5 @@
 import { DataFileError } from '../../../shared/errors.js';
-import { defaultCacheDir, fetchDataFile, type RemoteFile } from './files.js';
+import { defaultCacheDir, fetchDataFile, firstErrorInOrder, type RemoteFile } from './files.js';
 import { parseIdx } from './idx.js';
 import type { DatasetLoader, ImageDataset, ImageSplit, LoadOptions } from './types.js';
 
@@ -26,7 +26,7 @@ export const mnist: DatasetLoader = {
   description: 'MNIST handwritten digits, 28x28x1, 60,000 train / 10,000 test (IDX files, gzip or raw)',
   async load(options: LoadOptions): Promise<ImageDataset> {
     const where = { dataDir: options.dataDir, cacheDir: options.cacheDir ?? defaultCacheDir(), onProgress: options.onProgress };
-    const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
+    const [trainImages, trainLabels, testImages, testLabels] = await firstErrorInOrder([
       fetchDataFile(MNIST_FILES.trainImages, where),
       fetchDataFile(MNIST_FILES.trainLabels, where),
       fetchDataFile(MNIST_FILES.testImages, where),

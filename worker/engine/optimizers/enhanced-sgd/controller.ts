@@ -1,3 +1,5 @@
+import { pyRound } from './stats.js';
+
 /**
  * The tabular Q-learning controller of EnhancedSGD (host code: a few numbers per step). It holds
  * three scales (lr, momentum, grad), picks an action per step ε-greedily — exploring with a
@@ -17,6 +19,8 @@ export interface ControllerConfig {
   mixProbMin: number;
   mixProbDecay: number;
   mixProbGrowth: number;
+  /** update_mix_prob decays mix_prob while |ΔL| is below this (0.01). */
+  mixProbLossThreshold: number;
   alpha: number;
   gamma: number;
   multDown: number;
@@ -33,10 +37,17 @@ export interface Action {
   readonly kinds: Record<Scale, Kind>;
 }
 
-/** State tuple (round(L,2), round(grad_var,2), round(H,2), epoch, layer_depth=1) as a table key. */
-export function stateKey(loss: number, gradVar: number, entropy: number, epoch: number): string {
-  const r = (x: number) => (Math.round(x * 100) / 100).toFixed(2);
-  return `${r(loss)}|${r(gradVar)}|${r(entropy)}|${epoch}|1`;
+/**
+ * State tuple (round(L,2), round(grad_var,2), round(H,2), epoch, layer_depth=1) as a table key,
+ * rounded as Python's round() does (exact ties to even); −0.0 and 0.0 are one key, as in a Python
+ * dict.
+ */
+export function stateKey(loss: number, gradVar: number, entropy: number, epoch: number, layerDepth = 1): string {
+  const r = (x: number) => {
+    const y = pyRound(x, 2);
+    return Number.isFinite(y) && Math.abs(y) < 1e21 ? (y === 0 ? 0 : y).toFixed(2) : String(y);
+  };
+  return `${r(loss)}|${r(gradVar)}|${r(entropy)}|${epoch}|${layerDepth}`;
 }
 
 /** Q entry order in the table rows and in reports. */
@@ -132,10 +143,18 @@ export class QController {
     });
   }
 
-  /** The original's update_mix_prob: drift toward additive actions while the loss is flat. */
+  /**
+   * The original's update_mix_prob(loss): the first call only records the loss; then, while
+   * |ΔL| < threshold, mix_prob ← max(floor, mix_prob·decay) (toward additive actions), otherwise
+   * mix_prob ← min(initial, mix_prob·growth) (growth = 1 + 0.05·0.98 in the original).
+   */
   updateMixProb(loss: number): void {
     const c = this.config;
-    if (this.previousLoss !== undefined && Math.abs(loss - this.previousLoss) < 0.01) {
+    if (this.previousLoss === undefined) {
+      this.previousLoss = loss;
+      return;
+    }
+    if (Math.abs(this.previousLoss - loss) < c.mixProbLossThreshold) {
       this.mixProb = Math.max(c.mixProbMin, this.mixProb * c.mixProbDecay);
     } else {
       this.mixProb = Math.min(c.mixProb, this.mixProb * c.mixProbGrowth);
@@ -143,9 +162,13 @@ export class QController {
     this.previousLoss = loss;
   }
 
-  /** The original's bayesian_initialize_params: each scale redrawn from N(scale, std²). */
-  bayesianInitialize(std: number): void {
-    for (const s of SCALES) this.scales[s] = this.scales[s] + std * gaussian(this.random);
+  /**
+   * The original's bayesian_initialize_params: each scale redrawn from N(scale, std²), in the
+   * order lr, momentum, grad. `random` is its own stream, so switching this on does not change the
+   * controller's later ε-greedy draws.
+   */
+  bayesianInitialize(std: number, random: () => number): void {
+    for (const s of SCALES) this.scales[s] = this.scales[s] + std * gaussian(random);
   }
 
   summary() {
