@@ -10,7 +10,7 @@ export function withHostStatistics(inner: Optimizer): Optimizer {
   let hostEntropy = Number.NaN;
   return {
     ...inner,
-    telemetry: () => ({ ...inner.telemetry?.(), host_variance: hostVariance, host_entropy: hostEntropy }),
+    telemetry: async () => ({ ...(await inner.telemetry?.()), host_variance: hostVariance, host_entropy: hostEntropy }),
     name: `${inner.name}+host-statistics`,
     async apply(variables, grads, context) {
       const arrays = await Promise.all(grads.map((g) => g.data() as Promise<Float32Array>));

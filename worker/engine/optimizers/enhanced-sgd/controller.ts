@@ -118,6 +118,11 @@ export class QController {
     return action;
   }
 
+  /** How each value of `action` is applied (and which Q entry it updates). */
+  appliedKinds(action: Action): Record<Scale, Kind> {
+    return { lr: this.kindOf(action, 'lr'), momentum: this.kindOf(action, 'momentum'), grad: this.kindOf(action, 'grad') };
+  }
+
   /** The kind an action's value is applied as: its own (corrected) or by value (as written). */
   private kindOf(action: Action, s: Scale): Kind {
     if (this.config.exploitAsOwnKind) return action.kinds[s];

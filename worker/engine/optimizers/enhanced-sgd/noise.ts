@@ -51,13 +51,15 @@ export class NoiseSource {
 
   /** The pool, created on first use (at least as long as the largest tensor, so a window wraps at most once). */
   private ensurePool(minimum: number): tf.Tensor1D {
-    if (!this.pool || this.pool.size < minimum) {
-      this.pool?.dispose();
+    let pool = this.pool;
+    if (!pool || pool.size < minimum) {
+      pool?.dispose();
       const size = Math.max(this.poolSize, minimum);
       // Pre-scaled, so a step pays one slice and one add per tensor.
-      this.pool = tf.keep(tf.tidy(() => tf.randomNormal([size], 0, this.scale, 'float32', this.seed())));
+      pool = tf.keep(tf.tidy(() => tf.randomNormal([size], 0, this.scale, 'float32', this.seed()) as tf.Tensor1D));
+      this.pool = pool;
     }
-    return this.pool;
+    return pool;
   }
 
   private seed(): number {

@@ -6,6 +6,7 @@ import '../../tfjs-setup.js';
 import { createStepContext, disposeStepContext } from '../context.js';
 import { createOptimizer } from '../index.js';
 import type { Optimizer, OptimizerTelemetry } from '../types.js';
+import { MODE_DEFAULTS, MODES, SWITCHES } from './params.js';
 
 const P0 = [[0.5, -1.0, 2.0, 0.25], [0.1, 0.2, 0.3, -0.4, -0.5, -0.6]];
 const SHAPES = [[4], [2, 3]];
@@ -22,8 +23,8 @@ interface Run {
 }
 
 /** Runs `steps` steps with real step contexts (statistics on the device), as the training loop does. */
-async function run(hp: Record<string, string | number | boolean>, options: { steps?: number; losses?: number[]; epoch?: number; grads?: number[][][]; seed?: number } = {}): Promise<Run> {
-  const optimizer = createOptimizer('enhanced-sgd', hp, options.seed ?? 1);
+async function run(hp: Record<string, string | number | boolean>, options: { steps?: number; losses?: number[]; epoch?: number; grads?: number[][][]; seed?: number; optimizer?: string } = {}): Promise<Run> {
+  const optimizer = createOptimizer(options.optimizer ?? 'enhanced-sgd', hp, options.seed ?? 1);
   const vars = P0.map((p, i) => tf.tidy(() => tf.variable(tf.tensor(p, SHAPES[i]))));
   const telemetry: OptimizerTelemetry[] = [];
   const grads = options.grads ?? GRADS;
@@ -33,7 +34,7 @@ async function run(hp: Record<string, string | number | boolean>, options: { ste
     const loss = tf.scalar(options.losses?.[step] ?? 1.0);
     const context = createStepContext(g, loss, options.epoch ?? 0, step);
     await optimizer.apply(vars, g, context);
-    telemetry.push(await optimizer.telemetry!());
+    telemetry.push(await optimizer.telemetry?.() ?? {});
     await context.readScalars();
     disposeStepContext(context);
     tf.dispose([...g, loss]);
@@ -59,6 +60,26 @@ function reference(options: { centering: boolean; lr?: number; momentum?: number
     });
   }
   return params;
+}
+
+/** torch.histc-style 100-bin histogram of `values` over [min, max] (max in the last bin), both entropies. */
+function histogramEntropies(values: number[]): { probability: number; density: number; variance: number } {
+  const n = values.length;
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  const width = (max - min) / 100;
+  const counts = new Array<number>(100).fill(0);
+  for (const v of values) counts[Math.min(99, Math.floor((v - min) / width))]! += 1;
+  let probability = 0;
+  let density = 0;
+  for (const c of counts) {
+    if (c > 0) probability -= (c / n) * Math.log(c / n);
+    const d = c / (n * width) + 1e-12;
+    density -= d * Math.log(d);
+  }
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
+  return { probability, density, variance };
 }
 
 function assertClose(got: number[][], want: number[][], tolerance = 1e-6): void {
@@ -177,14 +198,26 @@ describe('EnhancedSGD', () => {
     r.optimizer.dispose();
   });
 
-  it('same seed, same decisions and weights; another seed, other noise', async () => {
-    const a = await run({}, { steps: 6 });
-    const b = await run({}, { steps: 6 });
-    const c = await run({}, { steps: 6, seed: 2 });
-    assert.deepEqual(a.telemetry, b.telemetry);
-    assert.deepEqual(a.params, b.params);
-    assert.notDeepEqual(a.params, c.params);
-    [a, b, c].forEach((r) => r.optimizer.dispose());
+  for (const mode of ['intended', 'as-written', 'seed']) {
+    it(`${mode}: same seed, same decisions and weights; another seed, other noise`, async () => {
+      const losses = [2.3, 2.2, 2.4, 2.0, 1.9, 2.1];
+      const a = await run({ controller: mode }, { steps: 6, losses });
+      const b = await run({ controller: mode }, { steps: 6, losses });
+      const c = await run({ controller: mode }, { steps: 6, losses, seed: 2 });
+      assert.deepEqual(a.telemetry, b.telemetry);
+      assert.deepEqual(a.params, b.params);
+      assert.notDeepEqual(a.params, c.params);
+      [a, b, c].forEach((r) => r.optimizer.dispose());
+    });
+  }
+
+  it('with retention on, the only tensors that stay are the bounded buffer’s', async () => {
+    const before = tf.memory().numTensors;
+    const r = await run({ retention: true, gradient_buffer_size: 5 }, { steps: 6 });
+    // Momentum buffers (2), noise pool (1), retained (5).
+    assert.equal(tf.memory().numTensors, before + 2 + 1 + 5);
+    r.optimizer.dispose();
+    assert.equal(tf.memory().numTensors, before);
   });
 
   for (const mode of ['intended', 'as-written', 'seed', 'off']) {
@@ -197,6 +230,150 @@ describe('EnhancedSGD', () => {
       assert.equal(tf.memory().numTensors, before);
     });
   }
+
+  it('off mode equals the sgd optimizer (momentum 0.9) step for step', async () => {
+    const mine = await run({ controller: 'off' }, { steps: 6 });
+    const sgd = await run({}, { steps: 6, optimizer: 'sgd' });
+    assert.deepEqual(mine.params, sgd.params);
+    mine.optimizer.dispose();
+    sgd.optimizer.dispose();
+  });
+
+  it('resolves switches after parsing: the mode gives the default, an explicit value wins', () => {
+    for (const mode of MODES) {
+      const hp = createOptimizer('enhanced-sgd', { controller: mode }, 0).hyperparameters;
+      for (const s of SWITCHES) assert.equal(hp[s], MODE_DEFAULTS[mode][s], `${mode}.${s}`);
+      assert.equal(hp.lr, 0.01);
+      assert.equal(hp.stabilizing_threshold, 0.9, 'defaults to stabilizing_factor');
+    }
+    const hp = createOptimizer('enhanced-sgd', { controller: 'seed', centering: false, probability_entropy: true }, 0).hyperparameters;
+    assert.equal(hp.centering, false);
+    assert.equal(hp.probability_entropy, true);
+    assert.equal(hp.clipping, true);
+    assert.equal(createOptimizer('enhanced-sgd', { controller: 'off', noise: true }, 0).hyperparameters.noise, true);
+    assert.equal(createOptimizer('enhanced-sgd', { controller: 'seed', pass_loss: true, q_controller: true }, 0).hyperparameters.q_controller, true);
+    // What needs the loss cannot be asked for in a mode that does not pass it.
+    assert.throws(() => createOptimizer('enhanced-sgd', { controller: 'seed', q_controller: true }, 0), /q_controller needs the loss/);
+    assert.throws(() => createOptimizer('enhanced-sgd', { controller: 'off', spike_correction: true }, 0), /spike_correction needs the loss/);
+  });
+
+  it('seed mode: over 10 steps, spikes and all, lr stays 0.01 and momentum 0.9; no controller, no reward', async () => {
+    const r = await run({ controller: 'seed' }, { steps: 10, losses: [1, 1, 1, 9, 1, 1, 20, 1, 1, 1] });
+    for (const t of r.telemetry) {
+      assert.equal(t.lr, 0.01);
+      assert.equal(t.momentum, 0.9);
+      assert.equal(t.spike, 0);
+      assert.equal(t.action_kind, null);
+      assert.equal(t.reward, null);
+      assert.equal(t.q_size, 0);
+    }
+    const summary = r.optimizer.summary!() as Record<string, unknown>;
+    assert.equal(summary.mode, 'seed');
+    assert.equal(summary.controller, undefined);
+    r.optimizer.dispose();
+  });
+
+  it('a spike under the controller: as written its lr × 0.5 is overwritten, intended keeps it; momentum × 0.9 then clamped', async () => {
+    // ε = 0 and α = 0: always exploit an all-zero Q row, i.e. every scale ×1.
+    const still = { epsilon: 0, epsilon_min: 0, q_alpha: 0, noise: false };
+    const losses = [1, 1, 1, 5];
+    const written = await run({ controller: 'as-written', ...still }, { steps: 4, losses });
+    const intended = await run({ controller: 'intended', ...still }, { steps: 4, losses });
+    assert.deepEqual(written.telemetry.map((t) => t.spike), [0, 0, 0, 1]);
+    assert.deepEqual(written.telemetry.map((t) => t.lr), [0.01, 0.01, 0.01, 0.01]);
+    assert.deepEqual(intended.telemetry.map((t) => t.lr), [0.01, 0.01, 0.01, 0.005]);
+    // 0.9 · 0.9 = 0.81, clamped to [0.85, 0.99]; before the spike 0.9 · 1 = 0.9.
+    for (const r of [written, intended]) {
+      assert.deepEqual(r.telemetry.slice(0, 3).map((t) => t.momentum), [0.9, 0.9, 0.9]);
+      assert.equal(r.telemetry[3]!.momentum, 0.85);
+      assert.ok(r.telemetry.every((t) => t.action === 'lr×1 mom×1 grad×1' && t.action_kind === 'exploit'));
+    }
+    written.optimizer.dispose();
+    intended.optimizer.dispose();
+  });
+
+  it('with default constants, as written the lr compounds out of [0.5, 1.5] × base; intended stays inside', async () => {
+    // Here the density entropy swings by hundreds between steps, the rewards are large and
+    // negative, exploited values 1 + Q_mult fall below 0 and are *added*: the lr scale hits its
+    // lower clamp and the compounding lr halves step after step (on MNIST it grew instead).
+    const written = await run({ controller: 'as-written', noise: false }, { steps: 30 });
+    const intended = await run({ controller: 'intended', noise: false }, { steps: 30 });
+    const outside = (lr: number) => lr < 0.005 - 1e-12 || lr > 0.015 + 1e-12;
+    assert.ok(written.telemetry.some((t) => outside(t.lr as number)), written.telemetry.map((t) => t.lr).join(', '));
+    assert.ok(intended.telemetry.every((t) => !outside(t.lr as number)), intended.telemetry.map((t) => t.lr).join(', '));
+    written.optimizer.dispose();
+    intended.optimizer.dispose();
+  });
+
+  it('entropy is the mode’s: probability-normalised when intended, the density version as written and in seed', async () => {
+    const want = histogramEntropies(GRADS[0]!.flat());
+    const intended = await run({ controller: 'intended' }, { steps: 1 });
+    const written = await run({ controller: 'as-written' }, { steps: 1 });
+    const seed = await run({ controller: 'seed' }, { steps: 1 });
+    const close = (got: unknown, expected: number) => assert.ok(Math.abs((got as number) - expected) <= 1e-4 * Math.abs(expected) + 1e-6, `${got} vs ${expected}`);
+    close(intended.telemetry[0]!.entropy, want.probability);
+    close(written.telemetry[0]!.entropy, want.density);
+    close(seed.telemetry[0]!.entropy, want.density);
+    for (const r of [intended, written, seed]) close(r.telemetry[0]!.raw_variance, want.variance);
+    [intended, written, seed].forEach((r) => r.optimizer.dispose());
+  });
+
+  it('grad_var is the stabilised EMA in every mode (seed: the device EMA, mirrored on the host)', async () => {
+    const variances = GRADS.map((step) => histogramEntropies(step.flat()).variance);
+    let ema = 0;
+    const want = variances.map((v) => (ema = 0.1 * v + 0.9 * ema));
+    for (const mode of ['intended', 'seed', 'off']) {
+      const r = await run({ controller: mode });
+      r.telemetry.forEach((t, i) => assert.ok(Math.abs((t.grad_var as number) - want[i]!) < 1e-7, `${mode} step ${i}: ${t.grad_var} vs ${want[i]}`));
+      r.optimizer.dispose();
+    }
+  });
+
+  it('intended: clips on the host path too, with c from the EMA', async () => {
+    const big = [[[3, -3, 0.5, 0], [1, 1, 1, 1, 1, 1]]];
+    const r = await run({ controller: 'intended', q_controller: false, spike_correction: false, noise: false, momentum: 0 }, { grads: big, steps: 1 });
+    const all = [3, -3, 0.5, 0, 1, 1, 1, 1, 1, 1];
+    const c = Math.min(Math.max(2 * Math.sqrt(0.1 * histogramEntropies(all).variance), 0.5), 10);
+    const want0 = P0[0]!.map((p, k) => p - 0.01 * Math.min(Math.max([3, -3, 0.5, 0].map((x) => x - 0.125)[k]!, -c), c));
+    assertClose([r.params[0]!, r.params[1]!], [want0, P0[1]!], 1e-6);
+    r.optimizer.dispose();
+  });
+
+  it('retention keeps the newest gradient_buffer_size tensors and reports their bytes; seed mode retains only with the probability entropy', async () => {
+    const on = await run({ retention: true, gradient_buffer_size: 3, noise: false }, { steps: 3 });
+    // 6 tensors pushed (2 per step); kept: step 2's [2,3], step 3's [4] and [2,3] = 16 floats.
+    assert.deepEqual((on.optimizer.summary!() as { retention: unknown }).retention, { enabled: true, tensors: 3, bytes: 64 });
+    assert.deepEqual(on.telemetry.map((t) => t.retention_size), [2, 3, 3]);
+    on.optimizer.dispose();
+    const seedDensity = await run({ controller: 'seed', retention: true }, { steps: 2 });
+    assert.equal((seedDensity.optimizer.summary!() as { retention: { tensors: number } }).retention.tensors, 0);
+    seedDensity.optimizer.dispose();
+    const seedProbability = await run({ controller: 'seed', retention: true, probability_entropy: true }, { steps: 2 });
+    assert.equal((seedProbability.optimizer.summary!() as { retention: { tensors: number } }).retention.tensors, 4);
+    seedProbability.optimizer.dispose();
+  });
+
+  it('reports every telemetry field, and the summary the result file keeps', async () => {
+    const r = await run({}, { steps: 2 });
+    for (const key of ['lr', 'momentum', 'grad_var', 'raw_variance', 'entropy', 'mix_prob', 'epsilon', 'action', 'action_kind', 'reward', 'q_size', 'spike', 'retention_size']) {
+      assert.ok(key in r.telemetry[1]!, key);
+    }
+    const summary = r.optimizer.summary!() as { mode: string; controller: Record<string, unknown>; retention: unknown; noise: { bytes: number } };
+    assert.equal(summary.mode, 'intended');
+    assert.deepEqual(Object.keys(summary.controller).sort(), ['epsilon', 'mix_prob', 'q_entries', 'q_table', 'scales', 'visits']);
+    assert.deepEqual(summary.retention, { enabled: false, tensors: 0, bytes: 0 });
+    assert.equal(summary.noise.bytes, 4 << 22);
+    r.optimizer.dispose();
+  });
+
+  it('bayesian_init redraws the scales once, from its own stream (the controller’s draws are unchanged)', async () => {
+    const plain = await run({}, { steps: 3 });
+    const bayes = await run({ bayesian_init: true }, { steps: 3 });
+    const scales = (r: Run) => (r.optimizer.summary!() as { controller: { scales: Record<string, number> } }).controller.scales;
+    assert.notDeepEqual(scales(plain), scales(bayes));
+    assert.deepEqual(plain.telemetry.map((t) => t.action_kind), bayes.telemetry.map((t) => t.action_kind));
+    [plain, bayes].forEach((r) => r.optimizer.dispose());
+  });
 
   it('rejects an unknown hyper-parameter or mode, naming it', () => {
     assert.throws(() => createOptimizer('enhanced-sgd', { controler: 'seed' }, 0), /unknown hyper-parameter 'controler'/);

@@ -1,21 +1,31 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { STAT } from '../../telemetry/gradient-stats.js';
+import type { HyperParameterValue } from '../../../../shared/trial.js';
 import { stream } from '../../random.js';
 import { SlotState } from '../state.js';
 import type { Optimizer, OptimizerTelemetry, StepContext } from '../types.js';
 import { QController, SCALES, stateKey, type Action } from './controller.js';
+import { NoiseSource } from './noise.js';
 import { resolveSwitches, type EnhancedSgdInput, type EnhancedSgdParams } from './params.js';
+import { RetentionBuffer } from './retention.js';
+import { clamp, clippingIsNoOp, clipThreshold, deviceVarianceStep, emaVariance, LossHistory, phaseDecay, READ, type ClipRule, type VarianceRule } from './stats.js';
 
 /**
  * EnhancedSGD (../shared/spec/enhanced-sgd.md). The gradient statistics come from the training
  * loop, computed on the device (telemetry/gradient-stats.ts); the per-tensor work (centering,
- * clipping, noise, momentum, update) is tensor ops. Host values are needed only where the loss is
- * passed (spike correction and the controller decide this step's lr and momentum): those modes
- * await the step's single memoised read of `[loss, ...stats]`. Without the loss (`seed`, `off`)
- * the EMA variance and the clipping threshold stay on the device and the step never waits.
+ * clipping, noise, retention, momentum, update) is tensor ops. Host values are needed only where
+ * the loss is passed (spike correction and the controller decide this step's lr and momentum):
+ * those modes await the step's single memoised read of `[loss, ...stats]` and do a few lines of
+ * host arithmetic. Without the loss (`seed`, `off`) the step never waits: the EMA variance and the
+ * clipping threshold stay on the device, and the telemetry is filled from the same read once the
+ * loop has it (telemetry() then returns a promise). Only the retention buffer, off by default,
+ * makes those modes wait, since whether to retain depends on the entropy.
  */
 export function createEnhancedSgd(input: EnhancedSgdInput, seed: number): Optimizer {
   const p: EnhancedSgdParams = resolveSwitches(input);
+  const varianceRule: VarianceRule = { smoothing: p.smoothing_factor, threshold: p.stabilizing_threshold, factor: p.stabilizing_factor };
+  const clipRule: ClipRule = { multiplier: p.clip_multiplier, min: p.clip_min, max: p.clip_max };
+  const entropyAt = p.probability_entropy ? READ.entropy : READ.entropyDensity;
+
   const momentumBuffers = new SlotState('esgd_momentum');
   const controller = p.q_controller
     ? new QController(
@@ -27,6 +37,7 @@ export function createEnhancedSgd(input: EnhancedSgdInput, seed: number): Optimi
           mixProbMin: p.mix_prob_min,
           mixProbDecay: p.mix_prob_decay,
           mixProbGrowth: p.mix_prob_growth,
+          mixProbLossThreshold: p.mix_prob_loss_threshold,
           alpha: p.q_alpha,
           gamma: p.q_gamma,
           multDown: p.mult_down,
@@ -37,95 +48,72 @@ export function createEnhancedSgd(input: EnhancedSgdInput, seed: number): Optimi
         stream(seed, 'enhanced-sgd:controller'),
       )
     : undefined;
-  if (controller && p.bayesian_init) controller.bayesianInitialize(p.bayesian_std);
-  const noiseRandom = stream(seed, 'enhanced-sgd:noise');
-  let noisePool: tf.Tensor1D | undefined;
-  const retained: tf.Tensor[] = [];
+  if (controller && p.bayesian_init) controller.bayesianInitialize(p.bayesian_std, stream(seed, 'enhanced-sgd:bayesian'));
+  const noise = p.noise && p.noise_scale > 0 ? new NoiseSource(p.noise_source, p.noise_scale, p.noise_pool_size, stream(seed, 'enhanced-sgd:noise')) : undefined;
+  const retention = p.retention ? new RetentionBuffer(p.gradient_buffer_size) : undefined;
 
   // Host state (modes that pass the loss).
   let gradVar = 0;
   let prevGradVar = 0;
   let prevEntropy: number | undefined;
-  const losses: number[] = [];
+  const losses = new LossHistory(p.loss_history_size, p.phased_threshold_multiplier);
+  /** The param group's lr: the previous step's effective lr (the as-written base lr). */
   let groupLr = p.lr;
   let currentMomentum = p.momentum;
+  /** With deferred_reward: the last action, credited at the next step. */
   let pending: { state: string; action: Action; gradVar: number; entropy: number } | undefined;
-  // Device state (modes without the loss): the EMA variance; prev_grad_var is only ever updated
-  // when a loss is given, so it stays 0 there, as in the original.
-  const deviceGradVar = p.pass_loss ? undefined : tf.tidy(() => tf.variable(tf.scalar(0), false));
-  let hostMirror = 0; // the device EMA recomputed on the host from the same reads, for telemetry
+
+  // Device state (modes without the loss): the EMA variance, only where clipping needs it.
+  // prev_grad_var is only ever updated when a loss is given, so it stays 0 there, as in the original.
+  const deviceGradVar = !p.pass_loss && p.clipping ? tf.tidy(() => tf.variable(tf.scalar(0), false)) : undefined;
+  /** The device EMA recomputed on the host from the same reads (float64), for telemetry. */
+  let hostMirror = 0;
 
   let telemetry: OptimizerTelemetry | Promise<OptimizerTelemetry> = {};
-  const entropyIndex = 1 + (p.probability_entropy ? STAT.entropy : STAT.entropyDensity);
 
-  /** EMA of the variance with the original's stabilisation (|Δ| > factor → pull toward prev). */
-  const ema = (variance: number, current: number, prev: number) => {
-    let next = p.smoothing_factor * variance + (1 - p.smoothing_factor) * current;
-    if (Math.abs(next - prev) > p.stabilizing_factor) next = p.stabilizing_factor * prev + (1 - p.stabilizing_factor) * next;
-    return next;
-  };
-  const clipThreshold = (gv: number) => Math.min(Math.max(2 * Math.sqrt(gv), p.clip_min), p.clip_max);
-  const phase = (epoch: number) => Math.max(p.phase_floor, 1 - epoch / p.phase_epochs);
-
-  function noiseFor(t: tf.Tensor): tf.Tensor {
-    if (p.noise_source === 'exact') {
-      return tf.randomNormal(t.shape, 0, p.noise_scale, 'float32', Math.floor(noiseRandom() * 2 ** 31));
-    }
-    // A device-resident pool of N(0,1) draws, made once from the seed, read at a fresh seeded
-    // offset per tensor and step: tfjs has no on-device normal RNG kernel, and drawing ~420k
-    // normals on the host every step would cost more than the whole update. Each element is
-    // still N(0, noise_scale²); draws repeat only across steps, at random offsets.
-    if (!noisePool || noisePool.size < t.size) {
-      noisePool?.dispose();
-      const size = Math.max(p.noise_pool_size, t.size);
-      // Pre-scaled, so a step pays a slice and an add per tensor.
-      noisePool = tf.keep(tf.randomNormal([size], 0, p.noise_scale, 'float32', Math.floor(noiseRandom() * 2 ** 31)) as tf.Tensor1D);
-    }
-    const offset = Math.floor(noiseRandom() * (noisePool.size - t.size + 1));
-    return tf.reshape(tf.slice(noisePool, [offset], [t.size]), t.shape);
-  }
-
-  /** The per-tensor part of a step; `clip` is a number (host modes) or a device scalar. */
-  function update(variables: readonly tf.Variable[], grads: readonly tf.Tensor[], lr: number, momentum: number, clip: number | tf.Scalar | null, retain: boolean) {
+  /** The per-tensor part of a step; `clip` is a number (host modes), a device scalar, or null. */
+  function update(variables: readonly tf.Variable[], grads: readonly tf.Tensor[], lr: number, momentum: number, clip: number | tf.Scalar | null, retain: boolean): void {
     tf.tidy(() => {
+      const lrT = tf.scalar(lr);
+      const muT = tf.scalar(momentum);
+      const hi = clip === null ? null : typeof clip === 'number' ? tf.scalar(clip) : clip;
+      const lo = hi === null ? null : tf.neg(hi);
       variables.forEach((v, i) => {
         let g = grads[i]!;
         if (p.centering) g = tf.sub(g, tf.mean(g));
-        if (p.clipping && clip !== null) {
-          g = typeof clip === 'number' ? tf.clipByValue(g, -clip, clip) : tf.minimum(tf.maximum(g, tf.neg(clip)), clip);
-        }
-        if (p.noise && p.noise_scale > 0) g = tf.add(g, noiseFor(g));
-        if (retain) {
-          retained.push(tf.keep(tf.clone(g)));
-          while (retained.length > p.gradient_buffer_size) retained.shift()!.dispose();
-        }
+        if (hi !== null && lo !== null) g = tf.minimum(tf.maximum(g, lo), hi);
+        // No dampening: m = μ·m + g (m starts at 0, so step 1 gives m = g, as torch's SGD), p -= lr·m.
         const m = momentumBuffers.get(i, v);
-        m.assign(tf.add(tf.mul(m, momentum), g));
-        v.assign(tf.sub(v, tf.mul(m, lr)));
+        if (noise && !retain) {
+          // μ·m + g + noise in one pass: the noisy gradient itself is never needed.
+          m.assign(tf.addN([tf.mul(m, muT), g, noise.sample(g)]));
+        } else {
+          if (noise) g = tf.add(g, noise.sample(g));
+          if (retain) retention!.push(g);
+          m.assign(tf.add(tf.mul(m, muT), g));
+        }
+        v.assign(tf.sub(v, tf.mul(m, lrT)));
       });
     });
   }
 
-  async function hostStep(variables: readonly tf.Variable[], grads: readonly tf.Tensor[], context: StepContext) {
+  async function hostStep(variables: readonly tf.Variable[], grads: readonly tf.Tensor[], context: StepContext): Promise<void> {
     const scalars = await context.readScalars();
-    const loss = scalars[0]!;
-    const variance = scalars[1 + STAT.variance]!;
-    const entropy = scalars[entropyIndex]!;
-    gradVar = ema(variance, gradVar, prevGradVar);
+    const loss = scalars[READ.loss]!;
+    const rawVariance = scalars[READ.variance]!;
+    const entropy = scalars[entropyAt]!;
+    gradVar = emaVariance(varianceRule, rawVariance, gradVar, prevGradVar);
+    const epoch = context.epoch + p.epoch_offset;
 
-    losses.push(loss);
-    if (losses.length > p.loss_history_size) losses.shift();
-    const meanLoss = losses.reduce((a, b) => a + b, 0) / losses.length;
-    const spike = p.spike_correction && loss > p.phased_threshold_multiplier * meanLoss;
+    const spike = losses.push(loss);
+    const corrected = spike && p.spike_correction;
     // As written, the base lr is the param group's, which the previous step overwrote.
-    let lr = p.fixed_base_lr ? p.lr : groupLr;
+    const baseLr = p.fixed_base_lr ? p.lr : groupLr;
+    let lr = corrected ? baseLr * p.loss_correction_factor : baseLr;
     let momentum = p.fixed_base_momentum ? p.momentum : currentMomentum;
-    if (spike) {
-      lr *= p.loss_correction_factor;
-      momentum *= p.spike_momentum_factor;
-    }
+    if (corrected) momentum *= p.spike_momentum_factor;
 
-    const state = stateKey(loss, gradVar, entropy, context.epoch);
+    const state = stateKey(loss, gradVar, entropy, epoch);
     let action: Action | undefined;
     let reward: number | null = null;
     if (controller) {
@@ -138,30 +126,31 @@ export function createEnhancedSgd(input: EnhancedSgdInput, seed: number): Optimi
       }
       action = controller.choose(state);
       const scales = controller.apply(action);
-      const d = phase(context.epoch);
-      lr *= clamp(scales.lr, p.lr_scale_min, p.lr_scale_max * d);
+      const d = phaseDecay(epoch, p.phase_epochs, p.phase_floor);
+      // As written, this recomputes the lr from the step's base lr: a spike's lr × 0.5 is lost.
+      lr = baseLr * clamp(scales.lr, p.lr_scale_min, p.lr_scale_max * d);
+      if (corrected && p.spike_lr_kept) lr *= p.loss_correction_factor;
       if (p.adaptive_momentum) momentum = clamp(momentum * scales.momentum, p.momentum_min, p.momentum_max * d);
       // grad_scale is adjusted by the controller but, as in the original, never applied.
     }
     groupLr = lr;
     currentMomentum = momentum;
 
-    const retain = p.retention && entropy > p.retention_threshold;
-    // Clipping to [-c, c] is exactly a no-op when every (centred) gradient already lies inside:
-    // after centering |g - mean| <= max - min of G, without it |g| <= max(|min|, |max|). The
-    // statistics are on the host already, so the clamp is skipped then (c >= 0.5 by default,
-    // far above typical gradients).
-    const spread = p.centering ? scalars[1 + STAT.max]! - scalars[1 + STAT.min]! : Math.max(Math.abs(scalars[1 + STAT.min]!), Math.abs(scalars[1 + STAT.max]!));
-    const clip = p.clipping && gradVar > 0 ? clipThreshold(gradVar) : null;
-    update(variables, grads, lr, momentum, clip !== null && spread > clip ? clip : null, retain);
+    const retain = retention !== undefined && entropy > p.retention_threshold;
+    // Clamping to [-c, c] is skipped when the step's statistics prove it changes nothing (c >= 0.5
+    // by default, far above typical gradients), which saves two full passes over the gradients.
+    let clip = p.clipping ? clipThreshold(clipRule, gradVar) : null;
+    if (clip !== null && clippingIsNoOp(clip, scalars[READ.min]!, scalars[READ.max]!, p.centering)) clip = null;
+    update(variables, grads, lr, momentum, clip, retain);
 
     if (controller && action) {
       if (p.deferred_reward) {
         pending = { state, action, gradVar, entropy };
       } else {
-        // As written: reward from this step's change against the previous step, same state as next.
+        // As written: the reward is this step's change against the previous step's, and the
+        // "next state" is built from the same values as the state, so it is the same state.
         reward = -(Math.abs(gradVar - prevGradVar) + p.entropy_weight * Math.abs(entropy - (prevEntropy ?? entropy)));
-        controller.update(state, action, reward, state);
+        controller.update(state, action, reward, stateKey(loss, gradVar, entropy, epoch));
       }
     }
     prevGradVar = gradVar;
@@ -170,44 +159,37 @@ export function createEnhancedSgd(input: EnhancedSgdInput, seed: number): Optimi
       lr,
       momentum,
       grad_var: gradVar,
+      raw_variance: rawVariance,
       entropy,
       mix_prob: controller ? controller.mixProb : p.mix_prob,
       epsilon: controller ? controller.epsilon : null,
-      action: action ? describe(action) : null,
+      action: action ? describe(action, controller!.appliedKinds(action)) : null,
       action_kind: action ? action.kind : null,
       reward,
       q_size: controller ? controller.table.size : 0,
       spike: spike ? 1 : 0,
-      retention_size: retained.length,
+      retention_size: retention?.size ?? 0,
     };
   }
 
-  async function deviceStep(variables: readonly tf.Variable[], grads: readonly tf.Tensor[], context: StepContext) {
-    const gv = deviceGradVar!;
-    const clip = tf.tidy(() => {
-      const v = tf.reshape(tf.slice(context.stats, [STAT.variance], [1]), []) as tf.Scalar;
-      let next: tf.Scalar = tf.add(tf.mul(v, p.smoothing_factor), tf.mul(gv, 1 - p.smoothing_factor));
-      // prev_grad_var is 0 here (no loss): stabilise when |next| exceeds the factor.
-      next = tf.where(tf.greater(tf.abs(next), p.stabilizing_factor), tf.mul(next, 1 - p.stabilizing_factor), next) as tf.Scalar;
-      gv.assign(next);
-      const c = tf.clipByValue(tf.mul(tf.sqrt(next), 2), p.clip_min, p.clip_max);
-      // No clipping while grad_var is 0: an infinite bound.
-      return tf.keep(tf.where(tf.greater(next, 0), c, tf.scalar(Number.MAX_VALUE)) as tf.Scalar);
-    });
-    // Retention needs the entropy on the host: only then does this mode wait for the read.
-    const retain = p.retention && (await context.readScalars())[entropyIndex]! > p.retention_threshold;
+  /** A step without the loss: nothing here waits for the host. */
+  function deviceStep(variables: readonly tf.Variable[], grads: readonly tf.Tensor[], context: StepContext, retain: boolean): void {
+    const clip = deviceGradVar ? deviceVarianceStep(varianceRule, clipRule, context.stats, deviceGradVar, 0) : null;
     try {
-      update(variables, grads, p.lr, p.momentum, p.clipping ? clip : null, retain);
+      update(variables, grads, p.lr, p.momentum, clip, retain);
     } finally {
-      clip.dispose();
+      clip?.dispose();
     }
+    // Filled when the loop's read of this step arrives (reads resolve in step order).
     telemetry = context.readScalars().then((scalars) => {
-      hostMirror = ema(scalars[1 + STAT.variance]!, hostMirror, 0);
+      const rawVariance = scalars[READ.variance]!;
+      hostMirror = emaVariance(varianceRule, rawVariance, hostMirror, 0);
       return {
         lr: p.lr,
         momentum: p.momentum,
         grad_var: hostMirror,
-        entropy: scalars[entropyIndex]!,
+        raw_variance: rawVariance,
+        entropy: scalars[entropyAt]!,
         mix_prob: p.mix_prob,
         epsilon: null,
         action: null,
@@ -215,43 +197,44 @@ export function createEnhancedSgd(input: EnhancedSgdInput, seed: number): Optimi
         reward: null,
         q_size: 0,
         spike: 0,
-        retention_size: retained.length,
+        retention_size: retention?.size ?? 0,
       };
     });
   }
 
+  const hyperparameters: Record<string, HyperParameterValue> = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
   return {
     name: 'enhanced-sgd',
-    hyperparameters: { ...input },
+    hyperparameters,
     apply(variables, grads, context) {
-      return p.pass_loss ? hostStep(variables, grads, context) : deviceStep(variables, grads, context);
+      if (p.pass_loss) return hostStep(variables, grads, context);
+      // Whether to retain depends on this step's entropy: only then does this mode wait.
+      if (retention) return context.readScalars().then((s) => deviceStep(variables, grads, context, s[entropyAt]! > p.retention_threshold));
+      deviceStep(variables, grads, context, false);
     },
     telemetry: () => telemetry,
     summary: () => ({
       mode: p.controller,
       switches: Object.fromEntries(Object.entries(p).filter(([, v]) => typeof v === 'boolean')),
       ...(controller ? { controller: controller.summary() } : {}),
-      retention: { enabled: p.retention, tensors: retained.length, bytes: retained.reduce((s, t) => s + t.size * 4, 0) },
-      noise_pool_bytes: noisePool ? noisePool.size * 4 : 0,
+      retention: { enabled: p.retention, tensors: retention?.size ?? 0, bytes: retention?.bytes ?? 0 },
+      noise: { enabled: noise !== undefined, source: p.noise_source, bytes: noise?.bytes() ?? 0 },
+      noise_pool_bytes: noise?.bytes() ?? 0,
     }),
     dispose() {
       momentumBuffers.dispose();
       deviceGradVar?.dispose();
-      noisePool?.dispose();
-      for (const t of retained) t.dispose();
-      retained.length = 0;
+      noise?.dispose();
+      retention?.dispose();
     },
   };
 }
 
-function clamp(x: number, lo: number, hi: number): number {
-  return Math.min(Math.max(x, lo), hi);
-}
-
-function describe(action: Action): string {
+/** The action as applied, compactly, e.g. `lr×1.05 mom+0.005 grad×1`. */
+export function describe(action: Action, kinds: Action['kinds'] = action.kinds): string {
   const names = { lr: 'lr', momentum: 'mom', grad: 'grad' } as const;
   return SCALES.map((s) => {
     const v = action.values[s];
-    return action.kinds[s] === 'mult' ? `${names[s]}×${+v.toFixed(4)}` : `${names[s]}${v >= 0 ? '+' : ''}${+v.toFixed(4)}`;
+    return kinds[s] === 'mult' ? `${names[s]}×${+v.toFixed(4)}` : `${names[s]}${v >= 0 ? '+' : ''}${+v.toFixed(4)}`;
   }).join(' ');
 }
