@@ -4,6 +4,7 @@ import { activateBackend } from '../worker/engine/backends/index.js';
 import type { HyperParameterValue } from '../shared/trial.js';
 import type { Optimizer } from '../worker/engine/optimizers/index.js';
 import '../worker/engine/tfjs-setup.js';
+import { permutation, stream } from '../worker/engine/random.js';
 import { measureThroughput } from '../worker/engine/throughput.js';
 import { benchArgs, numberFlag } from './args.js';
 import { withHostStatistics } from './host-statistics.js';
@@ -11,7 +12,7 @@ import { withHostStatistics } from './host-statistics.js';
 /**
  * `npm run bench -- optimizers`: ms per SimpleCNN training step (batch 64) for every optimizer on
  * the fastest available backend, side by side, in interleaved rounds; each variant's ratio to SGD
- * is the median of its per-round ratios. EnhancedSGD is measured as configured by default
+ * is the median of its per-round ratios; the order of the variants is shuffled every round. EnhancedSGD is measured as configured by default
  * (intended mode), in the seed-faithful mode with the retention buffer on, and with every
  * gradient copied to the host for its statistics, as the original did.
  */
@@ -39,11 +40,16 @@ export async function run(args: string[]): Promise<void> {
   const rounds = Math.round(numberFlag(flags.rounds, 'rounds', 3));
   const device = await activateBackend((flags.backend as 'auto' | undefined) ?? 'auto');
   process.stderr.write(`optimizers on ${device.backend} (${device.device})\n`);
+  const random = stream(rounds, 'bench-optimizers-order');
   const ms: Record<string, number[]> = {};
   const ratios: Record<string, number[]> = {};
   for (let round = 0; round < rounds; round++) {
     const thisRound: Record<string, number> = {};
-    for (const v of VARIANTS) {
+    // A fresh order every round, so a drift in the machine's speed within a round (seen here:
+    // ±10 % over a minute) does not always favour the same variants.
+    const order = permutation(VARIANTS.length, random);
+    for (const index of order) {
+      const v = VARIANTS[index]!;
       const t = await measureThroughput({ seconds, optimizer: v.optimizer, hyperparameters: v.hyperparameters, wrapOptimizer: v.wrap, warmupSteps: 3 });
       thisRound[v.name] = t.msPerStep;
       (ms[v.name] ??= []).push(t.msPerStep);
