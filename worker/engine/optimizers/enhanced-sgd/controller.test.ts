@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QController, stateKey, type ControllerConfig } from './controller.js';
+import { scripted } from '../../../../test/helpers/scripted-random.js';
 
 const CONFIG: ControllerConfig = {
   epsilon: 0.5, epsilonDecay: 0.995, epsilonMin: 0.01, mixProb: 0.8, mixProbMin: 0.1, mixProbDecay: 0.98,
   mixProbGrowth: 1.049, mixProbLossThreshold: 0.01, alpha: 0.1, gamma: 0.9, multDown: 0.95, multUp: 1.05, addStep: 0.005, exploitAsOwnKind: false,
 };
 
-/** A random stream that returns the given values in order. */
-function scripted(values: number[]): () => number {
-  let i = 0;
-  return () => {
-    if (i >= values.length) throw new Error('scripted random stream exhausted');
-    return values[i++]!;
-  };
-}
 
 describe('Q-learning controller', () => {
   it('rounds the state to two decimals as Python does and keys it with epoch and layer depth', () => {

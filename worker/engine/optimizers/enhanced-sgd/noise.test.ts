@@ -5,15 +5,8 @@ import { cpuBackend } from '../../backends/cpu.js';
 import '../../tfjs-setup.js';
 import { stream } from '../../random.js';
 import { NoiseSource } from './noise.js';
+import { scripted } from '../../../../test/helpers/scripted-random.js';
 
-/** A random stream that returns the given values in order. */
-function scripted(values: number[]): () => number {
-  let i = 0;
-  return () => {
-    if (i >= values.length) throw new Error('scripted random stream exhausted');
-    return values[i++]!;
-  };
-}
 
 describe('EnhancedSGD noise', () => {
   before(async () => {
