@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { decayWeights, SlotState } from './state.js';
+import { decayWeights, SlotState, withWeightDecay } from './state.js';
 import type { Optimizer, OptimizerFactory } from './types.js';
 
 function adamSchema(weightDecay: number) {
@@ -37,9 +37,8 @@ function adamLike(name: string, hp: AdamParams, decoupled: boolean): Optimizer {
       const bc2Sqrt = Math.sqrt(1 - hp.beta2 ** t);
       tf.tidy(() => {
         variables.forEach((p, i) => {
-          let g = grads[i]!;
           if (decoupled) decayWeights(p, hp.lr, hp.weight_decay);
-          else if (hp.weight_decay !== 0) g = tf.add(g, tf.mul(p, hp.weight_decay));
+          const g = decoupled ? grads[i]! : withWeightDecay(grads[i]!, p, hp.weight_decay);
           const mi = m.get(i, p);
           const vi = v.get(i, p);
           mi.assign(tf.add(tf.mul(mi, hp.beta1), tf.mul(g, 1 - hp.beta1)));

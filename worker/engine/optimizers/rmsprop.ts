@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { SlotState } from './state.js';
+import { SlotState, withWeightDecay } from './state.js';
 import type { OptimizerFactory } from './types.js';
 
 const schema = z
@@ -33,8 +33,7 @@ export const rmsprop: OptimizerFactory<typeof schema> = {
       apply(variables, grads) {
         tf.tidy(() => {
           variables.forEach((p, i) => {
-            let g = grads[i]!;
-            if (hp.weight_decay !== 0) g = tf.add(g, tf.mul(p, hp.weight_decay));
+            const g = withWeightDecay(grads[i]!, p, hp.weight_decay);
             const sq = square.get(i, p);
             sq.assign(tf.add(tf.mul(sq, hp.alpha), tf.mul(tf.square(g), 1 - hp.alpha)));
             let avg: tf.Tensor;

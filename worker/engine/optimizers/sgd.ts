@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { SlotState } from './state.js';
+import { SlotState, withWeightDecay } from './state.js';
 import type { OptimizerFactory } from './types.js';
 
 const schema = z
@@ -28,8 +28,7 @@ export const sgd: OptimizerFactory<typeof schema> = {
       apply(variables, grads) {
         tf.tidy(() => {
           variables.forEach((p, i) => {
-            let g = grads[i]!;
-            if (hp.weight_decay !== 0) g = tf.add(g, tf.mul(p, hp.weight_decay));
+            let g = withWeightDecay(grads[i]!, p, hp.weight_decay);
             if (hp.momentum !== 0) {
               const buf = buffers.get(i, p);
               // PyTorch initialises the buffer with the first gradient itself (no dampening).

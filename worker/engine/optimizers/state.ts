@@ -38,3 +38,8 @@ export function decayWeights(variable: tf.Variable, lr: number, weightDecay: num
   if (weightDecay === 0) return;
   tf.tidy(() => variable.assign(tf.mul(variable, 1 - lr * weightDecay)));
 }
+
+/** Coupled (L2) weight decay, as torch.optim's SGD, Adam and RMSprop apply it: g + wd·p. */
+export function withWeightDecay(grad: tf.Tensor, variable: tf.Variable, weightDecay: number): tf.Tensor {
+  return weightDecay === 0 ? grad : tf.add(grad, tf.mul(variable, weightDecay));
+}
