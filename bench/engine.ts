@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { median } from 'simple-statistics';
-import { backends } from '../worker/engine/backends/index.js';
+import { backends, safeProbe } from '../worker/engine/backends/index.js';
 import { benchArgs, numberFlag } from './args.js';
 import { LineWorker } from './line-worker.js';
 
@@ -55,7 +55,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     for (const backend of backends) {
       if (wanted && !wanted.includes(backend.name)) continue;
-      const availability = await backend.probe().catch((e: Error) => ({ ok: false as const, reason: e.message }));
+      const availability = await safeProbe(backend);
       if (!availability.ok) {
         unavailable[backend.name] = availability.reason;
         continue;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
-import { backends } from '../../worker/engine/backends/index.js';
+import { backends, safeProbe } from '../../worker/engine/backends/index.js';
 import { measureThroughput } from '../../worker/engine/throughput.js';
 import { positiveNumber } from './options.js';
 
@@ -23,7 +23,7 @@ export function backendsCommand(): Command {
     .action(async (flags: { seconds: number; probe: boolean; json?: boolean }) => {
       const rows: BackendRow[] = [];
       for (const backend of backends) {
-        const availability = await backend.probe().catch((err: Error) => ({ ok: false as const, reason: err.message }));
+        const availability = await safeProbe(backend);
         if (!availability.ok) {
           rows.push({ backend: backend.name, available: false, reason: availability.reason });
           continue;

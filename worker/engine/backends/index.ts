@@ -20,13 +20,8 @@ export function backendByName(name: string): Backend {
   return found;
 }
 
-export async function probeAll(): Promise<Array<{ backend: Backend; availability: Availability }>> {
-  const out = [];
-  for (const backend of backends) out.push({ backend, availability: await safeProbe(backend) });
-  return out;
-}
-
-async function safeProbe(backend: Backend): Promise<Availability> {
+/** A backend's availability; a probe that throws counts as unavailable, with its message. */
+export async function safeProbe(backend: Backend): Promise<Availability> {
   try {
     return await backend.probe();
   } catch (err) {
