@@ -28,6 +28,8 @@ export const TrialConfigSchema = z
     deviceIndex: z.number().int().nonnegative().optional(),
     /** Keep every K-th per-batch telemetry record in the result (1 = all). */
     telemetryEvery: z.number().int().positive().default(1),
+    /** Only for the synthetic `sleep` workload (dispatch benchmarks): how long the trial takes. */
+    durationMs: z.number().int().nonnegative().optional(),
   })
   .strict();
 

@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { TrialConfigSchema } from '../trial.js';
+import { ID_PATTERN } from './names.js';
+
+/**
+ * Every message and KV value on the wire, one zod schema each. Both sides validate what they read:
+ * a worker `term()`s a trial message that fails here, the orchestrator logs and skips a bad entry.
+ */
+const id = z.string().regex(ID_PATTERN, 'must be letters, digits, - or _');
+const isoTime = z.string();
+
+/** A cell to run, published on `grn.trials.<sweep>.<cell>`. */
+export const TRIAL_MESSAGE_FORMAT = 'grn.trial/1';
+export const TrialMessageSchema = z.object({
+  format: z.literal(TRIAL_MESSAGE_FORMAT),
+  sweep: id,
+  cell: id,
+  trial: TrialConfigSchema,
+});
+export type TrialMessage = z.infer<typeof TrialMessageSchema>;
+
+export const SWEEP_STATUSES = ['running', 'paused', 'cancelled', 'done', 'failed'] as const;
+export type SweepStatus = (typeof SWEEP_STATUSES)[number];
+
+/** `grn-sweeps/<sweep>`: the spec as run and whether workers should take its cells. */
+export const SweepRecordSchema = z.object({
+  format: z.literal('grn.sweep/1'),
+  id,
+  name: z.string(),
+  status: z.enum(SWEEP_STATUSES),
+  cells: z.number().int().nonnegative(),
+  max_deliver: z.number().int().positive(),
+  /** The spec file's text as run. */
+  spec_yaml: z.string(),
+  created_at: isoTime,
+  updated_at: isoTime,
+});
+export type SweepRecord = z.infer<typeof SweepRecordSchema>;
+
+export const CELL_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
+export type CellStatus = (typeof CELL_STATUSES)[number];
+
+/** `grn-cells/<sweep>.<cell>`: where a cell is; every move is a compare-and-set on the revision. */
+export const CellStateSchema = z.object({
+  sweep: id,
+  cell: id,
+  status: z.enum(CELL_STATUSES),
+  /** Delivery number of the attempt (1-based); 0 while queued the first time. */
+  attempt: z.number().int().nonnegative(),
+  node: z.string().optional(),
+  slot: z.string().optional(),
+  started_at: isoTime.optional(),
+  updated_at: isoTime,
+  /** The last error of a failed attempt (kept while the cell is retried). */
+  error: z.string().optional(),
+  /** Final metrics once done, so status views need not fetch the whole result. */
+  final_accuracy: z.number().nullable().optional(),
+  final_loss: z.number().nullable().optional(),
+});
+export type CellState = z.infer<typeof CellStateSchema>;
+
+/** `grn-results/<sweep>.<cell>`: created once (create-if-absent) by the attempt that finished first. */
+export const ResultRecordSchema = z.object({
+  sweep: id,
+  cell: id,
+  node: z.string(),
+  slot: z.string(),
+  attempt: z.number().int().positive(),
+  /** Object Store name of the whole trial result JSON. */
+  object: z.string(),
+  bytes: z.number().int().nonnegative(),
+  status: z.string(),
+  final_accuracy: z.number().nullable(),
+  final_loss: z.number().nullable(),
+  created_at: isoTime,
+});
+export type ResultRecord = z.infer<typeof ResultRecordSchema>;
+
+export const SlotSchema = z.object({
+  slot: z.string(),
+  kind: z.enum(['gpu', 'cpu']),
+  /** GPU index on the node (CUDA / adapter index); null for CPU slots. */
+  device: z.number().int().nullable(),
+  sweep: z.string().nullable(),
+  cell: z.string().nullable(),
+  trainer_pid: z.number().int().nullable(),
+  samples_per_s: z.number().nullable(),
+});
+export type Slot = z.infer<typeof SlotSchema>;
+
+export const GpuInfoSchema = z.object({
+  index: z.number().int().nonnegative(),
+  name: z.string(),
+  vram_total_mb: z.number().nullable(),
+});
+export type GpuInfo = z.infer<typeof GpuInfoSchema>;
+
+/** `grn-nodes/<node>`: a worker node, re-put every heartbeat; the bucket's TTL drops dead nodes. */
+export const NodeRecordSchema = z.object({
+  format: z.literal('grn.node/1'),
+  node: id,
+  host: z.string(),
+  pid: z.number().int(),
+  version: z.string(),
+  backend: z.string(),
+  gpus: z.array(GpuInfoSchema),
+  slots: z.array(SlotSchema),
+  draining: z.boolean(),
+  started_at: isoTime,
+  heartbeat_at: isoTime,
+  cells_done: z.number().int().nonnegative(),
+  cells_failed: z.number().int().nonnegative(),
+});
+export type NodeRecord = z.infer<typeof NodeRecordSchema>;
+
+/** `grn.telemetry.<sweep>.<cell>`: live records of a running trial, at most 4 per second. */
+export const TelemetryMessageSchema = z.object({
+  sweep: id,
+  cell: id,
+  node: z.string(),
+  slot: z.string(),
+  at: isoTime,
+  kind: z.enum(['step', 'epoch', 'message']),
+  /** A StepRecord, an EpochSummary (plus progress), or `{ message }`. */
+  record: z.record(z.string(), z.union([z.number(), z.string(), z.null()])),
+});
+export type TelemetryMessage = z.infer<typeof TelemetryMessageSchema>;
+
+/** `grn.gpu.<node>.<gpu>`: one GPU's metrics, every second. */
+export const GpuMetricsSchema = z.object({
+  node: z.string(),
+  gpu: z.number().int().nonnegative(),
+  name: z.string(),
+  utilisation_pct: z.number().nullable(),
+  vram_used_mb: z.number().nullable(),
+  vram_total_mb: z.number().nullable(),
+  temperature_c: z.number().nullable(),
+  power_w: z.number().nullable(),
+  at: isoTime,
+});
+export type GpuMetrics = z.infer<typeof GpuMetricsSchema>;
+
+/** `grn.node.<node>`: the host's CPU and memory, every second. */
+export const NodeMetricsSchema = z.object({
+  node: z.string(),
+  cpu_pct: z.number().nullable(),
+  ram_used_mb: z.number().nullable(),
+  ram_total_mb: z.number().nullable(),
+  at: isoTime,
+});
+export type NodeMetrics = z.infer<typeof NodeMetricsSchema>;
+
+/** JSON ↔ bytes, one place. */
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+export function encodeJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+export function decodeJson<T>(schema: z.ZodType<T>, bytes: Uint8Array, what: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch (err) {
+    throw new Error(`${what}: not JSON (${(err as Error).message})`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${what}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
