@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { SpecError } from '../../shared/sweep/errors.js';
+import { expandGrid, type PlannedCell } from '../../shared/sweep/grid.js';
+import { loadSweepSpec, parseSweepSpec } from '../../shared/sweep/load.js';
+import { engineKnownNames, sweepPlanCommand } from './sweep-plan.js';
+
+const SWEEPS = fileURLToPath(new URL('../../../sweeps/', import.meta.url));
+
+/** Runs `plan ARGS` and returns what it printed. */
+async function plan(args: string[]): Promise<string> {
+  let out = '';
+  await sweepPlanCommand((text) => (out += text))
+    .exitOverride()
+    .parseAsync(args, { from: 'user' });
+  return out;
+}
+
+describe('example specs', () => {
+  test('every sweeps/*.yaml is valid against the real registries', async () => {
+    const files = (await readdir(SWEEPS)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'));
+    assert.ok(files.includes('quick.yaml') && files.includes('seed-comparison.yaml'), files.join(', '));
+    for (const f of files) {
+      const cells = expandGrid(await loadSweepSpec(join(SWEEPS, f), engineKnownNames()));
+      assert.ok(cells.length > 0, f);
+    }
+  });
+
+  test('quick is 6 cells, seed-comparison the original 30', async () => {
+    assert.equal(expandGrid(await loadSweepSpec(join(SWEEPS, 'quick.yaml'), engineKnownNames())).length, 6);
+    assert.equal(expandGrid(await loadSweepSpec(join(SWEEPS, 'seed-comparison.yaml'), engineKnownNames())).length, 30);
+  });
+});
+
+describe('grn sweep plan', () => {
+  test('prints the headline and a table of cells', async () => {
+    const out = await plan([join(SWEEPS, 'quick.yaml')]);
+    const lines = out.trimEnd().split('\n');
+    assert.equal(lines[0], 'quick: 6 cells (3 optimizer variants × 1 data set × 2 seeds)');
+    assert.match(lines[2]!, /^#\s+cell id\s+optimizer\s+dataset\s+seed\s+epochs\s+train limit$/);
+    assert.match(lines[3]!, /^1\s+sgd-mnist-s1\s+sgd\s+mnist\s+1\s+1\s+2000$/);
+    assert.equal(lines.length, 3 + 6);
+  });
+
+  test('--json prints the name and every planned cell', async () => {
+    const parsed = JSON.parse(await plan([join(SWEEPS, 'seed-comparison.yaml'), '--json'])) as { name: string; cells: PlannedCell[] };
+    assert.equal(parsed.name, 'seed-comparison');
+    assert.equal(parsed.cells.length, 30);
+    const cell = parsed.cells.find((c) => c.id === 'enhanced-sgd_controllerseed-mnist-s2');
+    assert.deepEqual(cell?.trial.hyperparameters, { controller: 'seed' });
+    assert.equal(cell?.label, 'enhanced-sgd[controller=seed]');
+  });
+
+  test('a missing spec is a usage error naming it', async () => {
+    await assert.rejects(plan(['sweeps/none.yaml']), (err: Error) => err instanceof SpecError && err.exitCode === 2 && /sweeps\/none\.yaml: cannot read/.test(err.message));
+  });
+});
+
+describe('hyper-parameters checked by the optimizers themselves', () => {
+  const spec = (params: string) => `name: x\ngrid:\n  optimizer: [sgd, enhanced-sgd]\n  dataset: [mnist, noop]\n  seed: [1]\nparams:\n${params}`;
+  const problems = (text: string) => {
+    try {
+      parseSweepSpec(text, 's.yaml', engineKnownNames());
+    } catch (err) {
+      if (err instanceof SpecError) return err.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
+      throw err;
+    }
+    return [];
+  };
+
+  test('valid hyper-parameters, also for synthetic workloads', () => {
+    assert.deepEqual(problems(spec('  sgd: { lr: [0.1, 0.01], nesterov: true }\n  enhanced-sgd: { controller: [intended, as-written, seed, off] }\n')), []);
+  });
+
+  test('a bad value and an unknown name are each located', () => {
+    assert.deepEqual(problems(spec('  sgd: { lr: [0.1, -0.01], momentun: 0.9 }\n  enhanced-sgd: { controller: [intended, bogus] }\n')), [
+      '7:20 params.sgd.lr[1]: sgd[lr=-0.01]: lr: Too small: expected number to be >0',
+      "7:28 params.sgd.momentun: optimizer 'sgd': unknown hyper-parameter 'momentun' (known: lr, momentum, dampening, weight_decay, nesterov)",
+      '8:42 params.enhanced-sgd.controller[1]: enhanced-sgd[controller=bogus]: controller: Invalid option: expected one of "intended"|"as-written"|"seed"|"off"',
+    ]);
+  });
+});

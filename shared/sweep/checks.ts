@@ -1,0 +1,129 @@
+import type { HyperParameterValue } from '../trial.js';
+import { optimizerVariants } from './grid.js';
+import type { FieldPath } from './locate.js';
+import { OptimizerParamsSchema, type KnownNames } from './spec.js';
+import { unknownName } from './suggest.js';
+
+/** A problem before it is given a line and column: the field, and whether to point at its key. */
+export interface Finding {
+  path: FieldPath;
+  at?: 'value' | 'key';
+  message: string;
+}
+
+type Dict = Record<string, unknown>;
+const isDict = (v: unknown): v is Dict => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The checks the static schema cannot make: names against the injected registries, duplicates,
+ * params and targets that refer to the grid, and each optimizer variant's hyper-parameters. They
+ * run on the raw parsed YAML and look only at parts with the right shape, so they report next to
+ * (never instead of, nor twice with) the schema's own problems.
+ */
+export function semanticFindings(raw: unknown, known: KnownNames): Finding[] {
+  if (!isDict(raw)) return [];
+  const findings: Finding[] = [];
+  const grid = isDict(raw.grid) ? raw.grid : {};
+  const gridOptimizers = checkNames(grid.optimizer, ['grid', 'optimizer'], 'optimizer', known.optimizers, findings);
+  const gridDatasets = checkNames(grid.dataset, ['grid', 'dataset'], 'data set', known.datasets, findings);
+  checkDuplicates(grid.seed, ['grid', 'seed'], 'seed', findings);
+
+  const params = isDict(raw.params) ? raw.params : {};
+  if (gridOptimizers) {
+    for (const optimizer of Object.keys(params)) {
+      if (gridOptimizers.listed.includes(optimizer)) continue;
+      const problem = known.optimizers.includes(optimizer)
+        ? `optimizer '${optimizer}' is not in grid.optimizer (${gridOptimizers.listed.join(', ')})`
+        : `${unknownName('optimizer', optimizer, known.optimizers)}; params keys must be optimizers of grid.optimizer`;
+      findings.push({ path: ['params', optimizer], at: 'key', message: problem });
+    }
+  }
+  for (const [optimizer, value] of Object.entries(params)) {
+    if (!OptimizerParamsSchema.safeParse(value).success) continue;
+    for (const [key, axis] of Object.entries(value as Dict)) checkDuplicates(axis, ['params', optimizer, key], `value of ${key}`, findings);
+  }
+  if (known.checkHyperparameters && gridOptimizers) {
+    for (const optimizer of gridOptimizers.valid) {
+      findings.push(...hyperparameterFindings(optimizer, params[optimizer], gridOptimizers.listed.indexOf(optimizer), known.checkHyperparameters));
+    }
+  }
+
+  if (isDict(raw.target) && gridDatasets) {
+    for (const dataset of Object.keys(raw.target)) {
+      if (gridDatasets.listed.includes(dataset)) continue;
+      findings.push({ path: ['target', dataset], at: 'key', message: `data set '${dataset}' is not in grid.dataset (${gridDatasets.listed.join(', ')})` });
+    }
+  }
+  const model = isDict(raw.train) ? raw.train.model : undefined;
+  if (known.models && typeof model === 'string' && model !== '' && !known.models.includes(model)) {
+    findings.push({ path: ['train', 'model'], message: unknownName('model', model, known.models) });
+  }
+  return findings;
+}
+
+/** Unknown and repeated names in a list; returns the strings listed and the known, first-seen ones. */
+function checkNames(list: unknown, path: FieldPath, kind: string, known: readonly string[], findings: Finding[]): { listed: string[]; valid: string[] } | undefined {
+  if (!Array.isArray(list)) return undefined;
+  const listed = [...new Set(list.filter((x): x is string => typeof x === 'string'))];
+  list.forEach((name, i) => {
+    if (typeof name === 'string' && !known.includes(name)) findings.push({ path: [...path, i], message: unknownName(kind, name, known) });
+  });
+  checkDuplicates(list, path, kind, findings);
+  return { listed, valid: [...new Set(listed.filter((n) => known.includes(n)))] };
+}
+
+function checkDuplicates(list: unknown, path: FieldPath, kind: string, findings: Finding[]): void {
+  if (!Array.isArray(list)) return;
+  const first = new Map<unknown, number>();
+  list.forEach((x, i) => {
+    if (x === null || typeof x === 'object') return;
+    const seen = first.get(x);
+    if (seen === undefined) first.set(x, i);
+    else findings.push({ path: [...path, i], message: `duplicate ${kind} ${typeof x === 'string' ? `'${x}'` : String(x)} (also at [${seen}])` });
+  });
+}
+
+/**
+ * Asks the callback about every variant of one optimizer and points each distinct problem at the
+ * most specific place: the list item every failing variant shares (`params.adam.lr[1]`), else the
+ * one hyper-parameter the message names, else the optimizer's params (or its grid entry).
+ */
+function hyperparameterFindings(
+  optimizer: string,
+  params: unknown,
+  gridIndex: number,
+  check: NonNullable<KnownNames['checkHyperparameters']>,
+): Finding[] {
+  const parsed = params === undefined ? undefined : OptimizerParamsSchema.safeParse(params);
+  if (parsed && !parsed.success) return []; // the schema already reports it
+  const variants = optimizerVariants(parsed?.data);
+  const failures = new Map<string, Array<Record<string, HyperParameterValue>>>();
+  for (const v of variants) {
+    const answer = check(optimizer, v.hyperparameters) ?? [];
+    for (const problem of typeof answer === 'string' ? [answer] : answer) failures.set(problem, [...(failures.get(problem) ?? []), v.axes]);
+  }
+  const findings: Finding[] = [];
+  const keys = Object.keys(parsed?.data ?? {});
+  for (const [problem, failing] of failures) {
+    const named = keys.filter((k) => new RegExp(`'${escape(k)}'|(^|[\\s;(])${escape(k)}:`).test(problem));
+    let path: FieldPath = parsed ? ['params', optimizer] : ['grid', 'optimizer', gridIndex];
+    let at: Finding['at'] = parsed ? 'key' : 'value';
+    if (named.length === 1) {
+      const key = named[0]!;
+      const axis = parsed!.data[key];
+      const shared = failing.map((f) => f[key]);
+      path = ['params', optimizer, key];
+      if (Array.isArray(axis) && shared.every((x) => x === shared[0]) && failing.length < variants.length) {
+        path = [...path, axis.indexOf(shared[0]!)];
+        at = 'value';
+      }
+    }
+    const scope = failing.length < variants.length ? `${optimizer}[${Object.entries(failing[0]!).map(([k, v]) => `${k}=${String(v)}`).join(',')}]${failing.length > 1 ? ` and ${failing.length - 1} more variants` : ''}` : `optimizer '${optimizer}'`;
+    findings.push({ path, at, message: `${scope}: ${problem}` });
+  }
+  return findings;
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CELL_ID_PATTERN, baseCellId, cellHash, expandGrid, optimizerVariants, planHeadline, planSummary } from './grid.js';
+import { parseSweepSpec } from './load.js';
+import type { KnownNames } from './spec.js';
+
+const KNOWN: KnownNames = { optimizers: ['sgd', 'adam', 'adamw', 'rmsprop', 'enhanced-sgd'], datasets: ['mnist', 'noop', 'sleep'] };
+
+/** The example of the spec format: 5 optimizers, enhanced-sgd and adam with 2 variants each. */
+const EXAMPLE = `name: mnist-optimizers
+grid:
+  optimizer: [sgd, adam, adamw, rmsprop, enhanced-sgd]
+  dataset: [mnist]
+  seed: [1, 2, 3, 4, 5]
+params:
+  enhanced-sgd: { controller: [intended, seed] }
+  adam: { lr: [1e-3, 3e-4] }
+  sgd: { momentum: 0.9 }
+train: { epochs: 2, batch_size: 64, train_limit: null, test_limit: null, model: null, backend: auto, telemetry_every: 1, duration_ms: null }
+target: { mnist: 0.98 }
+data_root: ~/.cache/grn/datasets
+max_deliver: 3
+`;
+
+const plan = (text: string) => expandGrid(parseSweepSpec(text, 'x.yaml', KNOWN));
+
+describe('expandGrid', () => {
+  test('Σ variants × data sets × seeds cells, in optimizer, variant, data set, seed order', () => {
+    const cells = plan(EXAMPLE);
+    assert.equal(cells.length, (3 + 2 + 2) * 1 * 5);
+    assert.deepEqual(planSummary(cells), { cells: 35, optimizerVariants: 7, datasets: 1, seeds: 5 });
+    assert.equal(planHeadline('mnist-optimizers', cells), 'mnist-optimizers: 35 cells (7 optimizer variants × 1 data set × 5 seeds)');
+    assert.deepEqual(
+      [...new Set(cells.map((c) => c.label))],
+      ['sgd', 'adam[lr=0.001]', 'adam[lr=0.0003]', 'adamw', 'rmsprop', 'enhanced-sgd[controller=intended]', 'enhanced-sgd[controller=seed]'],
+    );
+    assert.deepEqual(cells.slice(0, 5).map((c) => c.seed), [1, 2, 3, 4, 5]);
+  });
+
+  test('ids are readable, unique, valid and the same on every run', () => {
+    const cells = plan(EXAMPLE);
+    const ids = cells.map((c) => c.id);
+    assert.equal(new Set(ids).size, ids.length);
+    for (const id of ids) assert.match(id, CELL_ID_PATTERN);
+    assert.deepEqual(plan(EXAMPLE).map((c) => c.id), ids);
+    assert.ok(ids.includes('sgd-mnist-s1'));
+    assert.ok(ids.includes('adam_lr0p0003-mnist-s1'));
+    assert.ok(ids.includes('enhanced-sgd_controllerseed-mnist-s2'));
+  });
+
+  test('each cell carries a full trial config', () => {
+    const cells = plan(EXAMPLE);
+    const adam = cells.find((c) => c.id === 'adam_lr0p0003-mnist-s4')!;
+    assert.deepEqual(adam.variant, { lr: 0.0003 });
+    assert.deepEqual(adam.trial, {
+      dataset: 'mnist',
+      dataDir: '~/.cache/grn/datasets/mnist',
+      optimizer: 'adam',
+      hyperparameters: { lr: 0.0003 },
+      epochs: 2,
+      batchSize: 64,
+      seed: 4,
+      backend: 'auto',
+      telemetryEvery: 1,
+    });
+    const sgd = cells.find((c) => c.id === 'sgd-mnist-s1')!;
+    assert.deepEqual([sgd.variant, sgd.trial.hyperparameters], [{}, { momentum: 0.9 }]);
+  });
+
+  test('fixed overrides and axes combine; optional trial fields appear when set', () => {
+    const cells = plan(`name: t
+grid: { optimizer: [enhanced-sgd], dataset: [sleep, mnist], seed: [3] }
+params:
+  enhanced-sgd: { lr: [0.1, 0.2], noise: false, controller: [intended, seed] }
+train: { epochs: 1, train_limit: 10, test_limit: 5, model: mlp, backend: cpu, duration_ms: 20, telemetry_every: 4 }
+data_root: /data/
+`);
+    assert.deepEqual(cells.map((c) => c.id), [
+      'enhanced-sgd_lr0p1_controllerintended-sleep-s3',
+      'enhanced-sgd_lr0p1_controllerintended-mnist-s3',
+      'enhanced-sgd_lr0p1_controllerseed-sleep-s3',
+      'enhanced-sgd_lr0p1_controllerseed-mnist-s3',
+      'enhanced-sgd_lr0p2_controllerintended-sleep-s3',
+      'enhanced-sgd_lr0p2_controllerintended-mnist-s3',
+      'enhanced-sgd_lr0p2_controllerseed-sleep-s3',
+      'enhanced-sgd_lr0p2_controllerseed-mnist-s3',
+    ]);
+    assert.equal(cells[0]!.label, 'enhanced-sgd[lr=0.1,controller=intended]');
+    assert.deepEqual(cells[0]!.trial.hyperparameters, { lr: 0.1, noise: false, controller: 'intended' });
+    // Synthetic workloads read no files, so they get no data folder.
+    assert.equal(cells[0]!.trial.dataDir, undefined);
+    assert.deepEqual(cells[1]!.trial, {
+      dataset: 'mnist',
+      dataDir: '/data/mnist',
+      model: 'mlp',
+      optimizer: 'enhanced-sgd',
+      hyperparameters: { lr: 0.1, noise: false, controller: 'intended' },
+      epochs: 1,
+      batchSize: 64,
+      seed: 3,
+      trainLimit: 10,
+      testLimit: 5,
+      backend: 'cpu',
+      telemetryEvery: 4,
+      durationMs: 20,
+    });
+  });
+
+  test('colliding or over-long ids get the cell hash, independent of order', () => {
+    const cells = plan(`name: t
+grid: { optimizer: [sgd], dataset: [mnist], seed: [1] }
+params:
+  sgd: { tag: [a.b, apb, plain, ${'x'.repeat(120)}] }
+`);
+    const ids = cells.map((c) => c.id);
+    assert.equal(new Set(ids).size, 4);
+    for (const id of ids) assert.match(id, CELL_ID_PATTERN);
+    assert.equal(ids[0], `sgd_tagapb-mnist-s1-${cellHash('sgd', { tag: 'a.b' }, 'mnist', 1)}`);
+    assert.equal(ids[1], `sgd_tagapb-mnist-s1-${cellHash('sgd', { tag: 'apb' }, 'mnist', 1)}`);
+    assert.equal(ids[2], 'sgd_tagplain-mnist-s1');
+    assert.equal(ids[3]!.length, 100);
+    assert.match(ids[3]!, /^sgd_tagxxx+-[0-9a-f]{8}$/);
+    // The hash is of canonical JSON: key order in the spec does not matter.
+    assert.equal(cellHash('o', { a: 1, b: 2 }, 'd', 1), cellHash('o', { b: 2, a: 1 }, 'd', 1));
+  });
+});
+
+describe('optimizerVariants and ids', () => {
+  test('no params is one variant; scalars are fixed; lists multiply, first axis slowest', () => {
+    assert.deepEqual(optimizerVariants(undefined), [{ axes: {}, hyperparameters: {} }]);
+    assert.deepEqual(optimizerVariants({ a: [1, 2], b: 'x', c: [true, false] }).map((v) => v.axes), [
+      { a: 1, c: true },
+      { a: 1, c: false },
+      { a: 2, c: true },
+      { a: 2, c: false },
+    ]);
+  });
+
+  test('slugs keep ids to [A-Za-z0-9_-]', () => {
+    assert.equal(baseCellId('adam', { lr: 1e-7, betas: '0.9, 0.99' }, 'mnist', 0), 'adam_lr1e-7_betas0p9__0p99-mnist-s0');
+  });
+});

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { TrialConfigSchema, type HyperParameterValue, type TrialConfig } from '../trial.js';
+import type { OptimizerParams, SweepSpec } from './spec.js';
+import { isSyntheticWorkload } from './workloads.js';
+
+/** One combination of an optimizer's list-valued hyper-parameters (its axes). */
+export interface OptimizerVariant {
+  /** Only the axis values, e.g. { lr: 0.0003 }; {} when the optimizer has no axes. */
+  axes: Record<string, HyperParameterValue>;
+  /** Fixed overrides plus the axis values, in the order the spec lists them. */
+  hyperparameters: Record<string, HyperParameterValue>;
+}
+
+/** One cell of the grid: what a worker trains, with a stable id and a label for tables. */
+export interface PlannedCell {
+  id: string;
+  optimizer: string;
+  variant: Record<string, HyperParameterValue>;
+  /** `adam[lr=0.0003]`, `sgd`: the optimizer variant as reports name it. */
+  label: string;
+  dataset: string;
+  seed: number;
+  trial: TrialConfig;
+}
+
+export const CELL_ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
+const MAX_ID_LENGTH = 100;
+
+/**
+ * The variants of one optimizer: the cartesian product of its list-valued hyper-parameters, first
+ * listed axis slowest, values in list order. No params (or only scalars) is one variant.
+ */
+export function optimizerVariants(params: OptimizerParams | undefined): OptimizerVariant[] {
+  let variants: OptimizerVariant[] = [{ axes: {}, hyperparameters: {} }];
+  for (const [key, value] of Object.entries(params ?? {})) {
+    const values = Array.isArray(value) ? value : [value];
+    variants = variants.flatMap((v) =>
+      values.map((x) => ({
+        axes: Array.isArray(value) ? { ...v.axes, [key]: x } : v.axes,
+        hyperparameters: { ...v.hyperparameters, [key]: x },
+      })),
+    );
+  }
+  return variants;
+}
+
+export function variantLabel(optimizer: string, axes: Record<string, HyperParameterValue>): string {
+  const parts = Object.entries(axes).map(([k, v]) => `${k}=${String(v)}`);
+  return parts.length === 0 ? optimizer : `${optimizer}[${parts.join(',')}]`;
+}
+
+/** Id-safe text: '.' becomes 'p' (0.0003 → 0p0003), anything else outside [A-Za-z0-9-] becomes '_'. */
+function slug(text: string): string {
+  return text.replace(/\./g, 'p').replace(/[^A-Za-z0-9-]/g, '_');
+}
+
+/** `adam_lr0p0003-mnist-s1`; readable, and the same for the same cell in every run of the planner. */
+export function baseCellId(optimizer: string, axes: Record<string, HyperParameterValue>, dataset: string, seed: number): string {
+  const variant = Object.entries(axes)
+    .map(([k, v]) => slug(`${k}${String(v)}`))
+    .join('_');
+  return `${slug(optimizer)}${variant === '' ? '' : `_${variant}`}-${slug(dataset)}-s${seed}`;
+}
+
+/** First 8 hex digits of the SHA-256 of the cell's canonical JSON (sorted keys). */
+export function cellHash(optimizer: string, axes: Record<string, HyperParameterValue>, dataset: string, seed: number): string {
+  const variant = Object.fromEntries(Object.entries(axes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const canonical = JSON.stringify({ dataset, optimizer, seed, variant });
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 8);
+}
+
+/**
+ * Every cell of the sweep, in a deterministic order: optimizers as listed, then their variants,
+ * then data sets, then seeds. Ids are unique: where two readable ids collide (slugging maps
+ * 'a.b' and 'apb' alike) or one is too long, each affected id is cut and given the cell's hash,
+ * so the result does not depend on which cell came first.
+ */
+export function expandGrid(spec: SweepSpec): PlannedCell[] {
+  const cells: PlannedCell[] = [];
+  const dataRoot = spec.data_root?.replace(/\/+$/, '');
+  for (const optimizer of spec.grid.optimizer) {
+    for (const variant of optimizerVariants(spec.params?.[optimizer])) {
+      for (const dataset of spec.grid.dataset) {
+        for (const seed of spec.grid.seed) {
+          const t = spec.train;
+          const trial = TrialConfigSchema.parse({
+            dataset,
+            // Synthetic workloads read no files; a data folder for them would only mislead.
+            dataDir: dataRoot !== undefined && !isSyntheticWorkload(dataset) ? `${dataRoot}/${dataset}` : undefined,
+            model: t.model ?? undefined,
+            optimizer,
+            hyperparameters: variant.hyperparameters,
+            epochs: t.epochs,
+            batchSize: t.batch_size,
+            seed,
+            trainLimit: t.train_limit ?? undefined,
+            testLimit: t.test_limit ?? undefined,
+            backend: t.backend,
+            telemetryEvery: t.telemetry_every,
+            durationMs: t.duration_ms ?? undefined,
+          });
+          // Drop the keys left undefined so the JSON plan and the wire carry only what is set.
+          for (const key of Object.keys(trial) as (keyof TrialConfig)[]) if (trial[key] === undefined) delete trial[key];
+          cells.push({
+            id: baseCellId(optimizer, variant.axes, dataset, seed),
+            optimizer,
+            variant: variant.axes,
+            label: variantLabel(optimizer, variant.axes),
+            dataset,
+            seed,
+            trial,
+          });
+        }
+      }
+    }
+  }
+  const count = new Map<string, number>();
+  for (const c of cells) count.set(c.id, (count.get(c.id) ?? 0) + 1);
+  for (const c of cells) {
+    if (count.get(c.id) === 1 && CELL_ID_PATTERN.test(c.id)) continue;
+    c.id = `${c.id.slice(0, MAX_ID_LENGTH - 9)}-${cellHash(c.optimizer, c.variant, c.dataset, c.seed)}`;
+  }
+  if (new Set(cells.map((c) => c.id)).size !== cells.length) throw new Error('expandGrid: cell ids are not unique even with hashes');
+  return cells;
+}
+
+export interface PlanSummary {
+  cells: number;
+  /** Distinct (optimizer, variant) pairs, i.e. distinct labels. */
+  optimizerVariants: number;
+  datasets: number;
+  seeds: number;
+}
+
+export function planSummary(cells: readonly PlannedCell[]): PlanSummary {
+  return {
+    cells: cells.length,
+    optimizerVariants: new Set(cells.map((c) => c.label)).size,
+    datasets: new Set(cells.map((c) => c.dataset)).size,
+    seeds: new Set(cells.map((c) => c.seed)).size,
+  };
+}
+
+/** `mnist-optimizers: 35 cells (7 optimizer variants × 1 data set × 5 seeds)` */
+export function planHeadline(name: string, cells: readonly PlannedCell[]): string {
+  const s = planSummary(cells);
+  const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+  return `${name}: ${n(s.cells, 'cell', 'cells')} (${n(s.optimizerVariants, 'optimizer variant', 'optimizer variants')} × ${n(s.datasets, 'data set', 'data sets')} × ${n(s.seeds, 'seed', 'seeds')})`;
+}

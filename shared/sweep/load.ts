@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { semanticFindings, type Finding } from './checks.js';
+import { SpecError, type SpecProblem } from './errors.js';
+import { formatPath, locate, showValue, valueAt, type FieldPath } from './locate.js';
+import { GridSchema, SweepSpecSchema, TrainSchema, type KnownNames, type SweepSpec } from './spec.js';
+import { closest } from './suggest.js';
+
+/** Reads and validates a sweep spec file; a missing or unreadable file is a SpecError naming it. */
+export async function loadSweepSpec(path: string, known: KnownNames): Promise<SweepSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a spec file' : (err as Error).message;
+    throw new SpecError(path, [{ message: `cannot read the sweep spec: ${why}` }]);
+  }
+  return parseSweepSpec(text, path, known);
+}
+
+/**
+ * Parses and validates a sweep spec. Every problem is reported at once, each with the line and
+ * column of the offending node in `file` (the name used in messages only) and its field path.
+ */
+export function parseSweepSpec(text: string, file: string, known: KnownNames): SweepSpec {
+  const lineCounter = new LineCounter();
+  // prettyErrors off: we print file:line:col ourselves, without yaml's multi-line source excerpt.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new SpecError(file, doc.errors.map((e) => ({ ...lineCounter.linePos(e.pos[0]), message: `YAML: ${e.message}` })));
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new SpecError(file, [{ message: `YAML: ${(err as Error).message}` }]);
+  }
+  if (raw === null || raw === undefined) throw new SpecError(file, [{ line: 1, col: 1, message: 'the spec is empty; expected a mapping with at least name and grid' }]);
+  const parsed = SweepSpecSchema.safeParse(raw);
+  const findings = [...(parsed.success ? [] : issueFindings(parsed.error.issues, [], raw)), ...semanticFindings(raw, known)];
+  if (parsed.success && findings.length === 0) return parsed.data;
+
+  const problems: SpecProblem[] = findings.map((f) => ({ ...locate(doc, lineCounter, f.path, f.at), path: formatPath(f.path), message: f.message }));
+  problems.sort((a, b) => a.line! - b.line! || a.col! - b.col!);
+  throw new SpecError(file, problems);
+}
+
+/** Keys each mapping of the spec allows, for "unknown key … (did you mean …?)". */
+const ALLOWED_KEYS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['', Object.keys(SweepSpecSchema.shape)],
+  ['grid', Object.keys(GridSchema.shape)],
+  ['train', Object.keys(TrainSchema.shape)],
+]);
+
+/** Zod issues as findings: one per unknown key, union failures narrowed to the branch that fits. */
+function issueFindings(issues: readonly z.core.$ZodIssue[], base: FieldPath, raw: unknown): Finding[] {
+  const findings: Finding[] = [];
+  for (const issue of issues) {
+    const path = [...base, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = ALLOWED_KEYS.get(path.join('.')) ?? [];
+      for (const key of issue.keys) {
+        const guess = closest(key, allowed);
+        const hint = guess ? ` (did you mean '${guess}'?)` : allowed.length > 0 ? `; allowed: ${allowed.join(', ')}` : '';
+        findings.push({ path: [...path, key], at: 'key', message: `unknown key '${key}'${hint}` });
+      }
+      continue;
+    }
+    if (issue.code === 'invalid_union') {
+      // A list where a list fits fails only inside it: report those item problems, not "invalid input".
+      const inner = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
+      if (inner) {
+        findings.push(...issueFindings(inner, path, raw));
+        continue;
+      }
+    }
+    const value = valueAt(raw, path);
+    let message = value === undefined ? `missing: ${issue.message}` : `${issue.message}, got ${showValue(value)}`;
+    // `params:` with every entry commented out parses as null: say what to do about it.
+    if (value === null && path.length === 1 && issue.code === 'invalid_type') message += ' (an empty section: give it entries or remove the key)';
+    findings.push({ path, message });
+  }
+  return findings;
+}
