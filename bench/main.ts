@@ -9,6 +9,7 @@ type BenchModule = { run(args: string[]): Promise<void> };
 
 const BENCHMARKS: Record<string, { description: string; load: () => Promise<BenchModule> }> = {
   engine: { description: 'SimpleCNN training samples/s per backend, and vs PyTorch CPU', load: () => import('./engine.js') },
+  dispatch: { description: 'sweep dispatch through a real nats-server: no-op cells/s, overhead on 1-s trials, slot speed-up', load: () => import('./dispatch.js') },
   optimizers: { description: 'ms per SimpleCNN step for every optimizer, ratio to SGD', load: () => import('./optimizers.js') },
 };
 

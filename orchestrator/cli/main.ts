@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { GrnError } from '../../shared/errors.js';
 import { backendsCommand } from './backends.js';
+import { nodesCommand } from './nodes.js';
+import { sweepCommand } from './sweep.js';
 import { trainCommand } from './train.js';
+import { workerCommand } from './worker.js';
 
 /**
  * The `grn` executable. Each command is one module in this folder. Errors the user can fix print
@@ -13,7 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const command of [trainCommand(), backendsCommand()]) {
+  for (const command of [trainCommand(), sweepCommand(), workerCommand(), nodesCommand(), backendsCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;

@@ -30,3 +30,17 @@ export function hyperParameter(value: string, previous: Record<string, HyperPara
   else if (raw.trim() !== '' && Number.isFinite(Number(raw))) parsed = Number(raw);
   return { ...previous, [key]: parsed };
 }
+
+/** `--local-workers N|auto`. */
+export function workerCount(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  return nonNegativeInt(value);
+}
+
+/** `--server nats://host:port` (also tls://). */
+export function natsUrl(value: string): string {
+  if (!/^(nats|tls|ws|wss):\/\/[^\s/]+$/.test(value) && !/^[^\s/:]+:\d+$/.test(value)) {
+    throw new InvalidArgumentError(`expected nats://HOST:PORT, got '${value}'`);
+  }
+  return value;
+}

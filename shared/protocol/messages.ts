@@ -59,6 +59,9 @@ export const CellStateSchema = z.object({
 });
 export type CellState = z.infer<typeof CellStateSchema>;
 
+/** Results up to this size travel inside the ResultRecord; larger ones go to the Object Store. */
+export const INLINE_RESULT_BYTES = 64 * 1024;
+
 /** `grn-results/<sweep>.<cell>`: created once (create-if-absent) by the attempt that finished first. */
 export const ResultRecordSchema = z.object({
   sweep: id,
@@ -66,8 +69,10 @@ export const ResultRecordSchema = z.object({
   node: z.string(),
   slot: z.string(),
   attempt: z.number().int().positive(),
-  /** Object Store name of the whole trial result JSON. */
-  object: z.string(),
+  /** Object Store name of the whole trial result JSON, when it was too large to inline. */
+  object: z.string().nullable(),
+  /** The whole trial result, when its JSON is at most INLINE_RESULT_BYTES (saves round trips). */
+  result: z.unknown().optional(),
   bytes: z.number().int().nonnegative(),
   status: z.string(),
   final_accuracy: z.number().nullable(),

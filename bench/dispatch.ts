@@ -1,0 +1,167 @@
+import { Kvm } from '@nats-io/kv';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectNats } from '../shared/protocol/connect.js';
+import { NODES_BUCKET } from '../shared/protocol/names.js';
+import { TrialConfigSchema, type TrialConfigInput } from '../shared/trial.js';
+import { startEmbeddedServer } from '../orchestrator/server/embedded.js';
+import { ensureStores } from '../orchestrator/sweep/infrastructure.js';
+import { startLocalWorkers, stopLocalWorkers } from '../orchestrator/sweep/local-workers.js';
+import type { ProgressView } from '../orchestrator/sweep/progress.js';
+import { runSweep, type PlannedSweep } from '../orchestrator/sweep/run.js';
+import { benchArgs, numberFlag } from './args.js';
+
+/**
+ * `npm run bench -- dispatch`: the sweep machinery through a real nats-server (embedded, with
+ * credentials) and real `grn worker` processes.
+ *   1. no-op cells/s end to end (publish → claim → result stored → collected → file written);
+ *   2. overhead on 1-second trials: wall time vs the ideal ceil(N/k)·1 s for N cells on k slots
+ *      (the sleep trials run in the trainer processes, so the IPC hop is included);
+ *   3. real short trainings on k = 1 and k = 2 CPU slots: speed-up vs one slot.
+ * Workers are started and registered before each timing (a warm fleet), as in a long sweep.
+ */
+const quiet: ProgressView = { event: () => undefined, line: () => undefined, stop: () => undefined };
+
+function plan(id: string, n: number, trial: Partial<TrialConfigInput>): PlannedSweep {
+  return {
+    id,
+    name: id,
+    specYaml: `name: ${id}\n`,
+    maxDeliver: 3,
+    cells: Array.from({ length: n }, (_, i) => ({
+      id: `c${i}`,
+      label: 'sgd',
+      optimizer: 'sgd',
+      dataset: trial.dataset ?? 'noop',
+      seed: i,
+      trial: TrialConfigSchema.parse({ dataset: 'noop', optimizer: 'sgd', epochs: 1, seed: i, ...trial }),
+    })),
+  };
+}
+
+interface Fleet {
+  url: string;
+  orchestratorCreds: string;
+  stop(): Promise<void>;
+}
+
+async function fleet(dir: string, workers: number, slots: number): Promise<Fleet> {
+  const server = await startEmbeddedServer({ dir: join(dir, '.nats') });
+  const nc = await connectNats(server.url, { creds: server.orchestratorCreds }, 'bench');
+  await ensureStores(nc);
+  const procs = await startLocalWorkers({ server: server.url, creds: server.workerCreds, count: workers, slots, logDir: join(dir, 'logs'), nodePrefix: 'bench' });
+  const nodes = await new Kvm(nc).open(NODES_BUCKET);
+  for (let waited = 0; ; waited += 100) {
+    let count = 0;
+    for await (const _ of await nodes.keys()) count++;
+    if (count >= workers) break;
+    if (waited > 60_000) throw new Error(`only ${count} of ${workers} workers registered within 60 s (see ${join(dir, 'logs')})`);
+    await sleep(100);
+  }
+  await nc.close();
+  return {
+    url: server.url,
+    orchestratorCreds: server.orchestratorCreds,
+    async stop() {
+      await stopLocalWorkers(procs);
+      await server.stop();
+    },
+  };
+}
+
+async function timeSweep(f: Fleet, p: PlannedSweep, dir: string): Promise<number> {
+  const t0 = performance.now();
+  const outcome = await runSweep(p, { server: f.url, auth: { creds: f.orchestratorCreds }, localWorkers: 0, resultsDir: join(dir, p.id), view: quiet });
+  const seconds = (performance.now() - t0) / 1000;
+  if (outcome.counts.done !== p.cells.length) throw new Error(`${p.id}: ${outcome.counts.done}/${p.cells.length} cells done: ${JSON.stringify(outcome.failed.slice(0, 3))}`);
+  return seconds;
+}
+
+export async function run(args: string[]): Promise<void> {
+  const flags = benchArgs(args, {
+    cells: { type: 'string' },
+    'noop-slots': { type: 'string' },
+    'sleep-cells': { type: 'string' },
+    'sleep-slots': { type: 'string' },
+    'train-cells': { type: 'string' },
+    'train-limit': { type: 'string' },
+    backend: { type: 'string' },
+    skip: { type: 'string' },
+  });
+  const skip = new Set(String(flags.skip ?? '').split(',').filter(Boolean));
+  const say = (s: string) => process.stderr.write(`${s}\n`);
+  const dir = await mkdtemp(join(tmpdir(), 'grn-bench-dispatch-'));
+  const summary: Record<string, unknown> = { workers: 2 };
+  try {
+    if (!skip.has('noop')) {
+      const cells = Math.round(numberFlag(flags.cells, 'cells', 5000));
+      const slots = Math.round(numberFlag(flags['noop-slots'], 'noop-slots', 16));
+      say(`no-op: ${cells} cells, 2 workers × ${slots} slots`);
+      const f = await fleet(join(dir, 'noop'), 2, slots);
+      try {
+        await timeSweep(f, plan('warmup', 200, {}), dir);
+        const seconds = await timeSweep(f, plan('noop', cells, {}), dir);
+        summary.noop = { cells, slots_per_worker: slots, seconds: round(seconds, 3), cells_per_s: Math.round(cells / seconds), target_cells_per_s: 2000 };
+      } finally {
+        await f.stop();
+      }
+    }
+    if (!skip.has('sleep')) {
+      const slots = Math.round(numberFlag(flags['sleep-slots'], 'sleep-slots', 2));
+      const k = 2 * slots;
+      const cells = Math.round(numberFlag(flags['sleep-cells'], 'sleep-cells', 10 * k));
+      say(`1-second trials: ${cells} cells on 2 workers × ${slots} slots`);
+      const f = await fleet(join(dir, 'sleep'), 2, slots);
+      try {
+        await timeSweep(f, plan('warm-trainers', k * 2, { dataset: 'sleep', durationMs: 10 }), dir);
+        const seconds = await timeSweep(f, plan('sleep', cells, { dataset: 'sleep', durationMs: 1000 }), dir);
+        const ideal = Math.ceil(cells / k);
+        summary.sleep = { cells, slots: k, trial_s: 1, seconds: round(seconds, 3), ideal_s: ideal, overhead_pct: round((seconds / ideal - 1) * 100, 2), target_overhead_pct: 1 };
+      } finally {
+        await f.stop();
+      }
+    }
+    if (!skip.has('train')) {
+      const dataRoot = process.env.GRN_DATA_ROOT ?? resolve('../shared/datasets');
+      const dataDir = join(dataRoot, 'mnist');
+      if (!existsSync(dataDir)) throw new Error(`real trainings need MNIST under ${dataDir} (set GRN_DATA_ROOT), or pass --skip train`);
+      const cells = Math.round(numberFlag(flags['train-cells'], 'train-cells', 6));
+      const trainLimit = Math.round(numberFlag(flags['train-limit'], 'train-limit', 4000));
+      const backend = (flags.backend as TrialConfigInput['backend']) ?? 'auto';
+      const trial = { dataset: 'mnist', dataDir, epochs: 1, trainLimit, testLimit: 1000, backend };
+      const timings: Record<string, number> = {};
+      for (const slots of [1, 2]) {
+        say(`real trainings: ${cells} SimpleCNN cells (${trainLimit} samples) on 1 worker × ${slots} CPU slot(s), backend ${backend}`);
+        const f = await fleet(join(dir, `train${slots}`), 1, slots);
+        try {
+          await timeSweep(f, plan(`warm${slots}`, slots, { ...trial, trainLimit: 64, testLimit: 64 }), dir);
+          timings[slots] = await timeSweep(f, plan(`train${slots}`, cells, trial), dir);
+        } finally {
+          await f.stop();
+        }
+      }
+      summary.train = { cells, train_limit: trainLimit, backend, seconds_1_slot: round(timings[1]!, 2), seconds_2_slots: round(timings[2]!, 2), speedup_2_vs_1: round(timings[1]! / timings[2]!, 3) };
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return;
+  }
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const noop = summary.noop as { cells_per_s: number; cells: number; seconds: number } | undefined;
+  if (noop) out(`no-op cells end to end:   ${noop.cells_per_s} cells/s (${noop.cells} in ${noop.seconds} s; target ≥ 2000)`);
+  const s = summary.sleep as { overhead_pct: number; seconds: number; ideal_s: number; cells: number; slots: number } | undefined;
+  if (s) out(`1-second trials overhead: ${s.overhead_pct} % (${s.cells} cells on ${s.slots} slots: ${s.seconds} s vs ideal ${s.ideal_s} s; target ≤ 1 %)`);
+  const t = summary.train as { speedup_2_vs_1: number; seconds_1_slot: number; seconds_2_slots: number } | undefined;
+  if (t) out(`real trainings, 2 slots vs 1: ${t.speedup_2_vs_1}× (${t.seconds_1_slot} s vs ${t.seconds_2_slots} s)`);
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

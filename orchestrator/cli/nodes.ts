@@ -1,0 +1,43 @@
+import { Command } from 'commander';
+import { decodeJson, NodeRecordSchema, type NodeRecord } from '../../shared/protocol/messages.js';
+import { ensureStores } from '../sweep/infrastructure.js';
+import { connectForCommand, noServerError, type ServerFlags } from '../sweep/locate.js';
+import { natsUrl } from './options.js';
+
+/** `grn nodes`: the worker registry — every node with a live heartbeat, its GPUs and slots. */
+export function nodesCommand(): Command {
+  return new Command('nodes')
+    .description('list the worker nodes registered on the server (live heartbeats only)')
+    .option('--server <url>', 'NATS server (default: a running embedded one under --results)', natsUrl)
+    .option('--creds <file>', 'credentials file')
+    .option('--token <token>', 'token')
+    .option('--results <dir>', 'results root, to find a running embedded server', 'results')
+    .option('--json', 'print as JSON')
+    .action(async (flags: ServerFlags & { json?: boolean }) => {
+      const connection = await connectForCommand(flags, undefined, 'nodes');
+      if (!connection) throw noServerError('grn nodes');
+      try {
+        const stores = await ensureStores(connection.nc);
+        const nodes: NodeRecord[] = [];
+        for await (const key of await stores.nodes.keys()) {
+          const entry = await stores.nodes.get(key);
+          if (entry?.operation === 'PUT') nodes.push(decodeJson(NodeRecordSchema, entry.value, `node ${key}`));
+        }
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify(nodes, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(`${nodes.length} node(s) on ${connection.url}\n`);
+        for (const n of nodes) {
+          const gpus = n.gpus.map((g) => `${g.index}:${g.name}${g.vram_total_mb ? ` ${Math.round(g.vram_total_mb / 1024)} GiB` : ''}`).join(', ') || 'no GPU';
+          process.stdout.write(`${n.node} (${n.host}, pid ${n.pid})${n.draining ? ' DRAINING' : ''} — ${gpus}; ${n.cells_done} done, ${n.cells_failed} failed\n`);
+          for (const s of n.slots) {
+            const busy = s.cell ? `${s.sweep}/${s.cell}${s.samples_per_s ? `, ${s.samples_per_s} samples/s` : ''}` : 'idle';
+            process.stdout.write(`  ${s.slot.padEnd(6)} trainer ${s.trainer_pid ?? '-'}  ${busy}\n`);
+          }
+        }
+      } finally {
+        await connection.nc.close();
+      }
+    });
+}

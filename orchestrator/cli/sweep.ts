@@ -1,0 +1,151 @@
+import { Command, Option } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GrnError, UsageError } from '../../shared/errors.js';
+import { ID_PATTERN } from '../../shared/protocol/names.js';
+import { ensureStores } from '../sweep/infrastructure.js';
+import { connectForCommand, noServerError, type ServerFlags } from '../sweep/locate.js';
+import { planSweepFromFile, planSweepFromText } from '../sweep/plan.js';
+import { setSweepStatus } from '../sweep/publish.js';
+import { runSweep, type RunOutcome } from '../sweep/run.js';
+import { sweepStatus, printStatus } from '../sweep/status.js';
+import { natsUrl, positiveInt, workerCount } from './options.js';
+import { sweepPlanCommand } from './sweep-plan.js';
+
+interface RunFlags extends ServerFlags {
+  localWorkers?: number | 'auto';
+  slots?: number;
+  id?: string;
+  json?: boolean;
+}
+
+function serverOptions(command: Command): Command {
+  return command
+    .option('--server <url>', 'NATS server (default: an embedded one, started here)', natsUrl)
+    .option('--creds <file>', 'credentials file for --server')
+    .option('--token <token>', 'token for --server')
+    .option('--results <dir>', 'results root folder', 'results');
+}
+
+function checkId(id: string): string {
+  if (!ID_PATTERN.test(id)) throw new UsageError(`sweep id '${id}': use letters, digits, '-' or '_'`);
+  return id;
+}
+
+/** One signal interrupts (the sweep can be resumed); the process stays to clean up. */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => {
+    process.stderr.write('\ninterrupted: stopping workers; `grn sweep resume` continues this sweep\n');
+    controller.abort();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return controller.signal;
+}
+
+function report(outcome: RunOutcome, id: string, json: boolean | undefined): void {
+  const c = outcome.counts;
+  if (json) process.stdout.write(`${JSON.stringify({ sweep: id, ...outcome }, null, 2)}\n`);
+  process.stderr.write(`sweep ${id} ${outcome.status}: ${c.done} done, ${c.failed} failed, ${c.cancelled} cancelled of ${c.total}; results in ${outcome.resultsDir}\n`);
+  for (const f of outcome.failed) process.stderr.write(`  failed ${f.cell}: ${f.error}\n`);
+  if (outcome.status === 'interrupted') process.stderr.write(`  continue with: grn sweep resume ${id}\n`);
+  process.exitCode = outcome.exitCode;
+}
+
+function runCommand(): Command {
+  return serverOptions(new Command('run'))
+    .description('run a sweep spec to the end (embedded nats-server and local workers unless --server)')
+    .argument('<spec>', 'sweep spec (YAML), e.g. sweeps/quick.yaml')
+    .addOption(new Option('--local-workers <n>', "local worker processes ('auto': one per GPU, else one per CPU slot; default auto, or 0 with --server)").argParser(workerCount))
+    .option('--slots <n>', 'CPU slots per local worker', positiveInt)
+    .option('--id <id>', 'sweep id (default: <name>-<date>-<time>)')
+    .option('--json', 'print the outcome as JSON on stdout')
+    .action(async (spec: string, flags: RunFlags) => {
+      const plan = await planSweepFromFile(spec, flags.id ? checkId(flags.id) : undefined);
+      const outcome = await runSweep(plan, {
+        server: flags.server,
+        auth: { creds: flags.creds, token: flags.token },
+        localWorkers: flags.localWorkers ?? (flags.server ? 0 : 'auto'),
+        slots: flags.slots,
+        resultsDir: join(flags.results, plan.id),
+        signal: interruptSignal(),
+      });
+      report(outcome, plan.id, flags.json);
+    });
+}
+
+function resumeCommand(): Command {
+  return serverOptions(new Command('resume'))
+    .description('continue a sweep: runs only the cells without a result')
+    .argument('<id>', 'sweep id (its folder under --results holds the spec as run)')
+    .addOption(new Option('--local-workers <n>', "local worker processes (default auto, or 0 with --server)").argParser(workerCount))
+    .option('--slots <n>', 'CPU slots per local worker', positiveInt)
+    .option('--json', 'print the outcome as JSON on stdout')
+    .action(async (id: string, flags: RunFlags) => {
+      const dir = join(flags.results, checkId(id));
+      const specFile = join(dir, 'spec.yaml');
+      const text = await readFile(specFile, 'utf8').catch(() => {
+        throw new GrnError(`no sweep '${id}' under ${flags.results} (missing ${specFile})`);
+      });
+      const plan = await planSweepFromText(text, specFile, id);
+      const outcome = await runSweep(plan, {
+        server: flags.server,
+        auth: { creds: flags.creds, token: flags.token },
+        localWorkers: flags.localWorkers ?? (flags.server ? 0 : 'auto'),
+        slots: flags.slots,
+        resultsDir: dir,
+        resume: true,
+        signal: interruptSignal(),
+      });
+      report(outcome, id, flags.json);
+    });
+}
+
+function statusCommand(): Command {
+  return serverOptions(new Command('status'))
+    .description("a sweep's cells: live from the server while it runs, else from its results folder")
+    .argument('<id>', 'sweep id')
+    .option('--json', 'print as JSON')
+    .action(async (id: string, flags: ServerFlags & { json?: boolean }) => {
+      const status = await sweepStatus(flags, checkId(id));
+      if (flags.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      else printStatus(status, process.stdout);
+    });
+}
+
+/** cancel / pause / continue: a status change on the server, which workers and orchestrator follow. */
+function statusChangeCommand(name: 'cancel' | 'pause' | 'continue', description: string): Command {
+  const target = name === 'cancel' ? 'cancelled' : name === 'pause' ? 'paused' : 'running';
+  return serverOptions(new Command(name))
+    .description(description)
+    .argument('<id>', 'sweep id')
+    .action(async (id: string, flags: ServerFlags) => {
+      const connection = await connectForCommand(flags, checkId(id), `sweep ${name}`);
+      if (!connection) throw noServerError(`grn sweep ${name}`, id);
+      try {
+        const stores = await ensureStores(connection.nc);
+        const record = await setSweepStatus(stores, id, target);
+        process.stderr.write(`sweep ${id}: ${record.status}\n`);
+      } finally {
+        await connection.nc.close();
+      }
+    });
+}
+
+export function sweepCommand(): Command {
+  const sweep = new Command('sweep').description('plan, run and steer sweeps (optimizer × data set × seed grids)');
+  for (const command of [
+    sweepPlanCommand(),
+    runCommand(),
+    statusCommand(),
+    resumeCommand(),
+    statusChangeCommand('cancel', 'cancel a sweep: no more cells are handed out, running ones abort'),
+    statusChangeCommand('pause', 'stop handing out cells (running ones finish)'),
+    statusChangeCommand('continue', 'hand out cells again after a pause'),
+  ]) {
+    sweep.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
+  }
+  return sweep;
+}
+

@@ -1,0 +1,76 @@
+import { AckPolicy, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  ARTIFACTS_STORE,
+  CELLS_BUCKET,
+  consumerName,
+  NODE_TTL_S,
+  NODES_BUCKET,
+  RESULTS_BUCKET,
+  subjects,
+  SWEEPS_BUCKET,
+  TRIALS_STREAM,
+} from '../../shared/protocol/names.js';
+
+/** How long JetStream remembers a `Nats-Msg-Id` (re-publishes inside it are dropped by the server). */
+const DUPLICATE_WINDOW_NS = 10 * 60 * 1e9;
+export const ACK_WAIT_NS = 30 * 1e9;
+
+export interface Stores {
+  readonly jsm: JetStreamManager;
+  readonly sweeps: KV;
+  readonly cells: KV;
+  readonly results: KV;
+  readonly nodes: KV;
+  readonly artifacts: ObjectStore;
+}
+
+/**
+ * Creates (or finds) everything a sweep needs on the server: the work-queue stream of trials, the
+ * KV buckets and the Object Store. Idempotent, so every orchestrator start calls it.
+ */
+export async function ensureStores(nc: NatsConnection): Promise<Stores> {
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.streams.info(TRIALS_STREAM);
+  } catch {
+    await jsm.streams.add({
+      name: TRIALS_STREAM,
+      subjects: [subjects.allTrials],
+      // Work-queue retention: a message lives until a worker acks (or terms) it.
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      duplicate_window: DUPLICATE_WINDOW_NS,
+    });
+  }
+  const kvm = new Kvm(nc);
+  const [sweeps, cells, results, nodes] = await Promise.all([
+    kvm.create(SWEEPS_BUCKET, { history: 1 }),
+    kvm.create(CELLS_BUCKET, { history: 1 }),
+    kvm.create(RESULTS_BUCKET, { history: 1, maxValueSize: -1 }),
+    // Entries of nodes that stop heartbeating expire with the bucket's TTL.
+    kvm.create(NODES_BUCKET, { history: 1, ttl: NODE_TTL_S * 1000 }),
+  ]);
+  const artifacts = await new Objm(nc).create(ARTIFACTS_STORE);
+  return { jsm, sweeps, cells, results, nodes, artifacts };
+}
+
+/** The sweep's one durable pull consumer, shared by every worker. */
+export async function ensureConsumer(jsm: JetStreamManager, sweep: string, maxDeliver: number): Promise<void> {
+  const name = consumerName(sweep);
+  try {
+    await jsm.consumers.info(TRIALS_STREAM, name);
+  } catch {
+    await jsm.consumers.add(TRIALS_STREAM, {
+      durable_name: name,
+      filter_subject: subjects.trialsOfSweep(sweep),
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: ACK_WAIT_NS,
+      max_deliver: maxDeliver,
+      max_ack_pending: 10_000,
+      max_waiting: 4096,
+    });
+  }
+}

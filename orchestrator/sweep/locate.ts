@@ -1,0 +1,47 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { GrnError } from '../../shared/errors.js';
+import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
+import { readServerInfo } from '../server/embedded.js';
+
+export interface ServerFlags {
+  server?: string;
+  creds?: string;
+  token?: string;
+  results: string;
+}
+
+/**
+ * Finds the server a command should talk to: `--server` when given; else the embedded server of
+ * the named sweep (results/<id>/.nats/server.json, while its `grn sweep run` is alive); else, for
+ * commands about no particular sweep, any live embedded server under the results root.
+ */
+export async function connectForCommand(flags: ServerFlags, sweep: string | undefined, purpose: string): Promise<{ nc: NatsConnection; url: string } | null> {
+  if (flags.server) {
+    const auth: NatsAuth = { creds: flags.creds, token: flags.token };
+    return { nc: await connectNats(flags.server, auth, `grn ${purpose}`), url: flags.server };
+  }
+  const dirs = sweep ? [join(flags.results, sweep, '.nats')] : liveCandidates(flags.results);
+  for (const dir of dirs) {
+    const info = await readServerInfo(dir);
+    if (info) return { nc: await connectNats(info.url, { creds: flags.creds ?? info.orchestratorCreds, token: flags.token }, `grn ${purpose}`), url: info.url };
+  }
+  return null;
+}
+
+function liveCandidates(root: string): string[] {
+  try {
+    return readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => join(root, d.name, '.nats'));
+  } catch {
+    return [];
+  }
+}
+
+export function noServerError(what: string, sweep?: string): GrnError {
+  return new GrnError(
+    `${what}: no running server found${sweep ? ` for sweep '${sweep}' (is its \`grn sweep run\` still running?)` : ''}; pass --server nats://HOST:PORT (and --creds FILE)`,
+  );
+}

@@ -1,0 +1,75 @@
+import cliProgress from 'cli-progress';
+import type { CellCounts, SweepEvent } from './monitor.js';
+
+/**
+ * How a sweep shows itself on a terminal without the dashboard: a progress bar with the cell
+ * counts on a TTY, one line per event otherwise (CI logs, pipes). Failed cells and node changes
+ * are printed in both modes.
+ */
+export interface ProgressView {
+  event(event: SweepEvent, counts: CellCounts): void;
+  line(text: string): void;
+  stop(): void;
+}
+
+function eventLine(e: SweepEvent, c: CellCounts): string | null {
+  const tally = `[${c.done + c.failed + c.cancelled}/${c.total}]`;
+  switch (e.type) {
+    case 'cell': {
+      const s = e.state;
+      if (s.status === 'running') return `${tally} ${s.cell} running on ${s.node}/${s.slot} (attempt ${s.attempt})`;
+      if (s.status === 'failed') return `${tally} ${s.cell} FAILED after ${s.attempt} attempt(s): ${s.error ?? 'unknown error'}`;
+      if (s.status === 'queued' && s.error) return `${tally} ${s.cell} attempt ${s.attempt} failed, will retry: ${s.error}`;
+      if (s.status === 'cancelled') return `${tally} ${s.cell} cancelled`;
+      return null;
+    }
+    case 'result': {
+      const acc = e.result.accuracy.at(-1);
+      const secs = e.result.epoch_time.reduce((a, b) => a + b, 0);
+      return `${tally} ${e.cell} done: accuracy ${acc === undefined ? '-' : (acc * 100).toFixed(2) + '%'}, ${secs.toFixed(1)} s training, ${e.record.node}/${e.record.slot}`;
+    }
+    case 'node-joined':
+      return `node ${e.node.node} joined: ${e.node.slots.map((s) => s.slot).join(', ')} (${e.node.host})`;
+    case 'node-left':
+      return `node ${e.node} left`;
+    case 'gave-up':
+      return `${tally} ${e.cell} FAILED: no result after ${e.deliveries} deliveries`;
+    case 'warning':
+      return `warning: ${e.message}`;
+    case 'sweep':
+      return e.record.status === 'running' ? null : `sweep ${e.record.id} is ${e.record.status}`;
+  }
+}
+
+export function progressView(stream: NodeJS.WriteStream = process.stderr): ProgressView {
+  if (!stream.isTTY) {
+    return {
+      event: (e, c) => {
+        const text = eventLine(e, c);
+        if (text) stream.write(`${text}\n`);
+      },
+      line: (text) => stream.write(`${text}\n`),
+      stop: () => undefined,
+    };
+  }
+  // A MultiBar of one: only MultiBar can print lines above a live bar.
+  const bars = new cliProgress.MultiBar(
+    { stream, format: 'cells {bar} {value}/{total} | running {running} | failed {failed} | ETA {eta_formatted}', hideCursor: true, etaBuffer: 20 },
+    cliProgress.Presets.shades_classic,
+  );
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    event(e, c) {
+      bar ??= bars.create(c.total, 0, { running: 0, failed: 0 });
+      // Only what needs a person's attention is printed above the bar.
+      if (e.type === 'node-joined' || e.type === 'node-left' || e.type === 'gave-up' || e.type === 'warning' || (e.type === 'cell' && e.state.status === 'failed')) {
+        const text = eventLine(e, c);
+        if (text) bars.log(`${text}\n`);
+      }
+      bar.setTotal(c.total);
+      bar.update(c.done + c.failed + c.cancelled, { running: c.running, failed: c.failed });
+    },
+    line: (text) => (bar ? bars.log(`${text}\n`) : stream.write(`${text}\n`)),
+    stop: () => bars.stop(),
+  };
+}

@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GrnError } from '../../shared/errors.js';
+import { readCell } from '../../shared/protocol/cell-store.js';
+import { CELL_STATUSES } from '../../shared/protocol/messages.js';
+import { ensureStores } from './infrastructure.js';
+import { connectForCommand, type ServerFlags } from './locate.js';
+import { readSweep } from './publish.js';
+
+export interface CellRow {
+  cell: string;
+  status: string;
+  attempts: number;
+  node: string | null;
+  final_accuracy: number | null;
+  error: string | null;
+}
+
+export interface SweepStatusReport {
+  sweep: string;
+  source: string;
+  status: string;
+  counts: Record<string, number>;
+  cells: CellRow[];
+}
+
+function tally(cells: readonly CellRow[]): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(CELL_STATUSES.map((s) => [s, 0]));
+  for (const c of cells) counts[c.status] = (counts[c.status] ?? 0) + 1;
+  return { ...counts, total: cells.length };
+}
+
+/** Live from the server when one is reachable for this sweep, else from its results folder. */
+export async function sweepStatus(flags: ServerFlags, id: string): Promise<SweepStatusReport> {
+  const connection = await connectForCommand(flags, id, 'sweep status');
+  if (connection) {
+    try {
+      const stores = await ensureStores(connection.nc);
+      const sweep = await readSweep(stores, id);
+      if (!sweep) throw new GrnError(`no sweep '${id}' on ${connection.url}`);
+      const keys: string[] = [];
+      for await (const key of await stores.cells.keys(`${id}.>`)) keys.push(key);
+      const cells: CellRow[] = [];
+      for (const key of keys.sort()) {
+        const entry = await readCell(stores.cells, key);
+        if (!entry) continue;
+        const s = entry.state;
+        cells.push({ cell: s.cell, status: s.status, attempts: s.attempt, node: s.node ?? null, final_accuracy: s.final_accuracy ?? null, error: s.status === 'done' ? null : (s.error ?? null) });
+      }
+      return { sweep: id, source: connection.url, status: sweep.record.status, counts: tally(cells), cells };
+    } finally {
+      await connection.nc.close();
+    }
+  }
+  const file = join(flags.results, id, 'manifest.json');
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new GrnError(`no running server for sweep '${id}' and no ${file}; pass --server or --results`);
+  });
+  const manifest = JSON.parse(text) as { status: string; cells: Array<CellRow & { attempts: number }> };
+  const cells = manifest.cells.map((c) => ({ cell: c.cell, status: c.status, attempts: c.attempts, node: c.node, final_accuracy: c.final_accuracy, error: c.error }));
+  return { sweep: id, source: file, status: manifest.status, counts: tally(cells), cells };
+}
+
+export function printStatus(r: SweepStatusReport, out: NodeJS.WritableStream): void {
+  const c = r.counts;
+  out.write(`sweep ${r.sweep}: ${r.status} — ${c.done} done, ${c.running} running, ${c.queued} queued, ${c.failed} failed, ${c.cancelled} cancelled of ${c.total} (from ${r.source})\n`);
+  const width = Math.max(4, ...r.cells.map((x) => x.cell.length));
+  out.write(`${'cell'.padEnd(width)}  ${'status'.padEnd(9)}  tries  ${'accuracy'.padStart(8)}  node / error\n`);
+  for (const x of r.cells) {
+    const acc = x.final_accuracy === null ? '-' : `${(x.final_accuracy * 100).toFixed(2)}%`;
+    out.write(`${x.cell.padEnd(width)}  ${x.status.padEnd(9)}  ${String(x.attempts).padStart(5)}  ${acc.padStart(8)}  ${x.error ?? x.node ?? ''}\n`);
+  }
+}

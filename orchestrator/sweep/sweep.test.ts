@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectNats } from '../../shared/protocol/connect.js';
+import { TRIALS_STREAM } from '../../shared/protocol/names.js';
+import { TrialConfigSchema, type TrialConfigInput } from '../../shared/trial.js';
+import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
+import { startTestServer } from '../../test/helpers/nats-server.js';
+import { WorkerAgent } from '../../worker/agent/agent.js';
+import { ensureStores } from './infrastructure.js';
+import type { SweepEvent } from './monitor.js';
+import type { ProgressView } from './progress.js';
+import { publishSweep } from './publish.js';
+import { runSweep, type PlannedSweep } from './run.js';
+
+/**
+ * The sweep machinery end to end against a real nats-server on a free loopback port: real worker
+ * agents, real trainer processes, tiny trainings on a generated MNIST fixture.
+ */
+let mnistDir: string;
+let scratch: string;
+before(async () => {
+  mnistDir = await writeMnistFixture({ train: 64, test: 32 });
+  scratch = await mkdtemp(join(tmpdir(), 'grn-sweep-'));
+});
+after(async () => {
+  await rm(mnistDir, { recursive: true, force: true });
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const quiet: ProgressView = { event: () => undefined, line: () => undefined, stop: () => undefined };
+
+function plan(id: string, cells: Array<{ id: string; optimizer?: string; seed?: number; trial: Partial<TrialConfigInput> }>, maxDeliver = 3): PlannedSweep {
+  return {
+    id,
+    name: id,
+    specYaml: `name: ${id}\n`,
+    maxDeliver,
+    cells: cells.map((c) => ({
+      id: c.id,
+      label: c.optimizer ?? 'sgd',
+      optimizer: c.optimizer ?? 'sgd',
+      dataset: c.trial.dataset ?? 'mnist',
+      seed: c.seed ?? 1,
+      trial: TrialConfigSchema.parse({ dataset: 'mnist', optimizer: c.optimizer ?? 'sgd', epochs: 1, seed: c.seed ?? 1, batchSize: 16, backend: 'cpu', model: 'mlp', ...c.trial }),
+    })),
+  };
+}
+
+function tinyTraining(optimizer: string, seed: number, dataDir = mnistDir) {
+  return { id: `${optimizer}-mnist-s${seed}`, optimizer, seed, trial: { optimizer, seed, dataDir } };
+}
+
+const log = () => undefined;
+
+test('2 optimizers x 3 seeds on 2 local workers (embedded server, generated credentials): exactly 6 results', async () => {
+  const id = 'grid6';
+  const dir = join(scratch, id);
+  const cells = ['sgd', 'adam'].flatMap((o) => [1, 2, 3].map((s) => tinyTraining(o, s)));
+  const outcome = await runSweep(plan(id, cells), { localWorkers: 2, resultsDir: dir, view: quiet });
+  assert.equal(outcome.status, 'done', JSON.stringify(outcome.failed));
+  assert.equal(outcome.counts.done, 6);
+  const files = (await readdir(join(dir, 'cells'))).sort();
+  assert.deepEqual(files, cells.map((c) => `${c.id}.json`).sort());
+  const all = JSON.parse(await readFile(join(dir, 'all_results.json'), 'utf8'));
+  assert.deepEqual(Object.keys(all).sort(), ['Adam_MNIST', 'SGD_MNIST']);
+  assert.deepEqual(Object.keys(all.SGD_MNIST).sort(), ['1', '2', '3']);
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+  assert.equal(manifest.counts.done, 6);
+  assert.equal(new Set(manifest.cells.map((c: { node: string }) => c.node)).size >= 1, true);
+  assert.ok(manifest.nodes.length >= 1, 'the manifest lists the nodes that took part');
+});
+
+test('publishing a sweep twice creates no extra cells or messages', async () => {
+  const server = await startTestServer();
+  const nc = await connectNats(server.url, { creds: server.orchestratorCreds }, 'test');
+  try {
+    const stores = await ensureStores(nc);
+    const p = plan('twice', [1, 2, 3].map((s) => ({ id: `noop-s${s}`, seed: s, trial: { dataset: 'noop' } })));
+    assert.deepEqual(await publishSweep(nc, stores, p), { created: 3, existing: 0 });
+    assert.deepEqual(await publishSweep(nc, stores, p), { created: 0, existing: 3 });
+    const info = await stores.jsm.streams.info(TRIALS_STREAM);
+    assert.equal(info.state.messages, 3);
+    let keys = 0;
+    for await (const _ of await stores.cells.keys('twice.>')) keys++;
+    assert.equal(keys, 3);
+  } finally {
+    await nc.close();
+    await server.cleanup();
+  }
+});
+
+test('kill -9 of a trainer mid-trial: the cell is redelivered and finishes, with exactly one result', async () => {
+  const server = await startTestServer();
+  const agent = await WorkerAgent.start({ server: server.url, auth: { creds: server.workerCreds }, node: 'killer', gpus: 'none', cpuSlots: 1, drainTimeoutMs: 1000, log }).catch(async (e) => {
+    await server.cleanup();
+    throw e;
+  });
+  const events: SweepEvent[] = [];
+  let killed = false;
+  try {
+    const p = plan('kill9', [
+      { id: 'sleepy', trial: { dataset: 'sleep', durationMs: 3000 } },
+      { id: 'quick', trial: { dataset: 'noop' } },
+    ]);
+    const run = runSweep(p, {
+      server: server.url,
+      auth: { creds: server.orchestratorCreds },
+      localWorkers: 0,
+      resultsDir: join(scratch, 'kill9'),
+      view: quiet,
+      onEvent: (e) => {
+        events.push(e);
+      },
+    });
+    // Wait until the sleepy cell runs in the trainer, then kill the trainer outright.
+    for (let i = 0; i < 200 && !killed; i++) {
+      const busy = agent.slotStates().find((s) => s.cell === 'sleepy' && s.trainerPid);
+      if (busy) {
+        await sleep(500);
+        process.kill(busy.trainerPid!, 'SIGKILL');
+        killed = true;
+      } else await sleep(50);
+    }
+    assert.ok(killed, 'the trainer was found running the cell');
+    const outcome = await run;
+    assert.equal(outcome.status, 'done', JSON.stringify(outcome.failed));
+    const results = events.filter((e) => e.type === 'result' && e.cell === 'sleepy');
+    assert.equal(results.length, 1, 'exactly one result');
+    const attempts = events.filter((e) => e.type === 'cell' && e.state.cell === 'sleepy' && e.state.status === 'running').map((e) => (e.type === 'cell' ? e.state.attempt : 0));
+    assert.deepEqual(attempts, [1, 2], 'the second delivery finished it');
+  } finally {
+    await agent.drain();
+    await server.cleanup();
+  }
+});
+
+test('a cell whose data path does not exist fails with that error after max_deliver; the others finish', async () => {
+  const server = await startTestServer();
+  const agent = await WorkerAgent.start({ server: server.url, auth: { creds: server.workerCreds }, node: 'n1', gpus: 'none', cpuSlots: 1, drainTimeoutMs: 1000, log });
+  try {
+    const missing = join(scratch, 'no-such-folder');
+    const p = plan('baddata', [tinyTraining('sgd', 1), { ...tinyTraining('sgd', 2, missing), id: 'sgd-missing' }], 2);
+    const outcome = await runSweep(p, { server: server.url, auth: { creds: server.orchestratorCreds }, localWorkers: 0, resultsDir: join(scratch, 'baddata'), view: quiet });
+    assert.equal(outcome.status, 'failed');
+    assert.equal(outcome.counts.done, 1);
+    assert.equal(outcome.failed.length, 1);
+    assert.equal(outcome.failed[0]!.cell, 'sgd-missing');
+    assert.match(outcome.failed[0]!.error, /no-such-folder/);
+    const manifest = JSON.parse(await readFile(join(scratch, 'baddata', 'manifest.json'), 'utf8'));
+    const bad = manifest.cells.find((c: { cell: string }) => c.cell === 'sgd-missing');
+    assert.equal(bad.attempts, 2, 'tried max_deliver times');
+  } finally {
+    await agent.drain();
+    await server.cleanup();
+  }
+});
+
+test('a second worker joining a running sweep takes cells', async () => {
+  const server = await startTestServer();
+  const options = { server: server.url, auth: { creds: server.workerCreds }, gpus: 'none', cpuSlots: 1, drainTimeoutMs: 1000, log };
+  const first = await WorkerAgent.start({ ...options, node: 'first' });
+  let second: WorkerAgent | undefined;
+  try {
+    const p = plan('join', Array.from({ length: 8 }, (_, i) => ({ id: `sleep-${i}`, trial: { dataset: 'sleep', durationMs: 400 } })));
+    const run = runSweep(p, { server: server.url, auth: { creds: server.orchestratorCreds }, localWorkers: 0, resultsDir: join(scratch, 'join'), view: quiet });
+    second = await WorkerAgent.start({ ...options, node: 'second' });
+    const outcome = await run;
+    assert.equal(outcome.counts.done, 8);
+    const manifest = JSON.parse(await readFile(join(scratch, 'join', 'manifest.json'), 'utf8'));
+    const nodes = new Set(manifest.cells.map((c: { node: string }) => c.node));
+    assert.deepEqual([...nodes].sort(), ['first', 'second']);
+  } finally {
+    await Promise.all([first.drain(), second?.drain()]);
+    await server.cleanup();
+  }
+});

@@ -1,0 +1,59 @@
+import { JetStreamApiError } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { CellStateSchema, decodeJson, encodeJson, type CellState } from './messages.js';
+
+/** JetStream's "wrong last sequence": a create-if-absent or compare-and-set lost the race. */
+export function isRevisionConflict(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === 10071;
+}
+
+export interface CellEntry {
+  readonly state: CellState;
+  readonly revision: number;
+}
+
+/** The cell's state and revision, or null when the key is absent or deleted. */
+export async function readCell(cells: KV, key: string): Promise<CellEntry | null> {
+  const entry = await cells.get(key);
+  if (!entry || entry.operation !== 'PUT' || entry.length === 0) return null;
+  return { state: decodeJson(CellStateSchema, entry.value, `cell ${key}`), revision: entry.revision };
+}
+
+/** Moves a cell only if nobody moved it since `revision`; returns the new revision or null on a lost race. */
+export async function casCell(cells: KV, key: string, revision: number, state: CellState): Promise<number | null> {
+  try {
+    return await cells.update(key, encodeJson(state), revision);
+  } catch (err) {
+    if (isRevisionConflict(err)) return null;
+    throw err;
+  }
+}
+
+/**
+ * Read-modify-write until it sticks: `change` sees the current state and returns the next one, or
+ * null to leave the cell as it is. For moves that must happen whoever raced (a stored result
+ * makes the cell done).
+ */
+export async function settleCell(cells: KV, key: string, change: (current: CellState) => CellState | null): Promise<CellState | null> {
+  for (let tries = 0; tries < 20; tries++) {
+    const current = await readCell(cells, key);
+    if (!current) return null;
+    const next = change(current.state);
+    if (!next) return current.state;
+    if ((await casCell(cells, key, current.revision, next)) !== null) return next;
+  }
+  throw new Error(`cell ${key}: gave up after 20 compare-and-set conflicts`);
+}
+
+/** Creates a queued cell; false when it already exists (publishing a sweep twice adds nothing). */
+export async function createCell(cells: KV, key: string, state: CellState): Promise<boolean> {
+  try {
+    await cells.create(key, encodeJson(state));
+    return true;
+  } catch (err) {
+    if (isRevisionConflict(err)) return false;
+    throw err;
+  }
+}
+
+export const FINAL_STATUSES: ReadonlySet<CellState['status']> = new Set(['done', 'failed', 'cancelled']);

@@ -1,0 +1,289 @@
+import { jetstream, type Consumer, type JsMsg } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
+import { encodeJson, type NodeRecord } from '../../shared/protocol/messages.js';
+import {
+  ARTIFACTS_STORE,
+  CELLS_BUCKET,
+  consumerName,
+  HEARTBEAT_S,
+  NODES_BUCKET,
+  RESULTS_BUCKET,
+  subjects,
+  SWEEPS_BUCKET,
+  TRIALS_STREAM,
+} from '../../shared/protocol/names.js';
+import { SlotExecutor } from './executor.js';
+import { runCell, type RunnerContext, type SlotHandle } from './cell-runner.js';
+import { hostMetrics, queryGpus, selectGpus, type GpuSample } from './gpus.js';
+import { planSlots } from './slots.js';
+import { SweepWatch } from './sweep-watch.js';
+import { TrainerProcess } from './trainer-process.js';
+
+export interface AgentOptions {
+  readonly server: string;
+  readonly auth: NatsAuth;
+  readonly node: string;
+  /** `all`, `none` or a comma list of GPU indices. */
+  readonly gpus: string;
+  /** CPU slots (default: 1 when there is no GPU, else none). */
+  readonly cpuSlots?: number;
+  /** How long a drain waits for running cells before handing them back. */
+  readonly drainTimeoutMs: number;
+  readonly log: (line: string) => void;
+  /** Backend trainers will use (for the registry; each trial still names its own). */
+  readonly backend?: string;
+}
+
+/** The consumer's ack wait; `working()` is sent every third of it while a trial runs. */
+export const ACK_WAIT_MS = 30_000;
+
+/**
+ * The node agent: registers this machine's GPUs (or CPU slots) in the nodes bucket with a
+ * heartbeat, keeps one trainer process per slot, pulls cells of running sweeps from their shared
+ * durable consumers, runs them (cell-runner.ts keeps the exactly-one-result rules), publishes
+ * live GPU and host metrics, and drains on request.
+ */
+export class WorkerAgent {
+  private readonly slots: SlotHandle[] = [];
+  private readonly consumers = new Map<string, Consumer>();
+  private draining = false;
+  private loops: Promise<void>[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private readonly startedAt = new Date().toISOString();
+  private counts = { done: 0, failed: 0 };
+  private turn = 0;
+  private watch!: SweepWatch;
+  private nodes!: KV;
+  private ctx!: RunnerContext;
+  /** Settles when the worker is registered and its slots pull cells. */
+  ready: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly options: AgentOptions,
+    private readonly nc: NatsConnection,
+    private readonly gpus: GpuSample[],
+  ) {}
+
+  static async start(options: AgentOptions): Promise<WorkerAgent> {
+    const gpus = selectGpus(await queryGpus(), options.gpus);
+    const nc = await connectNats(options.server, options.auth, `grn-worker ${options.node}`);
+    const agent = new WorkerAgent(options, nc, gpus);
+    // Registration waits for the stores (a worker may join before the first sweep exists), so it
+    // runs in the background; `ready` settles once the worker takes cells.
+    agent.ready = agent.open();
+    agent.ready.catch((err) => options.log(`worker ${options.node}: ${(err as Error).message}`));
+    return agent;
+  }
+
+  get node(): string {
+    return this.options.node;
+  }
+
+  private async open(): Promise<void> {
+    const { log } = this.options;
+    const kvm = new Kvm(this.nc);
+    // The orchestrator creates the stores with the first sweep; a worker may start before that.
+    // (Kvm.open does not check that a bucket exists; Objm.open does, and is created last.)
+    let stores: { buckets: KV[]; artifacts: ObjectStore } | undefined;
+    for (let waited = 0; !stores; waited++) {
+      if (this.draining) return;
+      try {
+        const buckets = await Promise.all([SWEEPS_BUCKET, CELLS_BUCKET, RESULTS_BUCKET, NODES_BUCKET].map((b) => kvm.open(b)));
+        stores = { buckets, artifacts: await new Objm(this.nc).open(ARTIFACTS_STORE) };
+      } catch (err) {
+        if (waited === 0) log(`waiting for the first sweep to create the grn stores on ${this.options.server} (${(err as Error).message})`);
+        await sleep(1000);
+      }
+    }
+    const [sweeps, cells, results, nodes] = stores.buckets as [KV, KV, KV, KV];
+    const artifacts = stores.artifacts;
+    this.nodes = nodes;
+    this.watch = new SweepWatch((sweep) => this.cancelSweep(sweep), log);
+    await this.watch.start(sweeps);
+    this.ctx = {
+      node: this.options.node,
+      nc: this.nc,
+      cells,
+      results,
+      artifacts,
+      sweepStatus: (s) => this.watch.status(s),
+      maxDeliver: (s) => this.watch.maxDeliver(s),
+      workingEveryMs: ACK_WAIT_MS / 3,
+      log,
+    };
+    for (const plan of planSlots(this.gpus, this.options.cpuSlots)) {
+      const executor = new SlotExecutor(new TrainerProcess({ env: plan.env }));
+      this.slots.push({ slot: plan.slot, executor, running: null, samplesPerSecond: null });
+    }
+    await this.heartbeat();
+    this.timers.push(setInterval(() => void this.heartbeat().catch((e) => log(`heartbeat failed: ${(e as Error).message}`)), HEARTBEAT_S * 1000));
+    this.timers.push(setInterval(() => void this.publishMetrics(), 1000));
+    this.loops = this.slots.map((slot) => this.slotLoop(slot));
+    log(`worker ${this.options.node}: ${this.slots.map((s) => s.slot).join(', ')} on ${this.options.server}`);
+  }
+
+  private record(): NodeRecord {
+    const now = new Date().toISOString();
+    return {
+      format: 'grn.node/1',
+      node: this.options.node,
+      host: hostname(),
+      pid: process.pid,
+      version: process.env.npm_package_version ?? '0.1.0',
+      backend: this.options.backend ?? 'auto',
+      gpus: this.gpus.map((g) => ({ index: g.index, name: g.name, vram_total_mb: g.vram_total_mb })),
+      slots: this.slots.map((s) => ({
+        slot: s.slot,
+        kind: s.slot.startsWith('gpu') ? ('gpu' as const) : ('cpu' as const),
+        device: s.slot.startsWith('gpu') ? Number(s.slot.slice(3)) : null,
+        sweep: s.running?.sweep ?? null,
+        cell: s.running?.cell ?? null,
+        trainer_pid: s.executor.trainerPid,
+        samples_per_s: s.running ? s.samplesPerSecond : null,
+      })),
+      draining: this.draining,
+      started_at: this.startedAt,
+      heartbeat_at: now,
+      cells_done: this.counts.done,
+      cells_failed: this.counts.failed,
+    };
+  }
+
+  private lastHeartbeat = 0;
+
+  private async heartbeat(): Promise<void> {
+    this.lastHeartbeat = Date.now();
+    await this.nodes.put(this.options.node, encodeJson(this.record()));
+  }
+
+  /** A slot took or finished a cell: tell the registry soon, at most twice a second. */
+  private slotChanged(): void {
+    if (Date.now() - this.lastHeartbeat > 500) void this.heartbeat().catch(() => undefined);
+  }
+
+  /** What each slot is doing (tests and the registry use it). */
+  slotStates(): Array<{ slot: string; sweep: string | null; cell: string | null; trainerPid: number | null }> {
+    return this.slots.map((s) => ({ slot: s.slot, sweep: s.running?.sweep ?? null, cell: s.running?.cell ?? null, trainerPid: s.executor.trainerPid }));
+  }
+
+  private async publishMetrics(): Promise<void> {
+    const at = new Date().toISOString();
+    const node = this.options.node;
+    if (this.gpus.length) {
+      const wanted = new Set(this.gpus.map((g) => g.index));
+      for (const g of await queryGpus()) {
+        if (wanted.has(g.index)) this.nc.publish(subjects.gpu(node, g.index), encodeJson({ node, gpu: g.index, ...g, index: undefined, at }));
+      }
+    }
+    const host = await hostMetrics();
+    if (!this.nc.isClosed()) this.nc.publish(subjects.nodeMetrics(node), encodeJson({ node, ...host, at }));
+  }
+
+  private async consumer(sweep: string): Promise<Consumer | null> {
+    const cached = this.consumers.get(sweep);
+    if (cached) return cached;
+    try {
+      const consumer = await jetstream(this.nc).consumers.get(TRIALS_STREAM, consumerName(sweep));
+      this.consumers.set(sweep, consumer);
+      return consumer;
+    } catch {
+      return null; // the sweep ended and its consumer is gone
+    }
+  }
+
+  private async slotLoop(slot: SlotHandle): Promise<void> {
+    while (!this.draining) {
+      const sweeps = this.watch.active();
+      if (!sweeps.length) {
+        await this.watch.changed(2000);
+        continue;
+      }
+      // Rotate which sweep is asked first, so concurrent sweeps share the fleet.
+      const first = this.turn++ % sweeps.length;
+      let msg: JsMsg | null = null;
+      for (let i = 0; i < sweeps.length && !msg && !this.draining; i++) {
+        const sweep = sweeps[(first + i) % sweeps.length]!;
+        const consumer = await this.consumer(sweep);
+        if (!consumer) continue;
+        try {
+          msg = await consumer.next({ expires: sweeps.length > 1 ? 1000 : 3000 });
+        } catch (err) {
+          this.consumers.delete(sweep);
+          if (!this.draining) await sleep(250);
+        }
+      }
+      if (!msg) continue;
+      if (this.draining) {
+        msg.nak();
+        break;
+      }
+      try {
+        const outcome = await runCell(msg, slot, this.ctx, () => this.slotChanged());
+        if (outcome === 'done') this.counts.done++;
+        else if (outcome === 'failed') this.counts.failed++;
+      } catch (err) {
+        // NATS trouble mid-cell (server restart): the message is redelivered after ack_wait.
+        this.options.log(`cell on ${msg.subject}: ${(err as Error).message}`);
+        await sleep(500);
+      }
+    }
+  }
+
+  private cancelSweep(sweep: string): void {
+    for (const slot of this.slots) {
+      if (slot.running?.sweep === sweep) {
+        slot.running.cancelled = true;
+        slot.executor.abort();
+        this.options.log(`${slot.slot}: sweep ${sweep} cancelled; aborting ${slot.running.cell}`);
+      }
+    }
+  }
+
+  /**
+   * Stops taking cells, lets running ones finish for up to the drain timeout, then aborts and
+   * hands back (nak) what is still running, deregisters and closes. Calling it again hands back
+   * at once.
+   */
+  async drain(): Promise<void> {
+    if (this.draining) {
+      this.handBackAll();
+      return;
+    }
+    this.draining = true;
+    this.options.log(`worker ${this.options.node}: draining (no new cells)`);
+    await this.ready.catch(() => undefined);
+    if (!this.watch) {
+      await this.nc.drain().catch(() => undefined);
+      return;
+    }
+    void this.heartbeat().catch(() => undefined);
+    this.watch.stop();
+    const timer = setTimeout(() => this.handBackAll(), this.options.drainTimeoutMs);
+    await Promise.all(this.loops);
+    clearTimeout(timer);
+    for (const t of this.timers) clearInterval(t);
+    await Promise.all(this.slots.map((s) => s.executor.stop()));
+    await this.nodes.delete(this.options.node).catch(() => undefined);
+    await this.nc.drain().catch(() => undefined);
+    this.options.log(`worker ${this.options.node}: stopped (${this.counts.done} cells done, ${this.counts.failed} failed)`);
+  }
+
+  private handBackAll(): void {
+    for (const slot of this.slots) {
+      if (slot.running) {
+        slot.running.handBack = true;
+        slot.executor.abort();
+      }
+    }
+  }
+}
+
+/** A node id from the host name: one subject token. */
+export function defaultNodeId(): string {
+  return `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${process.pid}`;
+}

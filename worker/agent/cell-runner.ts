@@ -1,0 +1,213 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import type { ObjectStore } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { casCell, FINAL_STATUSES, isRevisionConflict, readCell, settleCell } from '../../shared/protocol/cell-store.js';
+import {
+  decodeJson,
+  encodeJson,
+  INLINE_RESULT_BYTES,
+  TrialMessageSchema,
+  type CellState,
+  type ResultRecord,
+  type SweepStatus,
+  type TelemetryMessage,
+} from '../../shared/protocol/messages.js';
+import { cellKey, subjects, TRIALS_PREFIX } from '../../shared/protocol/names.js';
+import type { TrialResult } from '../../shared/result.js';
+import type { SlotExecutor } from './executor.js';
+import { TrainerCrashedError } from './trainer-process.js';
+
+/** What the runner needs from its agent. */
+export interface RunnerContext {
+  readonly node: string;
+  readonly nc: NatsConnection;
+  readonly cells: KV;
+  readonly results: KV;
+  readonly artifacts: ObjectStore;
+  /** The sweep's status as the agent last saw it (undefined: unknown sweep). */
+  sweepStatus(sweep: string): SweepStatus | undefined;
+  maxDeliver(sweep: string): number;
+  /** Milliseconds between `working()` heartbeats (a third of the consumer's ack wait). */
+  readonly workingEveryMs: number;
+  log(line: string): void;
+}
+
+export interface SlotHandle {
+  readonly slot: string;
+  readonly executor: SlotExecutor;
+  /** Set while a cell runs, so a cancel or drain can find it. */
+  running: { sweep: string; cell: string; handBack: boolean; cancelled: boolean } | null;
+  samplesPerSecond: number | null;
+}
+
+export type Outcome = 'done' | 'duplicate' | 'retry' | 'failed' | 'cancelled' | 'skipped' | 'invalid' | 'handed-back';
+
+const now = () => new Date().toISOString();
+const encoder = new TextEncoder();
+
+/** `grn.trials.<sweep>.<cell>` → its parts, for messages whose body cannot be read. */
+function subjectParts(subject: string): { sweep: string; cell: string } | null {
+  const parts = subject.split('.');
+  return parts.length === 4 && `${parts[0]}.${parts[1]}` === TRIALS_PREFIX ? { sweep: parts[2]!, cell: parts[3]! } : null;
+}
+
+/** Retry delay after a failed attempt: 1 s, 2 s, 4 s, … capped at 15 s. */
+function backoffMs(attempt: number): number {
+  return Math.min(15_000, 1000 * 2 ** Math.max(0, attempt - 1));
+}
+
+/**
+ * Runs one delivered trial message to its end, keeping the protocol's promises:
+ * - the result is written once: `results.create` is the linearisation point, so a second finisher
+ *   (a redelivery after a lost lease) drops its result;
+ * - every cell move is a compare-and-set on the cells bucket;
+ * - the message is acked only after the result is stored, `working()` keeps the lease while the
+ *   trial runs, a failure is nak'ed with back-off until max_deliver, then the cell is failed and
+ *   the message term()ed (a work-queue stream would otherwise keep it forever);
+ * - a message that does not parse is term()ed at once.
+ */
+export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, onSlotChange: () => void = () => undefined): Promise<Outcome> {
+  let trial;
+  try {
+    trial = decodeJson(TrialMessageSchema, msg.data, `trial message on ${msg.subject}`);
+  } catch (err) {
+    msg.term();
+    const parts = subjectParts(msg.subject);
+    ctx.log(`invalid trial message on ${msg.subject}: ${(err as Error).message}`);
+    if (parts) {
+      const error = `invalid trial message: ${(err as Error).message}`;
+      await settleCell(ctx.cells, cellKey(parts.sweep, parts.cell), (s) => (FINAL_STATUSES.has(s.status) ? null : { ...s, status: 'failed', error, updated_at: now() }));
+    }
+    return 'invalid';
+  }
+  const { sweep, cell } = trial;
+  const key = cellKey(sweep, cell);
+  const attempt = msg.info.deliveryCount;
+
+  const [stored, entry] = await Promise.all([ctx.results.get(key), readCell(ctx.cells, key)]);
+  if (stored && stored.operation === 'PUT') {
+    // Finished by an earlier attempt that died before acking: make the cell say so, then drop.
+    await settleCell(ctx.cells, key, (s) => (s.status === 'done' ? null : { ...s, status: 'done', updated_at: now() }));
+    await msg.ackAck().catch(() => undefined);
+    return 'duplicate';
+  }
+  if (!entry) {
+    ctx.log(`${key}: no such cell in the registry; dropping the message`);
+    msg.term();
+    return 'invalid';
+  }
+  if (FINAL_STATUSES.has(entry.state.status)) {
+    await msg.ackAck().catch(() => undefined);
+    return 'skipped';
+  }
+  if (ctx.sweepStatus(sweep) === 'cancelled') {
+    await settleCell(ctx.cells, key, (s) => (FINAL_STATUSES.has(s.status) ? null : { ...s, status: 'cancelled', updated_at: now() }));
+    msg.term();
+    return 'cancelled';
+  }
+
+  const running: CellState = { ...entry.state, status: 'running', attempt, node: ctx.node, slot: slot.slot, started_at: now(), updated_at: now() };
+  const revision = await casCell(ctx.cells, key, entry.revision, running);
+  if (revision === null) {
+    // Someone moved the cell between our read and write (a parallel redelivery): let it settle.
+    msg.nak(500);
+    return 'retry';
+  }
+
+  slot.running = { sweep, cell, handBack: false, cancelled: false };
+  slot.samplesPerSecond = null;
+  onSlotChange();
+  const heartbeat = setInterval(() => msg.working(), ctx.workingEveryMs);
+  const telemetrySubject = subjects.telemetry(sweep, cell);
+  let result: TrialResult;
+  try {
+    result = await slot.executor.run(trial.trial, (kind, record) => {
+      if (typeof record.samples_per_s === 'number') slot.samplesPerSecond = record.samples_per_s;
+      const message: TelemetryMessage = { sweep, cell, node: ctx.node, slot: slot.slot, at: now(), kind, record };
+      ctx.nc.publish(telemetrySubject, encodeJson(message));
+    });
+  } catch (err) {
+    clearInterval(heartbeat);
+    const state = slot.running;
+    slot.running = null;
+    return failAttempt(msg, ctx, { key, attempt, revision, running, error: err as Error, cancelled: state.cancelled, handBack: state.handBack });
+  }
+  clearInterval(heartbeat);
+  slot.running = null;
+  onSlotChange();
+  return storeResult(msg, ctx, { key, sweep, cell, attempt, slot: slot.slot, result });
+}
+
+async function storeResult(
+  msg: JsMsg,
+  ctx: RunnerContext,
+  a: { key: string; sweep: string; cell: string; attempt: number; slot: string; result: TrialResult },
+): Promise<Outcome> {
+  const bytes = encoder.encode(JSON.stringify(a.result));
+  const finalAccuracy = a.result.accuracy.at(-1) ?? null;
+  const finalLoss = a.result.test_loss.at(-1) ?? null;
+  const record: ResultRecord = {
+    sweep: a.sweep,
+    cell: a.cell,
+    node: ctx.node,
+    slot: a.slot,
+    attempt: a.attempt,
+    object: null,
+    bytes: bytes.length,
+    status: a.result.status,
+    final_accuracy: finalAccuracy,
+    final_loss: finalLoss,
+    created_at: now(),
+  };
+  if (bytes.length <= INLINE_RESULT_BYTES) record.result = a.result;
+  else {
+    record.object = `${a.sweep}/${a.cell}/attempt-${a.attempt}-${ctx.node}-${a.slot}.json`;
+    await ctx.artifacts.putBlob({ name: record.object }, bytes);
+  }
+  let won = true;
+  try {
+    await ctx.results.create(a.key, encodeJson(record));
+  } catch (err) {
+    if (!isRevisionConflict(err)) throw err;
+    won = false;
+    ctx.log(`${a.key}: attempt ${a.attempt} finished after another attempt had stored the result; dropped this one`);
+    if (record.object) await ctx.artifacts.delete(record.object).catch(() => undefined);
+  }
+  await settleCell(ctx.cells, a.key, (s) =>
+    s.status === 'done' ? null : { ...s, status: 'done', error: undefined, final_accuracy: finalAccuracy, final_loss: finalLoss, updated_at: now() },
+  );
+  await msg.ackAck().catch(() => undefined);
+  return won ? 'done' : 'duplicate';
+}
+
+async function failAttempt(
+  msg: JsMsg,
+  ctx: RunnerContext,
+  a: { key: string; attempt: number; revision: number; running: CellState; error: Error; cancelled: boolean; handBack: boolean },
+): Promise<Outcome> {
+  const message = `${a.error.name === 'Error' ? '' : `${a.error.name}: `}${a.error.message}`;
+  if (a.cancelled) {
+    await casCell(ctx.cells, a.key, a.revision, { ...a.running, status: 'cancelled', updated_at: now() });
+    msg.term();
+    return 'cancelled';
+  }
+  if (a.handBack) {
+    // Draining: give the cell back at once for another worker; the attempt still counts.
+    await casCell(ctx.cells, a.key, a.revision, { ...a.running, status: 'queued', error: 'handed back by a draining worker', updated_at: now() });
+    msg.nak();
+    return 'handed-back';
+  }
+  const maxDeliver = ctx.maxDeliver(a.running.sweep);
+  if (a.attempt >= maxDeliver) {
+    await casCell(ctx.cells, a.key, a.revision, { ...a.running, status: 'failed', error: message, updated_at: now() });
+    msg.term();
+    ctx.log(`${a.key}: failed after ${a.attempt} attempt(s): ${message}`);
+    return 'failed';
+  }
+  await casCell(ctx.cells, a.key, a.revision, { ...a.running, status: 'queued', error: message, updated_at: now() });
+  // A crashed trainer is restarted at once; a trial's own error waits a little before the retry.
+  msg.nak(a.error instanceof TrainerCrashedError ? 0 : backoffMs(a.attempt));
+  ctx.log(`${a.key}: attempt ${a.attempt}/${maxDeliver} failed (${message}); handed back for a retry`);
+  return 'retry';
+}

@@ -1,0 +1,41 @@
+import type { TrialResult } from '../../shared/result.js';
+import type { TrialConfig } from '../../shared/trial.js';
+import type { TelemetryKind, TelemetryRecord } from '../trainer/ipc.js';
+import { runSynthetic } from '../trainer/workloads.js';
+import { TrainerProcess } from './trainer-process.js';
+
+export type TelemetrySink = (kind: TelemetryKind, record: TelemetryRecord) => void;
+
+/**
+ * What runs a slot's trials. Real trainings (and `sleep` trials, so that dispatch benchmarks see
+ * the trainer hop) go to the slot's trainer process; `noop` trials run inside the agent, so the
+ * no-op benchmark measures the queue/claim/store/ack path and nothing else.
+ */
+export class SlotExecutor {
+  private controller: AbortController | undefined;
+
+  constructor(private readonly trainer: TrainerProcess) {}
+
+  get trainerPid(): number | null {
+    return this.trainer.pid;
+  }
+
+  async run(trial: TrialConfig, onTelemetry: TelemetrySink): Promise<TrialResult> {
+    if (trial.dataset !== 'noop') return this.trainer.run(trial, onTelemetry);
+    this.controller = new AbortController();
+    try {
+      return await runSynthetic(trial, this.controller.signal);
+    } finally {
+      this.controller = undefined;
+    }
+  }
+
+  abort(): void {
+    this.controller?.abort();
+    this.trainer.abort();
+  }
+
+  stop(): Promise<void> {
+    return this.trainer.stop();
+  }
+}
