@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { FINAL_STATUSES, settleCell } from '../../shared/protocol/cell-store.js';
+import { FINAL_STATUSES, settleCell, tallyCells, type CellCounts } from '../../shared/protocol/cell-store.js';
 import {
   CellStateSchema,
   decodeJson,
@@ -25,14 +25,7 @@ export type SweepEvent =
   | { type: 'gave-up'; cell: string; deliveries: number }
   | { type: 'warning'; message: string };
 
-export interface CellCounts {
-  queued: number;
-  running: number;
-  done: number;
-  failed: number;
-  cancelled: number;
-  total: number;
-}
+export type { CellCounts };
 
 const decoder = new TextDecoder();
 
@@ -54,27 +47,36 @@ export class SweepMonitor {
   private resolveFinished!: () => void;
   readonly finished = new Promise<void>((resolve) => (this.resolveFinished = resolve));
 
+  private readonly cellSet: ReadonlySet<string>;
+  private readonly tally: CellCounts;
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly stores: Stores,
     private readonly sweepId: string,
-    private readonly cellIds: readonly string[],
+    cellIds: readonly string[],
     private readonly onEvent: (event: SweepEvent) => void | Promise<void>,
-  ) {}
+  ) {
+    this.cellSet = new Set(cellIds);
+    this.tally = tallyCells(cellIds.map(() => undefined));
+  }
 
   async start(): Promise<void> {
     const prefix = `${this.sweepId}.`;
     await this.follow(this.stores.cells, `${prefix}>`, async (key, value) => {
       if (!value) return;
       const state = decodeJson(CellStateSchema, value, `cell ${key}`);
+      if (!this.cellSet.has(state.cell)) return;
       const previous = this.states.get(state.cell)?.status;
       this.states.set(state.cell, state);
+      this.tally[previous ?? 'queued']--;
+      this.tally[state.status]++;
       if (previous !== state.status) await this.onEvent({ type: 'cell', state, previous });
     });
     await this.follow(this.stores.results, `${prefix}>`, async (key, value) => {
       if (!value) return;
       const record = decodeJson(ResultRecordSchema, value, `result ${key}`);
-      if (this.results.has(record.cell)) return;
+      if (this.results.has(record.cell) || !this.cellSet.has(record.cell)) return;
       const raw = record.object ? JSON.parse(decoder.decode((await this.stores.artifacts.getBlob(record.object)) ?? new Uint8Array())) : record.result;
       const parsed = TrialResultSchema.safeParse(raw);
       if (!parsed.success) {
@@ -138,18 +140,15 @@ export class SweepMonitor {
     }
   }
 
+  /** Kept up to date move by move: a 10,000-cell sweep must not recount on every event. */
   counts(): CellCounts {
-    const counts: CellCounts = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0, total: this.cellIds.length };
-    for (const id of this.cellIds) counts[this.states.get(id)?.status ?? 'queued']++;
-    return counts;
+    return { ...this.tally };
   }
 
   /** Every cell final, and every done cell's result collected. */
   isFinished(): boolean {
-    return this.cellIds.every((id) => {
-      const status = this.states.get(id)?.status;
-      return status !== undefined && FINAL_STATUSES.has(status) && (status !== 'done' || this.results.has(id));
-    });
+    const t = this.tally;
+    return t.done + t.failed + t.cancelled === t.total && this.results.size === t.done;
   }
 
   private check(): void {

@@ -25,7 +25,7 @@ export function messageId(sweep: string, cell: string, generation = 0): string {
   return createHash('sha256').update(`${sweep}\n${cell}\n${generation}`).digest('hex').slice(0, 32);
 }
 
-/** How many publishes are in flight at once (JetStream acks each; pipelining hides the round trip). */
+/** How many JetStream requests are in flight at once (each is acked; pipelining hides the round trip). */
 const PUBLISH_WINDOW = 256;
 
 export async function publishTrials(nc: NatsConnection, sweep: string, cells: readonly SweepCell[], generation = 0): Promise<void> {
@@ -59,16 +59,16 @@ export async function publishSweep(nc: NatsConnection, stores: Stores, sweep: Sw
     created_at: now,
     updated_at: now,
   };
+  // The consumer first: workers start pulling as soon as they see the sweep record.
+  await ensureConsumer(stores.jsm, sweep.id, sweep.maxDeliver);
   try {
     await stores.sweeps.create(sweep.id, encodeJson(record));
   } catch (err) {
     if (!isRevisionConflict(err)) throw err;
   }
-  await ensureConsumer(stores.jsm, sweep.id, sweep.maxDeliver);
   const fresh: SweepCell[] = [];
-  const WINDOW = 256;
-  for (let i = 0; i < sweep.cells.length; i += WINDOW) {
-    const batch = sweep.cells.slice(i, i + WINDOW);
+  for (let i = 0; i < sweep.cells.length; i += PUBLISH_WINDOW) {
+    const batch = sweep.cells.slice(i, i + PUBLISH_WINDOW);
     const created = await Promise.all(
       batch.map((cell) =>
         createCell(stores.cells, cellKey(sweep.id, cell.id), { sweep: sweep.id, cell: cell.id, status: 'queued', attempt: 0, updated_at: now }),

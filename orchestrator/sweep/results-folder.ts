@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tallyCells } from '../../shared/protocol/cell-store.js';
 import type { CellState, NodeRecord } from '../../shared/protocol/messages.js';
 import type { TrialResult } from '../../shared/result.js';
 import { coreVersions, gitCommit } from '../../worker/engine/versions.js';
@@ -99,7 +100,7 @@ export class ResultsFolder {
       git_commit: gitCommit(),
       nodes: [...s.nodes.values()].map((n) => ({ node: n.node, host: n.host, gpus: n.gpus, slots: n.slots.map((x) => x.slot), backend: n.backend })),
       backends: [...backends],
-      counts: countStates(s.cells, s.states),
+      counts: tallyCells(s.cells.map((c) => s.states.get(c.id)?.status)),
       cells: s.cells.map((c) => {
         const state = s.states.get(c.id);
         return {
@@ -118,10 +119,4 @@ export class ResultsFolder {
     };
     await writeAtomic(join(this.dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   }
-}
-
-export function countStates(cells: readonly CellInfo[], states: ReadonlyMap<string, CellState>) {
-  const counts = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0, total: cells.length };
-  for (const c of cells) counts[states.get(c.id)?.status ?? 'queued']++;
-  return counts;
 }

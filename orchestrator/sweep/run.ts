@@ -6,7 +6,7 @@ import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
 import { cellKey, consumerName, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import type { TrialConfig } from '../../shared/trial.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../server/embedded.js';
-import { ensureStores, type Stores } from './infrastructure.js';
+import { ensureConsumer, ensureStores, type Stores } from './infrastructure.js';
 import { startLocalWorkers, stopLocalWorkers, type LocalWorker } from './local-workers.js';
 import { SweepMonitor, type SweepEvent } from './monitor.js';
 import { progressView, type ProgressView } from './progress.js';
@@ -80,6 +80,12 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     const existing = await readSweep(stores, plan.id);
     if (options.resume && existing) {
       if (existing.record.status !== 'running') await setSweepStatus(stores, plan.id, 'running');
+      if (embedded) {
+        // Every worker of an embedded sweep died with its orchestrator, so cells they held are
+        // not coming back before ack_wait runs out: a fresh consumer hands them out at once.
+        await stores.jsm.consumers.delete(TRIALS_STREAM, consumerName(plan.id)).catch(() => undefined);
+      }
+      await ensureConsumer(stores.jsm, plan.id, plan.maxDeliver);
       const requeued = await requeueMissing(nc, stores, { ...plan, cells: plan.cells }, Date.now());
       view.line(`resuming ${plan.id}: ${requeued} cell(s) re-queued`);
     } else {

@@ -1,15 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GrnError } from '../../shared/errors.js';
-import { readCell } from '../../shared/protocol/cell-store.js';
-import { CELL_STATUSES } from '../../shared/protocol/messages.js';
+import { readCell, tallyCells } from '../../shared/protocol/cell-store.js';
+import type { CellStatus } from '../../shared/protocol/messages.js';
 import { ensureStores } from './infrastructure.js';
 import { connectForCommand, type ServerFlags } from './locate.js';
 import { readSweep } from './publish.js';
 
 export interface CellRow {
   cell: string;
-  status: string;
+  status: CellStatus;
   attempts: number;
   node: string | null;
   final_accuracy: number | null;
@@ -22,12 +22,6 @@ export interface SweepStatusReport {
   status: string;
   counts: Record<string, number>;
   cells: CellRow[];
-}
-
-function tally(cells: readonly CellRow[]): Record<string, number> {
-  const counts: Record<string, number> = Object.fromEntries(CELL_STATUSES.map((s) => [s, 0]));
-  for (const c of cells) counts[c.status] = (counts[c.status] ?? 0) + 1;
-  return { ...counts, total: cells.length };
 }
 
 /** Live from the server when one is reachable for this sweep, else from its results folder. */
@@ -47,7 +41,7 @@ export async function sweepStatus(flags: ServerFlags, id: string): Promise<Sweep
         const s = entry.state;
         cells.push({ cell: s.cell, status: s.status, attempts: s.attempt, node: s.node ?? null, final_accuracy: s.final_accuracy ?? null, error: s.status === 'done' ? null : (s.error ?? null) });
       }
-      return { sweep: id, source: connection.url, status: sweep.record.status, counts: tally(cells), cells };
+      return { sweep: id, source: connection.url, status: sweep.record.status, counts: tallyCells(cells.map((c) => c.status)), cells };
     } finally {
       await connection.nc.close();
     }
@@ -58,7 +52,7 @@ export async function sweepStatus(flags: ServerFlags, id: string): Promise<Sweep
   });
   const manifest = JSON.parse(text) as { status: string; cells: Array<CellRow & { attempts: number }> };
   const cells = manifest.cells.map((c) => ({ cell: c.cell, status: c.status, attempts: c.attempts, node: c.node, final_accuracy: c.final_accuracy, error: c.error }));
-  return { sweep: id, source: file, status: manifest.status, counts: tally(cells), cells };
+  return { sweep: id, source: file, status: manifest.status, counts: tallyCells(cells.map((c) => c.status)), cells };
 }
 
 export function printStatus(r: SweepStatusReport, out: NodeJS.WritableStream): void {

@@ -13,7 +13,7 @@ import { WorkerAgent } from '../../worker/agent/agent.js';
 import { ensureStores } from './infrastructure.js';
 import type { SweepEvent } from './monitor.js';
 import type { ProgressView } from './progress.js';
-import { publishSweep } from './publish.js';
+import { publishSweep, setSweepStatus } from './publish.js';
 import { runSweep, type PlannedSweep } from './run.js';
 
 /**
@@ -175,6 +175,38 @@ test('a second worker joining a running sweep takes cells', async () => {
     assert.deepEqual([...nodes].sort(), ['first', 'second']);
   } finally {
     await Promise.all([first.drain(), second?.drain()]);
+    await server.cleanup();
+  }
+});
+
+test('cancel: queued cells are cancelled, the running one aborts, the run ends as cancelled', async () => {
+  const server = await startTestServer();
+  const agent = await WorkerAgent.start({ server: server.url, auth: { creds: server.workerCreds }, node: 'c1', gpus: 'none', cpuSlots: 1, drainTimeoutMs: 1000, log });
+  const nc = await connectNats(server.url, { creds: server.orchestratorCreds }, 'canceller');
+  try {
+    const p = plan('cancelme', Array.from({ length: 5 }, (_, i) => ({ id: `long-${i}`, trial: { dataset: 'sleep', durationMs: 20_000 } })));
+    let cancelled = false;
+    const started = Date.now();
+    const outcome = await runSweep(p, {
+      server: server.url,
+      auth: { creds: server.orchestratorCreds },
+      localWorkers: 0,
+      resultsDir: join(scratch, 'cancelme'),
+      view: quiet,
+      onEvent: (e) => {
+        if (!cancelled && e.type === 'cell' && e.state.status === 'running') {
+          cancelled = true;
+          void ensureStores(nc).then((stores) => setSweepStatus(stores, 'cancelme', 'cancelled'));
+        }
+      },
+    });
+    assert.equal(outcome.status, 'cancelled');
+    assert.equal(outcome.exitCode, 4);
+    assert.equal(outcome.counts.cancelled, 5);
+    assert.ok(Date.now() - started < 15_000, 'the running 20-second trial was aborted, not waited for');
+  } finally {
+    await nc.close();
+    await agent.drain();
     await server.cleanup();
   }
 });

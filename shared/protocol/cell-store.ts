@@ -57,3 +57,15 @@ export async function createCell(cells: KV, key: string, state: CellState): Prom
 }
 
 export const FINAL_STATUSES: ReadonlySet<CellState['status']> = new Set(['done', 'failed', 'cancelled']);
+
+export type CellCounts = Record<CellState['status'], number> & { total: number };
+
+/** Counts per status; a cell with no state yet counts as queued. */
+export function tallyCells(statuses: Iterable<CellState['status'] | undefined>): CellCounts {
+  const counts: CellCounts = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0, total: 0 };
+  for (const status of statuses) {
+    counts[status ?? 'queued']++;
+    counts.total++;
+  }
+  return counts;
+}

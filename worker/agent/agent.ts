@@ -209,7 +209,10 @@ export class WorkerAgent {
       for (let i = 0; i < sweeps.length && !msg && !this.draining; i++) {
         const sweep = sweeps[(first + i) % sweeps.length]!;
         const consumer = await this.consumer(sweep);
-        if (!consumer) continue;
+        if (!consumer) {
+          await sleep(100); // the sweep's consumer is being created, or it just ended
+          continue;
+        }
         try {
           msg = await consumer.next({ expires: sweeps.length > 1 ? 1000 : 3000 });
         } catch (err) {
