@@ -1,7 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createHash } from 'node:crypto';
-import { createCell, isRevisionConflict, readCell } from '../../shared/protocol/cell-store.js';
+import { FINAL_STATUSES, isRevisionConflict, readCell } from '../../shared/protocol/cell-store.js';
 import { decodeJson, encodeJson, SweepRecordSchema, TRIAL_MESSAGE_FORMAT, type SweepRecord, type TrialMessage } from '../../shared/protocol/messages.js';
 import { cellKey, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import type { TrialConfig } from '../../shared/trial.js';
@@ -41,10 +41,11 @@ export async function publishTrials(nc: NatsConnection, sweep: string, cells: re
 }
 
 /**
- * Publishes a sweep: its record (create-if-absent), its consumer, a queued entry per cell and one
- * trial message per *newly created* cell. Publishing the same sweep again creates nothing: the
- * cells exist (KV create-if-absent, which lasts — unlike the server's Nats-Msg-Id window), so no
- * message is sent twice. Returns how many cells were new.
+ * Publishes a sweep: its consumer, its record (create-if-absent) and one trial message per cell.
+ * Publishing the same sweep again sends nothing: the record exists (KV create-if-absent lasts,
+ * unlike the server's Nats-Msg-Id window, which still guards a retried publish). A sweep whose
+ * publishing was cut short is completed by `requeueMissing` (resume). Returns how many cells
+ * were published.
  */
 export async function publishSweep(nc: NatsConnection, stores: Stores, sweep: SweepDefinition): Promise<{ created: number; existing: number }> {
   const now = new Date().toISOString();
@@ -65,19 +66,10 @@ export async function publishSweep(nc: NatsConnection, stores: Stores, sweep: Sw
     await stores.sweeps.create(sweep.id, encodeJson(record));
   } catch (err) {
     if (!isRevisionConflict(err)) throw err;
+    return { created: 0, existing: sweep.cells.length };
   }
-  const fresh: SweepCell[] = [];
-  for (let i = 0; i < sweep.cells.length; i += PUBLISH_WINDOW) {
-    const batch = sweep.cells.slice(i, i + PUBLISH_WINDOW);
-    const created = await Promise.all(
-      batch.map((cell) =>
-        createCell(stores.cells, cellKey(sweep.id, cell.id), { sweep: sweep.id, cell: cell.id, status: 'queued', attempt: 0, updated_at: now }),
-      ),
-    );
-    batch.forEach((cell, j) => created[j] && fresh.push(cell));
-  }
-  await publishTrials(nc, sweep.id, fresh);
-  return { created: fresh.length, existing: sweep.cells.length - fresh.length };
+  await publishTrials(nc, sweep.id, sweep.cells);
+  return { created: sweep.cells.length, existing: 0 };
 }
 
 export async function readSweep(stores: Stores, id: string): Promise<{ record: SweepRecord; revision: number } | null> {
@@ -108,12 +100,10 @@ export async function setSweepStatus(stores: Stores, id: string, status: SweepRe
  */
 export async function requeueMissing(nc: NatsConnection, stores: Stores, sweep: SweepDefinition, generation: number): Promise<number> {
   const missing: SweepCell[] = [];
-  const now = new Date().toISOString();
   for (const cell of sweep.cells) {
     const key = cellKey(sweep.id, cell.id);
     const entry = await readCell(stores.cells, key);
-    if (entry && ['done', 'failed', 'cancelled'].includes(entry.state.status)) continue;
-    if (!entry) await createCell(stores.cells, key, { sweep: sweep.id, cell: cell.id, status: 'queued', attempt: 0, updated_at: now });
+    if (entry && FINAL_STATUSES.has(entry.state.status)) continue;
     const queued = await stores.jsm.streams.getMessage(TRIALS_STREAM, { last_by_subj: subjects.trial(sweep.id, cell.id) }).catch(() => null);
     if (!queued) missing.push(cell);
   }

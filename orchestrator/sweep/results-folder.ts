@@ -5,6 +5,7 @@ import { tallyCells } from '../../shared/protocol/cell-store.js';
 import type { CellState, NodeRecord } from '../../shared/protocol/messages.js';
 import type { TrialResult } from '../../shared/result.js';
 import { coreVersions, gitCommit } from '../../worker/engine/versions.js';
+import { BackgroundFileWriter } from './file-writer.js';
 
 /** What the folder needs to know about a cell to name it in the original's shape. */
 export interface CellInfo {
@@ -37,6 +38,7 @@ export function originalKey(cell: CellInfo): string {
   return `${ORIGINAL_NAMES[cell.optimizer] ?? cell.optimizer}${variant}_${ORIGINAL_NAMES[cell.dataset] ?? cell.dataset}`;
 }
 
+/** Write-then-rename, so a reader (or a crash) never sees half a file. */
 async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, text);
@@ -74,8 +76,16 @@ export class ResultsFolder {
     if (!existsSync(spec)) await writeFile(spec, specYaml);
   }
 
-  async writeCell(cell: string, result: TrialResult): Promise<void> {
-    await writeAtomic(join(this.cellsDir, `${cell}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  private readonly writer = new BackgroundFileWriter();
+
+  /** Queued to a writer thread; `writeSummary` waits for every cell file. */
+  writeCell(cell: string, result: TrialResult): void {
+    this.writer.write(join(this.cellsDir, `${cell}.json`), result);
+  }
+
+  /** Waits for the cell files queued so far (and stops the writer thread). */
+  async close(): Promise<void> {
+    await this.writer.close();
   }
 
   async writeSummary(s: SweepSummary): Promise<void> {

@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { settleCell } from '../../shared/protocol/cell-store.js';
+import type { CellState } from '../../shared/protocol/messages.js';
 import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
 import { cellKey, consumerName, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import type { TrialConfig } from '../../shared/trial.js';
@@ -96,10 +97,10 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     const cellIds = plan.cells.map((c) => c.id);
     let cancelling = false;
     monitor = new SweepMonitor(nc, stores, plan.id, cellIds, async (event) => {
-      if (event.type === 'result') await folder.writeCell(event.cell, event.result);
+      if (event.type === 'result') folder.writeCell(event.cell, event.result);
       if (event.type === 'sweep' && event.record.status === 'cancelled' && !cancelling) {
         cancelling = true;
-        await cancelQueued(stores, plan.id, cellIds);
+        await cancelQueued(stores, plan.id, cellIds, monitor!.states);
       }
       view.event(event, monitor!.counts());
       options.onEvent?.(event);
@@ -134,6 +135,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
       // A finished sweep's consumer is no longer needed (its stream messages are all acked).
       await stores.jsm.consumers.delete(TRIALS_STREAM, consumerName(plan.id)).catch(() => undefined);
     }
+    await folder.close();
     await folder.writeSummary({
       sweep: plan.id,
       name: plan.name,
@@ -149,6 +151,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     return { status, exitCode: EXIT[status], counts, failed, resultsDir: options.resultsDir };
   } finally {
     monitor?.stop();
+    await folder.close().catch(() => undefined);
     view.stop();
     await stopLocalWorkers(workers);
     await nc.drain().catch(() => undefined);
@@ -156,12 +159,20 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
   }
 }
 
-/** Cancel: nothing queued is handed out any more; queued cells become cancelled. */
-async function cancelQueued(stores: Stores, sweep: string, cellIds: readonly string[]): Promise<void> {
+/**
+ * Cancel: nothing queued is handed out any more; queued cells become cancelled (running ones are
+ * aborted by their workers, which watch the sweep's status).
+ */
+async function cancelQueued(stores: Stores, sweep: string, cellIds: readonly string[], states: ReadonlyMap<string, CellState>): Promise<void> {
   await stores.jsm.streams.purge(TRIALS_STREAM, { filter: subjects.trialsOfSweep(sweep) });
   const now = new Date().toISOString();
-  for (const cell of cellIds) {
-    await settleCell(stores.cells, cellKey(sweep, cell), (s) => (s.status === 'queued' ? { ...s, status: 'cancelled', updated_at: now } : null));
+  const queued = cellIds.filter((cell) => (states.get(cell)?.status ?? 'queued') === 'queued');
+  for (let i = 0; i < queued.length; i += 256) {
+    await Promise.all(
+      queued.slice(i, i + 256).map((cell) =>
+        settleCell(stores.cells, cellKey(sweep, cell), (s) => (s.status === 'queued' ? { ...s, status: 'cancelled', updated_at: now } : null)),
+      ),
+    );
   }
 }
 

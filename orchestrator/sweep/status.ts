@@ -41,7 +41,11 @@ export async function sweepStatus(flags: ServerFlags, id: string): Promise<Sweep
         const s = entry.state;
         cells.push({ cell: s.cell, status: s.status, attempts: s.attempt, node: s.node ?? null, final_accuracy: s.final_accuracy ?? null, error: s.status === 'done' ? null : (s.error ?? null) });
       }
-      return { sweep: id, source: connection.url, status: sweep.record.status, counts: tallyCells(cells.map((c) => c.status)), cells };
+      // Cells nobody has touched yet have no entry: they are queued.
+      const counts = tallyCells(cells.map((c) => c.status));
+      counts.queued += sweep.record.cells - cells.length;
+      counts.total = sweep.record.cells;
+      return { sweep: id, source: connection.url, status: sweep.record.status, counts, cells };
     } finally {
       await connection.nc.close();
     }

@@ -30,30 +30,38 @@ export async function casCell(cells: KV, key: string, revision: number, state: C
 }
 
 /**
- * Read-modify-write until it sticks: `change` sees the current state and returns the next one, or
- * null to leave the cell as it is. For moves that must happen whoever raced (a stored result
- * makes the cell done).
+ * A cell has no entry until something happens to it: absent means queued (publishing a sweep
+ * writes only its messages, which keeps the per-cell cost of dispatch down).
+ */
+export function queuedState(key: string): CellState {
+  const dot = key.indexOf('.');
+  return { sweep: key.slice(0, dot), cell: key.slice(dot + 1), status: 'queued', attempt: 0, updated_at: new Date().toISOString() };
+}
+
+/** Create-if-absent; the new revision, or null when the cell already has an entry. */
+export async function createCell(cells: KV, key: string, state: CellState): Promise<number | null> {
+  try {
+    return await cells.create(key, encodeJson(state));
+  } catch (err) {
+    if (isRevisionConflict(err)) return null;
+    throw err;
+  }
+}
+
+/**
+ * Read-modify-write until it sticks: `change` sees the current state (queued when absent) and
+ * returns the next one, or null to leave the cell as it is. For moves that must happen whoever
+ * raced (a stored result makes the cell done; cancel; a give-up advisory).
  */
 export async function settleCell(cells: KV, key: string, change: (current: CellState) => CellState | null): Promise<CellState | null> {
   for (let tries = 0; tries < 20; tries++) {
     const current = await readCell(cells, key);
-    if (!current) return null;
-    const next = change(current.state);
-    if (!next) return current.state;
-    if ((await casCell(cells, key, current.revision, next)) !== null) return next;
+    const next = change(current?.state ?? queuedState(key));
+    if (!next) return current?.state ?? null;
+    const written = current ? await casCell(cells, key, current.revision, next) : await createCell(cells, key, next);
+    if (written !== null) return next;
   }
   throw new Error(`cell ${key}: gave up after 20 compare-and-set conflicts`);
-}
-
-/** Creates a queued cell; false when it already exists (publishing a sweep twice adds nothing). */
-export async function createCell(cells: KV, key: string, state: CellState): Promise<boolean> {
-  try {
-    await cells.create(key, encodeJson(state));
-    return true;
-  } catch (err) {
-    if (isRevisionConflict(err)) return false;
-    throw err;
-  }
 }
 
 export const FINAL_STATUSES: ReadonlySet<CellState['status']> = new Set(['done', 'failed', 'cancelled']);

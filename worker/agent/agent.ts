@@ -52,7 +52,10 @@ export class WorkerAgent {
   private readonly slots: SlotHandle[] = [];
   private readonly consumers = new Map<string, Consumer>();
   private draining = false;
-  private loops: Promise<void>[] = [];
+  private dispatching: Promise<void> = Promise.resolve();
+  private fetching: { stop(): void } | undefined;
+  private onSlotFree: (() => void) | undefined;
+  private readonly running = new Set<Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private readonly startedAt = new Date().toISOString();
   private counts = { done: 0, failed: 0 };
@@ -118,12 +121,12 @@ export class WorkerAgent {
     };
     for (const plan of planSlots(this.gpus, this.options.cpuSlots)) {
       const executor = new SlotExecutor(new TrainerProcess({ env: plan.env }));
-      this.slots.push({ slot: plan.slot, executor, running: null, samplesPerSecond: null });
+      this.slots.push({ slot: plan.slot, executor, busy: false, running: null, samplesPerSecond: null });
     }
     await this.heartbeat();
     this.timers.push(setInterval(() => void this.heartbeat().catch((e) => log(`heartbeat failed: ${(e as Error).message}`)), HEARTBEAT_S * 1000));
     this.timers.push(setInterval(() => void this.publishMetrics(), 1000));
-    this.loops = this.slots.map((slot) => this.slotLoop(slot));
+    this.dispatching = this.dispatchLoop();
     log(`worker ${this.options.node}: ${this.slots.map((s) => s.slot).join(', ')} on ${this.options.server}`);
   }
 
@@ -196,44 +199,67 @@ export class WorkerAgent {
     }
   }
 
-  private async slotLoop(slot: SlotHandle): Promise<void> {
+  /**
+   * Pulls only for free slots: one fetch asks for as many cells as there are free slots (so a
+   * no-op sweep moves in batches, and a long trial never sits buffered on a busy worker while
+   * another idles), and each message goes to a free slot the moment it arrives.
+   */
+  private async dispatchLoop(): Promise<void> {
     while (!this.draining) {
+      const free = this.slots.filter((s) => !s.busy);
+      if (!free.length) {
+        await new Promise<void>((resolve) => (this.onSlotFree = resolve));
+        continue;
+      }
       const sweeps = this.watch.active();
       if (!sweeps.length) {
         await this.watch.changed(2000);
         continue;
       }
       // Rotate which sweep is asked first, so concurrent sweeps share the fleet.
-      const first = this.turn++ % sweeps.length;
-      let msg: JsMsg | null = null;
-      for (let i = 0; i < sweeps.length && !msg && !this.draining; i++) {
-        const sweep = sweeps[(first + i) % sweeps.length]!;
-        const consumer = await this.consumer(sweep);
-        if (!consumer) {
-          await sleep(100); // the sweep's consumer is being created, or it just ended
-          continue;
-        }
-        try {
-          msg = await consumer.next({ expires: sweeps.length > 1 ? 1000 : 3000 });
-        } catch (err) {
-          this.consumers.delete(sweep);
-          if (!this.draining) await sleep(250);
-        }
-      }
-      if (!msg) continue;
-      if (this.draining) {
-        msg.nak();
-        break;
+      const sweep = sweeps[this.turn++ % sweeps.length]!;
+      const consumer = await this.consumer(sweep);
+      if (!consumer) {
+        await sleep(100); // the sweep's consumer is being created, or it just ended
+        continue;
       }
       try {
-        const outcome = await runCell(msg, slot, this.ctx, () => this.slotChanged());
-        if (outcome === 'done') this.counts.done++;
-        else if (outcome === 'failed') this.counts.failed++;
-      } catch (err) {
-        // NATS trouble mid-cell (server restart): the message is redelivered after ack_wait.
-        this.options.log(`cell on ${msg.subject}: ${(err as Error).message}`);
-        await sleep(500);
+        const batch = await consumer.fetch({ max_messages: free.length, expires: sweeps.length > 1 ? 1000 : 3000 });
+        this.fetching = batch;
+        for await (const msg of batch) {
+          const slot = this.slots.find((s) => !s.busy);
+          if (this.draining || !slot) {
+            msg.nak();
+            continue;
+          }
+          slot.busy = true;
+          const run = this.runOn(slot, msg);
+          this.running.add(run);
+          void run.then(() => this.running.delete(run));
+        }
+      } catch {
+        this.consumers.delete(sweep);
+        if (!this.draining) await sleep(250);
+      } finally {
+        this.fetching = undefined;
       }
+    }
+    await Promise.all(this.running);
+  }
+
+  private async runOn(slot: SlotHandle, msg: JsMsg): Promise<void> {
+    try {
+      const outcome = await runCell(msg, slot, this.ctx, () => this.slotChanged());
+      if (outcome === 'done') this.counts.done++;
+      else if (outcome === 'failed') this.counts.failed++;
+    } catch (err) {
+      // NATS trouble mid-cell (server restart): the message is redelivered after ack_wait.
+      this.options.log(`cell on ${msg.subject}: ${(err as Error).message}`);
+      await sleep(500);
+    } finally {
+      slot.busy = false;
+      this.onSlotFree?.();
+      this.onSlotFree = undefined;
     }
   }
 
@@ -267,7 +293,9 @@ export class WorkerAgent {
     void this.heartbeat().catch(() => undefined);
     this.watch.stop();
     const timer = setTimeout(() => this.handBackAll(), this.options.drainTimeoutMs);
-    await Promise.all(this.loops);
+    this.fetching?.stop();
+    this.onSlotFree?.();
+    await this.dispatching;
     clearTimeout(timer);
     for (const t of this.timers) clearInterval(t);
     await Promise.all(this.slots.map((s) => s.executor.stop()));

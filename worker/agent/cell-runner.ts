@@ -2,7 +2,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { casCell, FINAL_STATUSES, isRevisionConflict, readCell, settleCell } from '../../shared/protocol/cell-store.js';
+import { casCell, createCell, FINAL_STATUSES, isRevisionConflict, queuedState, readCell, settleCell } from '../../shared/protocol/cell-store.js';
 import {
   decodeJson,
   encodeJson,
@@ -36,6 +36,8 @@ export interface RunnerContext {
 export interface SlotHandle {
   readonly slot: string;
   readonly executor: SlotExecutor;
+  /** Holds a delivered message (claimed or not yet). */
+  busy: boolean;
   /** Set while a cell runs, so a cancel or drain can find it. */
   running: { sweep: string; cell: string; handBack: boolean; cancelled: boolean } | null;
   samplesPerSecond: number | null;
@@ -85,34 +87,36 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
   const key = cellKey(sweep, cell);
   const attempt = msg.info.deliveryCount;
 
-  const [stored, entry] = await Promise.all([ctx.results.get(key), readCell(ctx.cells, key)]);
-  if (stored && stored.operation === 'PUT') {
-    // Finished by an earlier attempt that died before acking: make the cell say so, then drop.
-    await settleCell(ctx.cells, key, (s) => (s.status === 'done' ? null : { ...s, status: 'done', updated_at: now() }));
-    await msg.ackAck().catch(() => undefined);
-    return 'duplicate';
-  }
-  if (!entry) {
-    ctx.log(`${key}: no such cell in the registry; dropping the message`);
-    msg.term();
-    return 'invalid';
-  }
-  if (FINAL_STATUSES.has(entry.state.status)) {
-    await msg.ackAck().catch(() => undefined);
-    return 'skipped';
-  }
   if (ctx.sweepStatus(sweep) === 'cancelled') {
     await settleCell(ctx.cells, key, (s) => (FINAL_STATUSES.has(s.status) ? null : { ...s, status: 'cancelled', updated_at: now() }));
     msg.term();
     return 'cancelled';
   }
-
-  const running: CellState = { ...entry.state, status: 'running', attempt, node: ctx.node, slot: slot.slot, started_at: now(), updated_at: now() };
-  const revision = await casCell(ctx.cells, key, entry.revision, running);
+  const claim = (from: CellState): CellState => ({ ...from, status: 'running', attempt, node: ctx.node, slot: slot.slot, started_at: now(), updated_at: now() });
+  // The common case, a cell's first delivery, claims with one create-if-absent (an absent cell is
+  // queued). Otherwise read it: finished already? someone else's? then compare-and-set.
+  let running = claim(queuedState(key));
+  let revision = attempt === 1 ? await createCell(ctx.cells, key, running) : null;
   if (revision === null) {
-    // Someone moved the cell between our read and write (a parallel redelivery): let it settle.
-    msg.nak(500);
-    return 'retry';
+    const entry = await readCell(ctx.cells, key);
+    const stored = await ctx.results.get(key);
+    if (stored && stored.operation === 'PUT') {
+      // Finished by an earlier attempt that died before acking: make the cell say so, then drop.
+      await settleCell(ctx.cells, key, (s) => (s.status === 'done' ? null : { ...s, status: 'done', updated_at: now() }));
+      msg.ack();
+      return 'duplicate';
+    }
+    if (entry && FINAL_STATUSES.has(entry.state.status)) {
+      msg.ack();
+      return 'skipped';
+    }
+    running = claim(entry?.state ?? queuedState(key));
+    revision = entry ? await casCell(ctx.cells, key, entry.revision, running) : await createCell(ctx.cells, key, running);
+    if (revision === null) {
+      // Someone moved the cell between our read and write (a parallel redelivery): let it settle.
+      msg.nak(500);
+      return 'retry';
+    }
   }
 
   slot.running = { sweep, cell, handBack: false, cancelled: false };
@@ -136,13 +140,13 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
   clearInterval(heartbeat);
   slot.running = null;
   onSlotChange();
-  return storeResult(msg, ctx, { key, sweep, cell, attempt, slot: slot.slot, result });
+  return storeResult(msg, ctx, { key, sweep, cell, attempt, slot: slot.slot, result, revision, running });
 }
 
 async function storeResult(
   msg: JsMsg,
   ctx: RunnerContext,
-  a: { key: string; sweep: string; cell: string; attempt: number; slot: string; result: TrialResult },
+  a: { key: string; sweep: string; cell: string; attempt: number; slot: string; result: TrialResult; revision: number; running: CellState },
 ): Promise<Outcome> {
   const bytes = encoder.encode(JSON.stringify(a.result));
   const finalAccuracy = a.result.accuracy.at(-1) ?? null;
@@ -174,10 +178,13 @@ async function storeResult(
     ctx.log(`${a.key}: attempt ${a.attempt} finished after another attempt had stored the result; dropped this one`);
     if (record.object) await ctx.artifacts.delete(record.object).catch(() => undefined);
   }
-  await settleCell(ctx.cells, a.key, (s) =>
-    s.status === 'done' ? null : { ...s, status: 'done', error: undefined, final_accuracy: finalAccuracy, final_loss: finalLoss, updated_at: now() },
-  );
-  await msg.ackAck().catch(() => undefined);
+  const done = (s: CellState): CellState => ({ ...s, status: 'done', error: undefined, final_accuracy: finalAccuracy, final_loss: finalLoss, updated_at: now() });
+  // Usually nobody moved the cell since our claim: one compare-and-set; else read and settle.
+  if ((await casCell(ctx.cells, a.key, a.revision, done(a.running))) === null) {
+    await settleCell(ctx.cells, a.key, (s) => (s.status === 'done' ? null : done(s)));
+  }
+  // A plain ack: if it is lost, the redelivery finds the stored result and only acks.
+  msg.ack();
   return won ? 'done' : 'duplicate';
 }
 

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { cpus } from 'node:os';
 import { promisify } from 'node:util';
 import si from 'systeminformation';
 import { UsageError } from '../../shared/errors.js';
@@ -74,12 +75,32 @@ export function selectGpus(gpus: readonly GpuSample[], selection: string): GpuSa
   });
 }
 
-/** Host CPU load and memory (systeminformation: these calls are asynchronous and cheap). */
+let lastCpu: { idle: number; total: number } | undefined;
+
+/** CPU busy % since the previous call, from os.cpus() tick counters (null on the first call). */
+function cpuBusyPct(): number | null {
+  let idle = 0;
+  let total = 0;
+  for (const c of cpus()) {
+    idle += c.times.idle;
+    total += c.times.idle + c.times.user + c.times.nice + c.times.sys + c.times.irq;
+  }
+  const previous = lastCpu;
+  lastCpu = { idle, total };
+  if (!previous || total === previous.total) return null;
+  return Math.round((1 - (idle - previous.idle) / (total - previous.total)) * 1000) / 10;
+}
+
+/**
+ * Host CPU load and memory. Memory from systeminformation (it reads /proc asynchronously); CPU
+ * from os.cpus() deltas, because systeminformation's currentLoad() runs a synchronous exec on
+ * Linux, which measurably stalled the agent's event loop once a second.
+ */
 export async function hostMetrics(): Promise<{ cpu_pct: number | null; ram_used_mb: number | null; ram_total_mb: number | null }> {
-  const [load, mem] = await Promise.all([si.currentLoad().catch(() => null), si.mem().catch(() => null)]);
+  const mem = await si.mem().catch(() => null);
   const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
   return {
-    cpu_pct: load ? Math.round(load.currentLoad * 10) / 10 : null,
+    cpu_pct: cpuBusyPct(),
     ram_used_mb: mem ? mb(mem.active) : null,
     ram_total_mb: mem ? mb(mem.total) : null,
   };
