@@ -28,7 +28,8 @@ export async function runSynthetic(trial: TrialConfig, signal?: AbortSignal): Pr
     telemetry_every: trial.telemetryEvery,
     manifest: {
       backend: 'none',
-      device: 'none',
+      // Where the trainer was pinned, so tests (and people) can see the slot's pinning at work.
+      device: `CUDA_VISIBLE_DEVICES=${process.env.CUDA_VISIBLE_DEVICES ?? '(unset)'}`,
       gpu: false,
       versions: {},
       git_commit: null,

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { connectNats } from '../../shared/protocol/connect.js';
+import { GpuMetricsSchema, NodeMetricsSchema, TelemetryMessageSchema, decodeJson, type TelemetryMessage } from '../../shared/protocol/messages.js';
+import { subjects } from '../../shared/protocol/names.js';
+import { TrialConfigSchema, type TrialConfigInput } from '../../shared/trial.js';
+import type { ProgressView } from '../../orchestrator/sweep/progress.js';
+import { runSweep, type PlannedSweep } from '../../orchestrator/sweep/run.js';
+import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
+import { startTestServer } from '../../test/helpers/nats-server.js';
+import { WorkerAgent } from './agent.js';
+import { parseNvidiaSmi } from './gpus.js';
+
+/** The node agent against a real nats-server: GPU pinning, metrics, live telemetry, drain. */
+const quiet: ProgressView = { event: () => undefined, line: () => undefined, stop: () => undefined };
+const log = () => undefined;
+let scratch: string;
+let fakeSmi: string;
+before(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'grn-agent-'));
+  // A stand-in for nvidia-smi on a machine without a GPU: two GPUs with fixed readings.
+  fakeSmi = join(scratch, 'nvidia-smi');
+  await writeFile(fakeSmi, '#!/bin/sh\nprintf "0, NVIDIA H100 80GB HBM3, 37, 1024, 81559, 41, 120.5\\n1, NVIDIA H100 80GB HBM3, [N/A], 2048, 81559, 39, [N/A]\\n"\n');
+  await chmod(fakeSmi, 0o755);
+});
+after(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+function plan(id: string, cells: Array<{ id: string; trial: Partial<TrialConfigInput> }>): PlannedSweep {
+  return {
+    id,
+    name: id,
+    specYaml: `name: ${id}\n`,
+    maxDeliver: 3,
+    cells: cells.map((c, i) => ({
+      id: c.id,
+      label: 'sgd',
+      optimizer: 'sgd',
+      dataset: c.trial.dataset ?? 'mnist',
+      seed: i,
+      trial: TrialConfigSchema.parse({ dataset: 'sleep', optimizer: 'sgd', epochs: 1, seed: i, ...c.trial }),
+    })),
+  };
+}
+
+test('nvidia-smi CSV: numbers, names and [N/A] as null', () => {
+  const gpus = parseNvidiaSmi('0, NVIDIA A100-SXM4-40GB, 12, 300, 40960, 35, 60.1\n1, Tesla T4, [N/A], 5, 15360, [N/A], [N/A]\n');
+  assert.equal(gpus.length, 2);
+  assert.deepEqual(gpus[0], { index: 0, name: 'NVIDIA A100-SXM4-40GB', utilisation_pct: 12, vram_used_mb: 300, vram_total_mb: 40960, temperature_c: 35, power_w: 60.1 });
+  assert.equal(gpus[1]!.utilisation_pct, null);
+  assert.equal(gpus[1]!.power_w, null);
+});
+
+test('one trainer pinned per GPU (CUDA_VISIBLE_DEVICES), GPU and host metrics every second', async () => {
+  process.env.GRN_NVIDIA_SMI = fakeSmi;
+  const server = await startTestServer();
+  const agent = await WorkerAgent.start({ server: server.url, auth: { creds: server.workerCreds }, node: 'gpubox', gpus: 'all', drainTimeoutMs: 1000, log });
+  const nc = await connectNats(server.url, { creds: server.orchestratorCreds }, 'metrics');
+  try {
+    const gpuSeen = new Set<number>();
+    let hostSeen = false;
+    const gpuSub = nc.subscribe(`${subjects.gpu('gpubox', '*')}`, {
+      callback: (_e, m) => {
+        const metrics = decodeJson(GpuMetricsSchema, m.data, 'gpu metrics');
+        gpuSeen.add(metrics.gpu);
+        if (metrics.gpu === 0) assert.equal(metrics.power_w, 120.5);
+      },
+    });
+    const hostSub = nc.subscribe(subjects.nodeMetrics('gpubox'), {
+      callback: (_e, m) => {
+        hostSeen = !!decodeJson(NodeMetricsSchema, m.data, 'node metrics');
+      },
+    });
+    const outcome = await runSweep(plan('pinned', [0, 1, 2, 3].map((i) => ({ id: `s${i}`, trial: { durationMs: 600 } }))), {
+      server: server.url,
+      auth: { creds: server.orchestratorCreds },
+      localWorkers: 0,
+      resultsDir: join(scratch, 'pinned'),
+      view: quiet,
+    });
+    assert.equal(outcome.counts.done, 4);
+    assert.deepEqual(agent.slotStates().map((s) => s.slot), ['gpu0', 'gpu1']);
+    const manifest = JSON.parse(await readFile(join(scratch, 'pinned', 'manifest.json'), 'utf8'));
+    assert.deepEqual(manifest.nodes[0].gpus.map((g: { name: string }) => g.name), ['NVIDIA H100 80GB HBM3', 'NVIDIA H100 80GB HBM3']);
+    // Each cell's result names the GPU its trainer was pinned to, matching the slot it ran on.
+    for (const c of manifest.cells) {
+      const result = JSON.parse(await readFile(join(scratch, 'pinned', c.result), 'utf8'));
+      assert.match(result.manifest.device, /^CUDA_VISIBLE_DEVICES=[01]$/);
+    }
+    assert.deepEqual([...gpuSeen].sort(), [0, 1]);
+    assert.ok(hostSeen, 'host metrics published');
+    gpuSub.unsubscribe();
+    hostSub.unsubscribe();
+  } finally {
+    delete process.env.GRN_NVIDIA_SMI;
+    await nc.close();
+    await agent.drain();
+    await server.cleanup();
+  }
+});
+
+test('live telemetry of a real training: steps at most 4 per second, every epoch summary', async () => {
+  const mnist = await writeMnistFixture({ train: 320, test: 32 });
+  const server = await startTestServer();
+  const agent = await WorkerAgent.start({ server: server.url, auth: { creds: server.workerCreds }, node: 'tele', gpus: 'none', cpuSlots: 1, drainTimeoutMs: 1000, log });
+  const nc = await connectNats(server.url, { creds: server.orchestratorCreds }, 'telemetry');
+  try {
+    const messages: TelemetryMessage[] = [];
+    const sub = nc.subscribe(subjects.telemetryOfSweep('tele'), {
+      callback: (_e, m) => {
+        messages.push(decodeJson(TelemetryMessageSchema, m.data, 'telemetry'));
+      },
+    });
+    const outcome = await runSweep(
+      plan('tele', [{ id: 'train', trial: { dataset: 'mnist', dataDir: mnist, model: 'mlp', backend: 'cpu', epochs: 3, batchSize: 8, optimizer: 'enhanced-sgd' } }]),
+      { server: server.url, auth: { creds: server.orchestratorCreds }, localWorkers: 0, resultsDir: join(scratch, 'tele'), view: quiet },
+    );
+    assert.equal(outcome.counts.done, 1, JSON.stringify(outcome.failed));
+    sub.unsubscribe();
+    const epochs = messages.filter((m) => m.kind === 'epoch');
+    const steps = messages.filter((m) => m.kind === 'step');
+    assert.equal(epochs.length, 3);
+    assert.ok(steps.length >= 1, 'step records streamed');
+    assert.ok(typeof steps[0]!.record.loss === 'number' && typeof steps[0]!.record.mix_prob === 'number', 'step records carry the controller state');
+    const times = steps.map((m) => Date.parse(m.at));
+    for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 240, 'at most 4 step records per second');
+  } finally {
+    await nc.close();
+    await agent.drain();
+    await server.cleanup();
+    await rm(mnist, { recursive: true, force: true });
+  }
+});
+
+test('drain hands a running cell back; another worker finishes it, one result', async () => {
+  const server = await startTestServer();
+  const options = { server: server.url, auth: { creds: server.workerCreds }, gpus: 'none', cpuSlots: 1, log };
+  const leaving = await WorkerAgent.start({ ...options, node: 'leaving', drainTimeoutMs: 200 });
+  let staying: WorkerAgent | undefined;
+  try {
+    const attempts: number[] = [];
+    const run = runSweep(plan('drain', [{ id: 'long', trial: { durationMs: 2500 } }]), {
+      server: server.url,
+      auth: { creds: server.orchestratorCreds },
+      localWorkers: 0,
+      resultsDir: join(scratch, 'drain'),
+      view: quiet,
+      onEvent: (e) => {
+        if (e.type === 'cell' && e.state.status === 'running') {
+          attempts.push(e.state.attempt);
+          if (e.state.node === 'leaving') {
+            void leaving.drain().then(async () => {
+              staying = await WorkerAgent.start({ ...options, node: 'staying', drainTimeoutMs: 1000 });
+            });
+          }
+        }
+      },
+    });
+    const outcome = await run;
+    assert.equal(outcome.counts.done, 1);
+    assert.deepEqual(attempts, [1, 2]);
+    const manifest = JSON.parse(await readFile(join(scratch, 'drain', 'manifest.json'), 'utf8'));
+    assert.equal(manifest.cells[0].node, 'staying');
+  } finally {
+    await staying?.drain();
+    await server.cleanup();
+  }
+});
