@@ -5,7 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
-import { encodeJson, type NodeRecord } from '../../shared/protocol/messages.js';
+import { encodeJson, type GpuMetrics, type NodeMetrics, type NodeRecord } from '../../shared/protocol/messages.js';
 import {
   ARTIFACTS_STORE,
   CELLS_BUCKET,
@@ -180,11 +180,15 @@ export class WorkerAgent {
     if (this.gpus.length) {
       const wanted = new Set(this.gpus.map((g) => g.index));
       for (const g of await queryGpus()) {
-        if (wanted.has(g.index)) this.nc.publish(subjects.gpu(node, g.index), encodeJson({ node, gpu: g.index, ...g, index: undefined, at }));
+        if (!wanted.has(g.index)) continue;
+        const { index, ...readings } = g;
+        const metrics: GpuMetrics = { node, gpu: index, ...readings, at };
+        this.nc.publish(subjects.gpu(node, index), encodeJson(metrics));
       }
     }
     const host = await hostMetrics();
-    if (!this.nc.isClosed()) this.nc.publish(subjects.nodeMetrics(node), encodeJson({ node, ...host, at }));
+    const metrics: NodeMetrics = { node, ...host, at };
+    if (!this.nc.isClosed()) this.nc.publish(subjects.nodeMetrics(node), encodeJson(metrics));
   }
 
   private async consumer(sweep: string): Promise<Consumer | null> {
