@@ -79,21 +79,22 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
   try {
     const stores = await ensureStores(nc);
     const existing = await readSweep(stores, plan.id);
-    if (options.resume && existing) {
-      if (existing.record.status !== 'running') await setSweepStatus(stores, plan.id, 'running');
-      if (embedded) {
-        // Every worker of an embedded sweep died with its orchestrator, so cells they held are
-        // not coming back before ack_wait runs out: a fresh consumer hands them out at once.
-        await stores.jsm.consumers.delete(TRIALS_STREAM, consumerName(plan.id)).catch(() => undefined);
+    const publish = async () => {
+      if (options.resume && existing) {
+        if (existing.record.status !== 'running') await setSweepStatus(stores, plan.id, 'running');
+        if (embedded) {
+          // Every worker of an embedded sweep died with its orchestrator, so cells they held are
+          // not coming back before ack_wait runs out: a fresh consumer hands them out at once.
+          await stores.jsm.consumers.delete(TRIALS_STREAM, consumerName(plan.id)).catch(() => undefined);
+        }
+        await ensureConsumer(stores.jsm, plan.id, plan.maxDeliver);
+        const requeued = await requeueMissing(nc, stores, { ...plan, cells: plan.cells }, Date.now());
+        view.line(`resuming ${plan.id}: ${requeued} cell(s) re-queued`);
+      } else {
+        const { created, existing: old } = await publishSweep(nc, stores, plan);
+        view.line(`sweep ${plan.id}: ${plan.cells.length} cells (${created} published${old ? `, ${old} already known` : ''}); results in ${options.resultsDir}`);
       }
-      await ensureConsumer(stores.jsm, plan.id, plan.maxDeliver);
-      const requeued = await requeueMissing(nc, stores, { ...plan, cells: plan.cells }, Date.now());
-      view.line(`resuming ${plan.id}: ${requeued} cell(s) re-queued`);
-    } else {
-      const { created, existing: old } = await publishSweep(nc, stores, plan);
-      view.line(`sweep ${plan.id}: ${plan.cells.length} cells (${created} published${old ? `, ${old} already known` : ''}); results in ${options.resultsDir}`);
-    }
-
+    };
     const cellIds = plan.cells.map((c) => c.id);
     let cancelling = false;
     monitor = new SweepMonitor(nc, stores, plan.id, cellIds, async (event) => {
@@ -105,8 +106,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
       view.event(event, monitor!.counts());
       options.onEvent?.(event);
     });
-    await monitor.start();
-
+    // Local workers start while we publish (a Node process takes a second or two to come up).
     if (options.localWorkers !== 0) {
       if (!workerCreds && !options.auth?.creds) view.line('local workers need credentials: pass --creds, or --local-workers 0');
       workers = await startLocalWorkers({
@@ -119,6 +119,8 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
       });
       view.line(`${workers.length} local worker(s) started (logs in ${join(options.resultsDir, 'logs')})`);
     }
+    // Following and publishing overlap: a watch replays what is already there, so nothing is missed.
+    await Promise.all([monitor.start(), publish()]);
 
     const interrupted = new Promise<'interrupted'>((resolve) => {
       if (options.signal?.aborted) resolve('interrupted');

@@ -106,7 +106,9 @@ export class WorkerAgent {
     const [sweeps, cells, results, nodes] = stores.buckets as [KV, KV, KV, KV];
     const artifacts = stores.artifacts;
     this.nodes = nodes;
-    this.watch = new SweepWatch((sweep) => this.cancelSweep(sweep), log);
+    // A fetch waits up to 3 s for cells of one sweep; when another sweep starts (or this one
+    // ends) it is cut short so the loop asks the right consumer at once.
+    this.watch = new SweepWatch((sweep) => this.cancelSweep(sweep), log, () => this.fetching?.stop());
     await this.watch.start(sweeps);
     this.ctx = {
       node: this.options.node,
@@ -242,8 +244,9 @@ export class WorkerAgent {
           void run.then(() => this.running.delete(run));
         }
       } catch {
+        // Its consumer went away (the sweep ended): forget it; pause only if it still looks active.
         this.consumers.delete(sweep);
-        if (!this.draining) await sleep(250);
+        if (!this.draining && this.watch.active().includes(sweep)) await sleep(250);
       } finally {
         this.fetching = undefined;
       }
@@ -252,8 +255,16 @@ export class WorkerAgent {
   }
 
   private async runOn(slot: SlotHandle, msg: JsMsg): Promise<void> {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      slot.busy = false;
+      this.onSlotFree?.();
+      this.onSlotFree = undefined;
+    };
     try {
-      const outcome = await runCell(msg, slot, this.ctx, () => this.slotChanged());
+      const outcome = await runCell(msg, slot, this.ctx, { onSlotChange: () => this.slotChanged(), onTrainerFree: release });
       if (outcome === 'done') this.counts.done++;
       else if (outcome === 'failed') this.counts.failed++;
     } catch (err) {
@@ -261,9 +272,7 @@ export class WorkerAgent {
       this.options.log(`cell on ${msg.subject}: ${(err as Error).message}`);
       await sleep(500);
     } finally {
-      slot.busy = false;
-      this.onSlotFree?.();
-      this.onSlotFree = undefined;
+      release();
     }
   }
 

@@ -69,7 +69,17 @@ function backoffMs(attempt: number): number {
  *   the message term()ed (a work-queue stream would otherwise keep it forever);
  * - a message that does not parse is term()ed at once.
  */
-export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, onSlotChange: () => void = () => undefined): Promise<Outcome> {
+export interface CellHooks {
+  /** The slot took or finished a cell (for the registry). */
+  onSlotChange?(): void;
+  /**
+   * The trainer is free again: storing the result and acking still follow, but the slot may take
+   * its next cell meanwhile, which keeps those round trips off the critical path.
+   */
+  onTrainerFree?(): void;
+}
+
+export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, hooks: CellHooks = {}): Promise<Outcome> {
   let trial;
   try {
     trial = decodeJson(TrialMessageSchema, msg.data, `trial message on ${msg.subject}`);
@@ -121,7 +131,7 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
 
   slot.running = { sweep, cell, handBack: false, cancelled: false };
   slot.samplesPerSecond = null;
-  onSlotChange();
+  hooks.onSlotChange?.();
   const heartbeat = setInterval(() => msg.working(), ctx.workingEveryMs);
   const telemetrySubject = subjects.telemetry(sweep, cell);
   let result: TrialResult;
@@ -135,11 +145,13 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
     clearInterval(heartbeat);
     const state = slot.running;
     slot.running = null;
+    hooks.onTrainerFree?.();
     return failAttempt(msg, ctx, { key, attempt, revision, running, error: err as Error, cancelled: state.cancelled, handBack: state.handBack });
   }
   clearInterval(heartbeat);
   slot.running = null;
-  onSlotChange();
+  hooks.onSlotChange?.();
+  hooks.onTrainerFree?.();
   return storeResult(msg, ctx, { key, sweep, cell, attempt, slot: slot.slot, result, revision, running });
 }
 

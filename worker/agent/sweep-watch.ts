@@ -10,7 +10,12 @@ export class SweepWatch {
   private waiters: Array<() => void> = [];
   private stopWatch: (() => void) | undefined;
 
-  constructor(private readonly onCancelled: (sweep: string) => void, private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly onCancelled: (sweep: string) => void,
+    private readonly log: (line: string) => void,
+    /** Which sweeps are active changed (one started, paused, ended): the agent re-plans its fetch. */
+    private readonly onActiveChanged: () => void = () => undefined,
+  ) {}
 
   async start(bucket: KV): Promise<void> {
     const watch = await bucket.watch();
@@ -26,6 +31,7 @@ export class SweepWatch {
           const before = this.sweeps.get(entry.key)?.status;
           this.sweeps.set(entry.key, record);
           if (record.status === 'cancelled' && before !== 'cancelled') this.onCancelled(record.id);
+          if ((before === 'running') !== (record.status === 'running')) this.onActiveChanged();
         } catch (err) {
           this.log(`ignoring a bad sweep record: ${(err as Error).message}`);
         }

@@ -1,0 +1,69 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { parse as parseYaml } from 'yaml';
+import { GrnError } from '../../shared/errors.js';
+import { settleCell } from '../../shared/protocol/cell-store.js';
+import type { SweepRecord } from '../../shared/protocol/messages.js';
+import { cellKey } from '../../shared/protocol/names.js';
+import { expandGrid, type PlannedCell } from '../../shared/sweep/grid.js';
+import { SweepSpecSchema } from '../../shared/sweep/spec.js';
+import { ensureConsumer, type Stores } from './infrastructure.js';
+import { publishTrials, readSweep } from './publish.js';
+
+/**
+ * The cells of a sweep as it was published, from the spec text its record carries. Only the
+ * schema is applied, not the engine's name checks: the spec was checked when the sweep was
+ * planned, and a client (the dashboard) on another machine may have an older engine.
+ */
+export function cellsOfSweepRecord(record: Pick<SweepRecord, 'id' | 'spec_yaml'>): PlannedCell[] {
+  const parsed = SweepSpecSchema.safeParse(parseYaml(record.spec_yaml));
+  if (!parsed.success) throw new GrnError(`sweep ${record.id}: its spec does not parse (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  return expandGrid(parsed.data);
+}
+
+/**
+ * "Retry failed cells" (the dashboard's `r`): each named cell that is still failed goes back to
+ * queued and its trial message is published again. The old message is gone (a worker term()s a
+ * failed cell's message, a give-up advisory deletes it), so the new one carries a new
+ * Nats-Msg-Id generation — the server would otherwise drop it as a duplicate of the first
+ * publish. Workers claim a re-queued cell like any other (its entry exists, so by
+ * compare-and-set), with a fresh delivery count, i.e. max_deliver attempts again.
+ *
+ * Only while the sweep's orchestrator is running: it ends the sweep (and deletes the sweep's
+ * consumer) once every cell is final, after which nothing would take the messages.
+ * Returns the cells re-queued.
+ */
+export async function retryFailedCells(nc: NatsConnection, stores: Stores, sweepId: string, cellIds: readonly string[], generation = Date.now()): Promise<string[]> {
+  const sweep = await readSweep(stores, sweepId);
+  if (!sweep) throw new GrnError(`no sweep '${sweepId}' on this server`);
+  const status = sweep.record.status;
+  if (status !== 'running' && status !== 'paused') {
+    throw new GrnError(`sweep ${sweepId} is ${status}: failed cells can be retried only while the sweep runs`);
+  }
+  const byId = new Map(cellsOfSweepRecord(sweep.record).map((c) => [c.id, c]));
+  const unknown = cellIds.filter((id) => !byId.has(id));
+  if (unknown.length) throw new GrnError(`sweep ${sweepId} has no cell ${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', …' : ''}`);
+
+  const requeued: PlannedCell[] = [];
+  const now = new Date().toISOString();
+  const WINDOW = 256;
+  for (let i = 0; i < cellIds.length; i += WINDOW) {
+    await Promise.all(
+      cellIds.slice(i, i + WINDOW).map(async (id) => {
+        let moved = false;
+        // The error stays (the cell's record of why it failed) until an attempt succeeds.
+        await settleCell(stores.cells, cellKey(sweepId, id), (s) => {
+          moved = s.status === 'failed';
+          return moved ? { ...s, status: 'queued', updated_at: now } : null;
+        });
+        if (moved) requeued.push(byId.get(id)!);
+      }),
+    );
+  }
+  if (requeued.length) {
+    // The consumer exists while the sweep runs; ensure it anyway (idempotent) so the messages
+    // are not left in the stream without one.
+    await ensureConsumer(stores.jsm, sweepId, sweep.record.max_deliver);
+    await publishTrials(nc, sweepId, requeued, generation);
+  }
+  return requeued.map((c) => c.id);
+}
