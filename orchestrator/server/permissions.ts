@@ -1,0 +1,84 @@
+import {
+  ARTIFACTS_STORE,
+  CELLS_BUCKET,
+  GPU_PREFIX,
+  NODE_METRICS_PREFIX,
+  NODES_BUCKET,
+  RESULTS_BUCKET,
+  SWEEPS_BUCKET,
+  TELEMETRY_PREFIX,
+  TRIALS_STREAM,
+} from '../../shared/protocol/names.js';
+
+/**
+ * Who may do what on the server, derived from the wire names. The orchestrator owns the stream,
+ * the buckets and the sweeps; a worker only takes cells, reports on them and announces itself, so
+ * a stolen worker key cannot queue work, rewrite a sweep, delete data or impersonate another node.
+ *
+ * JetStream is reached through request subjects (`$JS.API.…`), KV and Object Store through plain
+ * publishes onto their streams' subjects (`$KV.<bucket>.<key>`, `$O.<store>.…`), so permissions on
+ * subjects are permissions on operations. The list was found by running each worker operation of
+ * the v3 clients against nats-server with nothing else allowed (permissions.test.ts).
+ */
+
+export interface Permissions {
+  publish: { allow: string[] };
+  subscribe: { allow: string[] };
+}
+
+/** `'*'`: any node (the loopback embedded server, whose single worker key all local workers share). */
+export type NodeScope = string;
+
+const kvStream = (bucket: string) => `KV_${bucket}`;
+const objStream = (store: string) => `OBJ_${store}`;
+const BUCKETS = [SWEEPS_BUCKET, CELLS_BUCKET, RESULTS_BUCKET, NODES_BUCKET];
+
+export function workerPermissions(node: NodeScope): Permissions {
+  const artifacts = objStream(ARTIFACTS_STORE);
+  const sweeps = kvStream(SWEEPS_BUCKET);
+  const publish = [
+    // jetstream(nc) / jetstreamManager(nc) probe the API; Kvm.open / Objm.open read stream info.
+    '$JS.API.INFO',
+    `$JS.API.STREAM.INFO.${TRIALS_STREAM}`,
+    ...BUCKETS.map((b) => `$JS.API.STREAM.INFO.${kvStream(b)}`),
+    `$JS.API.STREAM.INFO.${artifacts}`,
+    // Take cells: the durable pull consumers the orchestrator made (info, pull), then settle them.
+    `$JS.API.CONSUMER.INFO.${TRIALS_STREAM}.*`,
+    `$JS.API.CONSUMER.MSG.NEXT.${TRIALS_STREAM}.*`,
+    `$JS.ACK.${TRIALS_STREAM}.>`,
+    // KV reads (direct get by key, or the stream message API) of every grn bucket.
+    ...BUCKETS.flatMap((b) => [`$JS.API.DIRECT.GET.${kvStream(b)}`, `$JS.API.DIRECT.GET.${kvStream(b)}.>`, `$JS.API.STREAM.MSG.GET.${kvStream(b)}`]),
+    // KV writes: cell moves and results anywhere, the registry only under its own node id.
+    `$KV.${CELLS_BUCKET}.>`,
+    `$KV.${RESULTS_BUCKET}.>`,
+    `$KV.${NODES_BUCKET}.${node}`,
+    // Watching the sweeps bucket: an ordered push consumer, re-created on gaps, deleted on stop,
+    // answering the stream's flow-control requests.
+    `$JS.API.CONSUMER.CREATE.${sweeps}`,
+    `$JS.API.CONSUMER.CREATE.${sweeps}.>`,
+    `$JS.API.CONSUMER.DELETE.${sweeps}.*`,
+    `$JS.FC.${sweeps}.>`,
+    // Object Store: put chunks and metadata after looking up an existing entry; a put that
+    // replaces an object or fails, and delete(), purge the old chunks by subject. Purge can only be
+    // scoped to the stream, not the filter — but `$O.<store>.>` with a rollup header can already
+    // wipe the store, so this grants nothing new.
+    `$O.${ARTIFACTS_STORE}.>`,
+    `$JS.API.DIRECT.GET.${artifacts}`,
+    `$JS.API.DIRECT.GET.${artifacts}.>`,
+    `$JS.API.STREAM.MSG.GET.${artifacts}`,
+    `$JS.API.STREAM.PURGE.${artifacts}`,
+    // Live telemetry: any cell's (a worker runs cells of every sweep), its own GPUs and host.
+    `${TELEMETRY_PREFIX}.>`,
+    `${GPU_PREFIX}.${node}.>`,
+    `${NODE_METRICS_PREFIX}.${node}`,
+  ];
+  // Replies (JetStream API answers, publish acks) and the sweeps watch's deliveries all arrive on
+  // inboxes. Publishing to `_INBOX.>` is not granted: a worker answers no requests, and could
+  // otherwise forge replies to the orchestrator's.
+  return { publish: { allow: publish }, subscribe: { allow: ['_INBOX.>'] } };
+}
+
+/** The orchestrator may do everything: it creates the stream, buckets and consumers and reads all. */
+export function orchestratorPermissions(): Permissions {
+  return { publish: { allow: ['>'] }, subscribe: { allow: ['>'] } };
+}
