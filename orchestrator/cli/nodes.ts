@@ -2,15 +2,14 @@ import { Command } from 'commander';
 import { decodeJson, NodeRecordSchema, type NodeRecord } from '../../shared/protocol/messages.js';
 import { ensureStores } from '../sweep/infrastructure.js';
 import { connectForCommand, noServerError, type ServerFlags } from '../sweep/locate.js';
-import { natsUrl } from './options.js';
+import { connectionOptions } from './options.js';
 
 /** `grn nodes`: the worker registry — every node with a live heartbeat, its GPUs and slots. */
 export function nodesCommand(): Command {
-  return new Command('nodes')
-    .description('list the worker nodes registered on the server (live heartbeats only)')
-    .option('--server <url>', 'NATS server (default: a running embedded one under --results)', natsUrl)
-    .option('--creds <file>', 'credentials file')
-    .option('--token <token>', 'token')
+  return connectionOptions(new Command('nodes').description('list the worker nodes registered on the server (live heartbeats only)'), {
+    required: false,
+    help: 'NATS server (default: a running embedded one under --results)',
+  })
     .option('--results <dir>', 'results root, to find a running embedded server', 'results')
     .option('--json', 'print as JSON')
     .action(async (flags: ServerFlags & { json?: boolean }) => {

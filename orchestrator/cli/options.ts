@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { NatsAuth } from '../../shared/protocol/connect.js';
 import type { HyperParameterValue } from '../../shared/trial.js';
 
 /** Option parsers that reject bad values with a message commander prints (exit code 2). */
@@ -43,4 +44,31 @@ export function natsUrl(value: string): string {
     throw new InvalidArgumentError(`expected nats://HOST:PORT, got '${value}'`);
   }
   return value;
+}
+
+/** The flags every command that talks to a NATS server shares. */
+export interface ConnectionFlags {
+  server?: string;
+  creds?: string;
+  token?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+/** Adds --server (required or not), --creds, --token and the TLS files to a command. */
+export function connectionOptions(command: Command, server: { required: boolean; help: string }): Command {
+  if (server.required) command.requiredOption('--server <url>', server.help, natsUrl);
+  else command.option('--server <url>', server.help, natsUrl);
+  return command
+    .option('--creds <file>', 'credentials file from `grn server init` (an nkey seed) or a NATS .creds file')
+    .option('--token <token>', 'token, for servers configured with token auth')
+    .option('--tls-ca <file>', 'CA certificate to trust for a TLS server (or set NODE_EXTRA_CA_CERTS)')
+    .option('--tls-cert <file>', 'client certificate, for servers that verify clients (mutual TLS)')
+    .option('--tls-key <file>', 'key of --tls-cert');
+}
+
+export function natsAuth(flags: ConnectionFlags): NatsAuth {
+  const tls = flags.tlsCa || flags.tlsCert || flags.tlsKey ? { caFile: flags.tlsCa, certFile: flags.tlsCert, keyFile: flags.tlsKey } : undefined;
+  return { creds: flags.creds, token: flags.token, ...(tls ? { tls } : {}) };
 }

@@ -9,7 +9,7 @@ import { planSweepFromFile, planSweepFromText } from '../sweep/plan.js';
 import { setSweepStatus } from '../sweep/publish.js';
 import { runSweep, type RunOutcome } from '../sweep/run.js';
 import { sweepStatus, printStatus } from '../sweep/status.js';
-import { natsUrl, positiveInt, workerCount } from './options.js';
+import { connectionOptions, natsAuth, positiveInt, workerCount } from './options.js';
 import { sweepPlanCommand } from './sweep-plan.js';
 
 interface RunFlags extends ServerFlags {
@@ -20,11 +20,7 @@ interface RunFlags extends ServerFlags {
 }
 
 function serverOptions(command: Command): Command {
-  return command
-    .option('--server <url>', 'NATS server (default: an embedded one, started here)', natsUrl)
-    .option('--creds <file>', 'credentials file for --server')
-    .option('--token <token>', 'token for --server')
-    .option('--results <dir>', 'results root folder', 'results');
+  return connectionOptions(command, { required: false, help: "NATS server (default: the sweep's embedded one)" }).option('--results <dir>', 'results root folder', 'results');
 }
 
 function checkId(id: string): string {
@@ -65,7 +61,7 @@ function runCommand(): Command {
       const plan = await planSweepFromFile(spec, flags.id ? checkId(flags.id) : undefined);
       const outcome = await runSweep(plan, {
         server: flags.server,
-        auth: { creds: flags.creds, token: flags.token },
+        auth: natsAuth(flags),
         localWorkers: flags.localWorkers ?? (flags.server ? 0 : 'auto'),
         slots: flags.slots,
         resultsDir: join(flags.results, plan.id),
@@ -91,7 +87,7 @@ function resumeCommand(): Command {
       const plan = await planSweepFromText(text, specFile, id);
       const outcome = await runSweep(plan, {
         server: flags.server,
-        auth: { creds: flags.creds, token: flags.token },
+        auth: natsAuth(flags),
         localWorkers: flags.localWorkers ?? (flags.server ? 0 : 'auto'),
         slots: flags.slots,
         resultsDir: dir,

@@ -3,12 +3,10 @@ import { defaultNodeId, WorkerAgent } from '../../worker/agent/agent.js';
 import { autoCpuSlots } from '../../worker/agent/slots.js';
 import { ID_PATTERN } from '../../shared/protocol/names.js';
 import { UsageError } from '../../shared/errors.js';
-import { natsUrl, positiveInt } from './options.js';
+import { connectionOptions, natsAuth, positiveInt, type ConnectionFlags } from './options.js';
 
-interface WorkerFlags {
+interface WorkerFlags extends ConnectionFlags {
   server: string;
-  creds?: string;
-  token?: string;
   gpus: string;
   slots?: string;
   node?: string;
@@ -21,11 +19,10 @@ interface WorkerFlags {
  * once. Started by `grn sweep run` as a local worker it also drains when that orchestrator dies.
  */
 export function workerCommand(): Command {
-  return new Command('worker')
-    .description('join a sweep cluster: run cells on this machine, one trainer per GPU (or CPU slot)')
-    .requiredOption('--server <url>', 'NATS server, e.g. nats://host:4222', natsUrl)
-    .option('--creds <file>', 'credentials file from `grn server init` (or a NATS .creds file)')
-    .option('--token <token>', 'token, for servers configured with token auth')
+  return connectionOptions(new Command('worker').description('join a sweep cluster: run cells on this machine, one trainer per GPU (or CPU slot)'), {
+    required: true,
+    help: 'NATS server, e.g. nats://host:4222',
+  })
     .option('--gpus <list>', "GPUs to use: 'all', 'none' or indices like 0,2", 'all')
     .addOption(new Option('--slots <n>', "CPU slots ('auto': one per two cores); default 1 without GPUs, none beside them"))
     .option('--node <id>', 'node id in the registry (default: host name and pid)')
@@ -41,7 +38,7 @@ export function workerCommand(): Command {
       const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const agent = await WorkerAgent.start({
         server: flags.server,
-        auth: { creds: flags.creds, token: flags.token },
+        auth: natsAuth(flags),
         node,
         gpus: flags.gpus,
         cpuSlots,

@@ -2,13 +2,11 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GrnError } from '../../shared/errors.js';
-import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
+import { connectNats } from '../../shared/protocol/connect.js';
+import { natsAuth, type ConnectionFlags } from '../cli/options.js';
 import { readServerInfo } from '../server/embedded.js';
 
-export interface ServerFlags {
-  server?: string;
-  creds?: string;
-  token?: string;
+export interface ServerFlags extends ConnectionFlags {
   results: string;
 }
 
@@ -19,13 +17,12 @@ export interface ServerFlags {
  */
 export async function connectForCommand(flags: ServerFlags, sweep: string | undefined, purpose: string): Promise<{ nc: NatsConnection; url: string } | null> {
   if (flags.server) {
-    const auth: NatsAuth = { creds: flags.creds, token: flags.token };
-    return { nc: await connectNats(flags.server, auth, `grn ${purpose}`), url: flags.server };
+    return { nc: await connectNats(flags.server, natsAuth(flags), `grn ${purpose}`), url: flags.server };
   }
   const dirs = sweep ? [join(flags.results, sweep, '.nats')] : liveCandidates(flags.results);
   for (const dir of dirs) {
     const info = await readServerInfo(dir);
-    if (info) return { nc: await connectNats(info.url, { creds: flags.creds ?? info.orchestratorCreds, token: flags.token }, `grn ${purpose}`), url: info.url };
+    if (info) return { nc: await connectNats(info.url, { ...natsAuth(flags), creds: flags.creds ?? info.orchestratorCreds }, `grn ${purpose}`), url: info.url };
   }
   return null;
 }

@@ -149,7 +149,7 @@ export function connectError(server: string, auth: NatsAuth, err: unknown): GrnE
   }
   if (/tls|certificate|self.signed|ssl|handshake/i.test(message) || /^ERR_TLS|CERT|SELF_SIGNED/.test(code ?? '')) {
     return new GrnError(
-      `TLS with the NATS server at ${server} failed: ${message} — trust the CA that signed its certificate: set NODE_EXTRA_CA_CERTS=/path/to/ca.pem (or pass the CA file where the command offers --tls-ca)`,
+      `TLS with the NATS server at ${server} failed: ${message} — trust the CA that signed its certificate: set NODE_EXTRA_CA_CERTS=/path/to/ca.pem (or or pass --tls-ca FILE)`,
     );
   }
   return unreachable(message);
