@@ -47,6 +47,13 @@ export function workerCommand(): Command {
       });
       await new Promise<void>((resolve) => {
         const drain = () => void agent.drain().then(resolve);
+        // Registration refused (e.g. credentials for another node): say so and leave.
+        agent.ready.catch((err: Error) => {
+          const hint = /Permissions Violation/.test(err.message) ? ` — do the credentials belong to node '${node}'? (--node must match the file from \`grn server init\`)` : '';
+          process.stderr.write(`grn: worker ${node} could not register: ${err.message}${hint}\n`);
+          process.exitCode = 1;
+          drain();
+        });
         process.on('SIGTERM', drain);
         process.on('SIGINT', drain);
         // Spawned with an IPC channel by an orchestrator: its death is our signal to leave.

@@ -79,7 +79,7 @@ export class WorkerAgent {
     // Registration waits for the stores (a worker may join before the first sweep exists), so it
     // runs in the background; `ready` settles once the worker takes cells.
     agent.ready = agent.open();
-    agent.ready.catch((err) => options.log(`worker ${options.node}: ${(err as Error).message}`));
+    agent.ready.catch(() => undefined); // the caller decides how to report it (grn worker exits)
     return agent;
   }
 
