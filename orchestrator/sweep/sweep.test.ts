@@ -6,15 +6,14 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectNats } from '../../shared/protocol/connect.js';
 import { TRIALS_STREAM } from '../../shared/protocol/names.js';
-import { TrialConfigSchema, type TrialConfigInput } from '../../shared/trial.js';
 import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
 import { startTestServer } from '../../test/helpers/nats-server.js';
 import { WorkerAgent } from '../../worker/agent/agent.js';
 import { ensureStores } from './infrastructure.js';
 import type { SweepEvent } from './monitor.js';
-import type { ProgressView } from './progress.js';
 import { publishSweep, setSweepStatus } from './publish.js';
-import { runSweep, type PlannedSweep } from './run.js';
+import { runSweep } from './run.js';
+import { onTestServer, quietView, testPlan } from '../../test/helpers/sweeps.js';
 
 /**
  * The sweep machinery end to end against a real nats-server on a free loopback port: real worker
@@ -31,27 +30,10 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-const quiet: ProgressView = { event: () => undefined, line: () => undefined, stop: () => undefined };
 
-function plan(id: string, cells: Array<{ id: string; optimizer?: string; seed?: number; trial: Partial<TrialConfigInput> }>, maxDeliver = 3): PlannedSweep {
-  return {
-    id,
-    name: id,
-    specYaml: `name: ${id}\n`,
-    maxDeliver,
-    cells: cells.map((c) => ({
-      id: c.id,
-      label: c.optimizer ?? 'sgd',
-      optimizer: c.optimizer ?? 'sgd',
-      dataset: c.trial.dataset ?? 'mnist',
-      seed: c.seed ?? 1,
-      trial: TrialConfigSchema.parse({ dataset: 'mnist', optimizer: c.optimizer ?? 'sgd', epochs: 1, seed: c.seed ?? 1, batchSize: 16, backend: 'cpu', model: 'mlp', ...c.trial }),
-    })),
-  };
-}
 
 function tinyTraining(optimizer: string, seed: number, dataDir = mnistDir) {
-  return { id: `${optimizer}-mnist-s${seed}`, optimizer, seed, trial: { optimizer, seed, dataDir } };
+  return { id: `${optimizer}-mnist-s${seed}`, optimizer, seed, trial: { dataset: 'mnist', dataDir, model: 'mlp', backend: 'cpu' as const, batchSize: 16 } };
 }
 
 const log = () => undefined;
@@ -60,7 +42,7 @@ test('2 optimizers x 3 seeds on 2 local workers (embedded server, generated cred
   const id = 'grid6';
   const dir = join(scratch, id);
   const cells = ['sgd', 'adam'].flatMap((o) => [1, 2, 3].map((s) => tinyTraining(o, s)));
-  const outcome = await runSweep(plan(id, cells), { localWorkers: 2, resultsDir: dir, view: quiet });
+  const outcome = await runSweep(testPlan(id, cells), { localWorkers: 2, resultsDir: dir, view: quietView });
   assert.equal(outcome.status, 'done', JSON.stringify(outcome.failed));
   assert.equal(outcome.counts.done, 6);
   const files = (await readdir(join(dir, 'cells'))).sort();
@@ -79,7 +61,7 @@ test('publishing a sweep twice creates no extra cells or messages', async () => 
   const nc = await connectNats(server.url, { creds: server.orchestratorCreds }, 'test');
   try {
     const stores = await ensureStores(nc);
-    const p = plan('twice', [1, 2, 3].map((s) => ({ id: `noop-s${s}`, seed: s, trial: { dataset: 'noop' } })));
+    const p = testPlan('twice', [1, 2, 3].map((s) => ({ id: `noop-s${s}`, seed: s, trial: { dataset: 'noop' } })));
     assert.deepEqual(await publishSweep(nc, stores, p), { created: 3, existing: 0 });
     assert.deepEqual(await publishSweep(nc, stores, p), { created: 0, existing: 3 });
     const info = await stores.jsm.streams.info(TRIALS_STREAM);
@@ -102,20 +84,15 @@ test('kill -9 of a trainer mid-trial: the cell is redelivered and finishes, with
   const events: SweepEvent[] = [];
   let killed = false;
   try {
-    const p = plan('kill9', [
+    const p = testPlan('kill9', [
       { id: 'sleepy', trial: { dataset: 'sleep', durationMs: 3000 } },
       { id: 'quick', trial: { dataset: 'noop' } },
     ]);
-    const run = runSweep(p, {
-      server: server.url,
-      auth: { creds: server.orchestratorCreds },
-      localWorkers: 0,
-      resultsDir: join(scratch, 'kill9'),
-      view: quiet,
+    const run = runSweep(p, onTestServer(server, join(scratch, 'kill9'), {
       onEvent: (e) => {
         events.push(e);
       },
-    });
+    }));
     // Wait until the sleepy cell runs in the trainer, then kill the trainer outright.
     for (let i = 0; i < 200 && !killed; i++) {
       const busy = agent.slotStates().find((s) => s.cell === 'sleepy' && s.trainerPid);
@@ -143,8 +120,8 @@ test('a cell whose data path does not exist fails with that error after max_deli
   const agent = await WorkerAgent.start({ server: server.url, auth: { creds: server.workerCreds }, node: 'n1', gpus: 'none', cpuSlots: 1, drainTimeoutMs: 1000, log });
   try {
     const missing = join(scratch, 'no-such-folder');
-    const p = plan('baddata', [tinyTraining('sgd', 1), { ...tinyTraining('sgd', 2, missing), id: 'sgd-missing' }], 2);
-    const outcome = await runSweep(p, { server: server.url, auth: { creds: server.orchestratorCreds }, localWorkers: 0, resultsDir: join(scratch, 'baddata'), view: quiet });
+    const p = testPlan('baddata', [tinyTraining('sgd', 1), { ...tinyTraining('sgd', 2, missing), id: 'sgd-missing' }], 2);
+    const outcome = await runSweep(p, onTestServer(server, join(scratch, 'baddata')));
     assert.equal(outcome.status, 'failed');
     assert.equal(outcome.counts.done, 1);
     assert.equal(outcome.failed.length, 1);
@@ -165,8 +142,8 @@ test('a second worker joining a running sweep takes cells', async () => {
   const first = await WorkerAgent.start({ ...options, node: 'first' });
   let second: WorkerAgent | undefined;
   try {
-    const p = plan('join', Array.from({ length: 8 }, (_, i) => ({ id: `sleep-${i}`, trial: { dataset: 'sleep', durationMs: 400 } })));
-    const run = runSweep(p, { server: server.url, auth: { creds: server.orchestratorCreds }, localWorkers: 0, resultsDir: join(scratch, 'join'), view: quiet });
+    const p = testPlan('join', Array.from({ length: 8 }, (_, i) => ({ id: `sleep-${i}`, trial: { dataset: 'sleep', durationMs: 400 } })));
+    const run = runSweep(p, onTestServer(server, join(scratch, 'join')));
     second = await WorkerAgent.start({ ...options, node: 'second' });
     const outcome = await run;
     assert.equal(outcome.counts.done, 8);
@@ -184,22 +161,17 @@ test('cancel: queued cells are cancelled, the running one aborts, the run ends a
   const agent = await WorkerAgent.start({ server: server.url, auth: { creds: server.workerCreds }, node: 'c1', gpus: 'none', cpuSlots: 1, drainTimeoutMs: 1000, log });
   const nc = await connectNats(server.url, { creds: server.orchestratorCreds }, 'canceller');
   try {
-    const p = plan('cancelme', Array.from({ length: 5 }, (_, i) => ({ id: `long-${i}`, trial: { dataset: 'sleep', durationMs: 20_000 } })));
+    const p = testPlan('cancelme', Array.from({ length: 5 }, (_, i) => ({ id: `long-${i}`, trial: { dataset: 'sleep', durationMs: 20_000 } })));
     let cancelled = false;
     const started = Date.now();
-    const outcome = await runSweep(p, {
-      server: server.url,
-      auth: { creds: server.orchestratorCreds },
-      localWorkers: 0,
-      resultsDir: join(scratch, 'cancelme'),
-      view: quiet,
+    const outcome = await runSweep(p, onTestServer(server, join(scratch, 'cancelme'), {
       onEvent: (e) => {
         if (!cancelled && e.type === 'cell' && e.state.status === 'running') {
           cancelled = true;
           void ensureStores(nc).then((stores) => setSweepStatus(stores, 'cancelme', 'cancelled'));
         }
       },
-    });
+    }));
     assert.equal(outcome.status, 'cancelled');
     assert.equal(outcome.exitCode, 4);
     assert.equal(outcome.counts.cancelled, 5);

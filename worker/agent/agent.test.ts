@@ -6,16 +6,14 @@ import { after, before, test } from 'node:test';
 import { connectNats } from '../../shared/protocol/connect.js';
 import { GpuMetricsSchema, NodeMetricsSchema, TelemetryMessageSchema, decodeJson, type TelemetryMessage } from '../../shared/protocol/messages.js';
 import { subjects } from '../../shared/protocol/names.js';
-import { TrialConfigSchema, type TrialConfigInput } from '../../shared/trial.js';
-import type { ProgressView } from '../../orchestrator/sweep/progress.js';
-import { runSweep, type PlannedSweep } from '../../orchestrator/sweep/run.js';
+import { runSweep } from '../../orchestrator/sweep/run.js';
+import { onTestServer, testPlan } from '../../test/helpers/sweeps.js';
 import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
 import { startTestServer } from '../../test/helpers/nats-server.js';
 import { WorkerAgent } from './agent.js';
 import { parseNvidiaSmi } from './gpus.js';
 
 /** The node agent against a real nats-server: GPU pinning, metrics, live telemetry, drain. */
-const quiet: ProgressView = { event: () => undefined, line: () => undefined, stop: () => undefined };
 const log = () => undefined;
 let scratch: string;
 let fakeSmi: string;
@@ -30,22 +28,6 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-function plan(id: string, cells: Array<{ id: string; trial: Partial<TrialConfigInput> }>): PlannedSweep {
-  return {
-    id,
-    name: id,
-    specYaml: `name: ${id}\n`,
-    maxDeliver: 3,
-    cells: cells.map((c, i) => ({
-      id: c.id,
-      label: 'sgd',
-      optimizer: 'sgd',
-      dataset: c.trial.dataset ?? 'mnist',
-      seed: i,
-      trial: TrialConfigSchema.parse({ dataset: 'sleep', optimizer: 'sgd', epochs: 1, seed: i, ...c.trial }),
-    })),
-  };
-}
 
 test('nvidia-smi CSV: numbers, names and [N/A] as null', () => {
   const gpus = parseNvidiaSmi('0, NVIDIA A100-SXM4-40GB, 12, 300, 40960, 35, 60.1\n1, Tesla T4, [N/A], 5, 15360, [N/A], [N/A]\n');
@@ -75,13 +57,7 @@ test('one trainer pinned per GPU (CUDA_VISIBLE_DEVICES), GPU and host metrics ev
         hostSeen = !!decodeJson(NodeMetricsSchema, m.data, 'node metrics');
       },
     });
-    const outcome = await runSweep(plan('pinned', [0, 1, 2, 3].map((i) => ({ id: `s${i}`, trial: { durationMs: 600 } }))), {
-      server: server.url,
-      auth: { creds: server.orchestratorCreds },
-      localWorkers: 0,
-      resultsDir: join(scratch, 'pinned'),
-      view: quiet,
-    });
+    const outcome = await runSweep(testPlan('pinned', [0, 1, 2, 3].map((i) => ({ id: `s${i}`, trial: { durationMs: 600 } }))), onTestServer(server, join(scratch, 'pinned')));
     assert.equal(outcome.counts.done, 4);
     assert.deepEqual(agent.slotStates().map((s) => s.slot), ['gpu0', 'gpu1']);
     const manifest = JSON.parse(await readFile(join(scratch, 'pinned', 'manifest.json'), 'utf8'));
@@ -116,8 +92,8 @@ test('live telemetry of a real training: steps at most 4 per second, every epoch
       },
     });
     const outcome = await runSweep(
-      plan('tele', [{ id: 'train', trial: { dataset: 'mnist', dataDir: mnist, model: 'mlp', backend: 'cpu', epochs: 3, batchSize: 8, optimizer: 'enhanced-sgd' } }]),
-      { server: server.url, auth: { creds: server.orchestratorCreds }, localWorkers: 0, resultsDir: join(scratch, 'tele'), view: quiet },
+      testPlan('tele', [{ id: 'train', trial: { dataset: 'mnist', dataDir: mnist, model: 'mlp', backend: 'cpu', epochs: 3, batchSize: 8, optimizer: 'enhanced-sgd' } }]),
+      onTestServer(server, join(scratch, 'tele')),
     );
     assert.equal(outcome.counts.done, 1, JSON.stringify(outcome.failed));
     sub.unsubscribe();
@@ -143,12 +119,7 @@ test('drain hands a running cell back; another worker finishes it, one result', 
   let staying: WorkerAgent | undefined;
   try {
     const attempts: number[] = [];
-    const run = runSweep(plan('drain', [{ id: 'long', trial: { durationMs: 2500 } }]), {
-      server: server.url,
-      auth: { creds: server.orchestratorCreds },
-      localWorkers: 0,
-      resultsDir: join(scratch, 'drain'),
-      view: quiet,
+    const run = runSweep(testPlan('drain', [{ id: 'long', trial: { durationMs: 2500 } }]), onTestServer(server, join(scratch, 'drain'), {
       onEvent: (e) => {
         if (e.type === 'cell' && e.state.status === 'running') {
           attempts.push(e.state.attempt);
@@ -159,7 +130,7 @@ test('drain hands a running cell back; another worker finishes it, one result', 
           }
         }
       },
-    });
+    }));
     const outcome = await run;
     assert.equal(outcome.counts.done, 1);
     assert.deepEqual(attempts, [1, 2]);
