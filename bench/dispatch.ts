@@ -98,8 +98,10 @@ export async function run(args: string[]): Promise<void> {
   const summary: Record<string, unknown> = { workers: 2 };
   try {
     if (!skip.has('noop')) {
-      const cells = Math.round(numberFlag(flags.cells, 'cells', 5000));
-      const slots = Math.round(numberFlag(flags['noop-slots'], 'noop-slots', 16));
+      const cells = Math.round(numberFlag(flags.cells, 'cells', 10_000));
+      // A no-op cell needs no trainer process, so a slot is just a cell in flight: many per worker
+      // keep the round trips of claim, store and ack overlapping.
+      const slots = Math.round(numberFlag(flags['noop-slots'], 'noop-slots', 256));
       say(`no-op: ${cells} cells, 2 workers × ${slots} slots`);
       const f = await fleet(join(dir, 'noop'), 2, slots);
       try {
