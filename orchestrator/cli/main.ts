@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { GrnError } from '../../shared/errors.js';
 import { backendsCommand } from './backends.js';
 import { nodesCommand } from './nodes.js';
+import { reportCommand } from './report.js';
 import { sweepCommand } from './sweep.js';
 import { trainCommand } from './train.js';
 import { workerCommand } from './worker.js';
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const command of [trainCommand(), sweepCommand(), workerCommand(), nodesCommand(), backendsCommand()]) {
+  for (const command of [trainCommand(), sweepCommand(), workerCommand(), nodesCommand(), backendsCommand(), reportCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;

@@ -150,6 +150,12 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
       startedAt,
       endedAt: status === 'interrupted' ? null : new Date().toISOString(),
     });
+    // The report (tables, tests, plots, TensorBoard export) of a sweep that ended; a failure to write it is a warning, the results stay.
+    if (status !== 'interrupted' && !plan.cells.every((c) => ['noop', 'sleep'].includes(c.dataset))) {
+      await import('../reports/report.js')
+        .then((r) => r.writeReport(options.resultsDir, { baseline: 'sgd' }))
+        .then(() => view.line(`report: ${join(options.resultsDir, 'report.md')} and report.html`), (err: Error) => view.line(`warning: no report (${err.message}); the results are in ${options.resultsDir}, retry with grn report`));
+    }
     return { status, exitCode: EXIT[status], counts, failed, resultsDir: options.resultsDir };
   } finally {
     monitor?.stop();

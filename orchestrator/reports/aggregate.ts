@@ -1,0 +1,236 @@
+import type { CellDigest } from './digest.js';
+import type { CellRecord, LoadedSweep, MissingCell } from './load.js';
+import { bootstrapMeanInterval, type Interval } from './statistics/bootstrap.js';
+import { describe, type Description } from './statistics/describe.js';
+import { comparePaired, holm, type PairedComparison } from './statistics/paired.js';
+import { performanceProfile, type Profile } from './statistics/performance-profile.js';
+import { summariseTimeToTarget, timeToTarget, type TargetSummary } from './statistics/time-to-target.js';
+
+/** A metric across seeds: location, spread and the percentile bootstrap 95 % interval of the mean. */
+export interface MetricSummary extends Description {
+  readonly ci: Interval | null;
+}
+
+/** One optimizer variant on one data set, over its seeds. */
+export interface GroupSummary {
+  readonly dataset: string;
+  readonly label: string;
+  readonly optimizer: string;
+  /** Seeds with a readable result, ascending. */
+  readonly seeds: readonly number[];
+  readonly planned: number;
+  /** Planned cells of this group without a result (failed, cancelled, not run, unreadable). */
+  readonly missing: number;
+  readonly failed: number;
+  readonly diverged: number;
+  /** Final-epoch test accuracy (fraction), final test loss and final training loss (no interval: no table shows one). */
+  readonly accuracy: MetricSummary;
+  readonly testLoss: MetricSummary;
+  readonly trainLoss: MetricSummary;
+  readonly best: { readonly seed: number; readonly accuracy: number } | null;
+  readonly worst: { readonly seed: number; readonly accuracy: number } | null;
+  /** Mean over seeds of each seed's mean epoch time (s) and throughput (samples/s). */
+  readonly epochTime: number;
+  readonly samplesPerS: number;
+  /** Largest per-epoch reading over all seeds, MB. */
+  readonly peakVramMb: number;
+  readonly peakRamMb: number;
+  readonly timeToTarget: TargetSummary | null;
+}
+
+export interface ComparisonRow {
+  readonly dataset: string;
+  readonly label: string;
+  readonly baseline: string;
+  readonly seeds: readonly number[];
+  readonly test: PairedComparison;
+  /** Holm-adjusted over every comparison in the report (one family per test). */
+  readonly wilcoxonHolm: number | null;
+  readonly tHolm: number | null;
+  /** better / worse (Holm-adjusted Wilcoxon p < alpha), no difference, or too few seeds. */
+  readonly verdict: 'better' | 'worse' | 'no significant difference' | 'too few seeds' | 'no test';
+}
+
+export interface ReportModel {
+  readonly sweep: Pick<LoadedSweep, 'dir' | 'id' | 'name' | 'status' | 'description' | 'startedAt' | 'endedAt' | 'targets' | 'backends' | 'warnings'>;
+  readonly baseline: string;
+  readonly alpha: number;
+  readonly datasets: readonly string[];
+  readonly groups: readonly GroupSummary[];
+  readonly comparisons: readonly ComparisonRow[];
+  /** Baseline variant used on each data set (null: the baseline optimizer is not there). */
+  readonly baselineOf: Readonly<Record<string, string | null>>;
+  readonly profile: (Profile & { readonly submissions: readonly string[]; readonly workloads: readonly string[]; readonly times: number[][] }) | null;
+  readonly cells: { readonly planned: number; readonly reported: number };
+  readonly missing: readonly MissingCell[];
+}
+
+export interface AggregateOptions {
+  /** Label (`adam[lr=0.001]`) or optimizer name (`sgd`) of the baseline. */
+  readonly baseline: string;
+  readonly alpha?: number;
+}
+
+const last = (x: readonly number[]) => (x.length ? x[x.length - 1]! : Number.NaN);
+const meanOf = (x: readonly number[]) => {
+  const v = x.filter(Number.isFinite);
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : Number.NaN;
+};
+const maxOf = (x: readonly number[]) => {
+  const v = x.filter(Number.isFinite);
+  return v.length ? Math.max(...v) : Number.NaN;
+};
+
+/** Seed of every bootstrap in a report: the same folder always gives the same intervals. */
+export const BOOTSTRAP_SEED = 'grn-report';
+
+function metric(values: number[], interval = true): MetricSummary {
+  const d = describe(values);
+  return { ...d, ci: interval ? bootstrapMeanInterval(values.filter(Number.isFinite), { seed: BOOTSTRAP_SEED }) : null };
+}
+
+/** Groups in the spec's order: data set (first appearance), then optimizer variant. */
+function groupCells(cells: readonly CellRecord[]): Map<string, CellRecord[]> {
+  const groups = new Map<string, CellRecord[]>();
+  const datasets = [...new Set(cells.map((c) => c.dataset))];
+  for (const d of datasets) for (const c of cells) if (c.dataset === d) (groups.get(`${d}\u0000${c.label}`) ?? groups.set(`${d}\u0000${c.label}`, []).get(`${d}\u0000${c.label}`)!).push(c);
+  return groups;
+}
+
+/**
+ * The numbers of a report: per data set and variant the final metrics across seeds; paired tests
+ * against the baseline over shared seeds with Holm's correction across the whole table; time to
+ * the spec's target; the performance profile over data sets. Every bootstrap draws from one fixed
+ * seed, so a report of the same folder is the same report.
+ */
+export function aggregate(sweep: LoadedSweep, options: AggregateOptions): ReportModel {
+  const alpha = options.alpha ?? 0.05;
+  const missingBy = new Map<string, MissingCell[]>();
+  for (const m of sweep.missing) (missingBy.get(`${m.dataset}\u0000${m.label}`) ?? missingBy.set(`${m.dataset}\u0000${m.label}`, []).get(`${m.dataset}\u0000${m.label}`)!).push(m);
+
+  const groups: GroupSummary[] = [];
+  const runsOf = new Map<GroupSummary, Map<number, CellDigest>>();
+  for (const [key, cells] of groupCells(sweep.cells)) {
+    const [dataset, label] = key.split('\u0000') as [string, string];
+    const runs = new Map<number, CellDigest>();
+    for (const c of cells) {
+      const d = sweep.results.get(c.cell);
+      if (d) runs.set(c.seed, d);
+    }
+    const seeds = [...runs.keys()].sort((a, b) => a - b);
+    const digests = seeds.map((s) => runs.get(s)!);
+    const acc = digests.map((d) => last(d.accuracy));
+    let best: GroupSummary['best'] = null;
+    let worst: GroupSummary['worst'] = null;
+    seeds.forEach((seed, i) => {
+      const a = acc[i]!;
+      if (!Number.isFinite(a)) return;
+      if (!best || a > best.accuracy) best = { seed, accuracy: a };
+      if (!worst || a < worst.accuracy) worst = { seed, accuracy: a };
+    });
+    const target = sweep.targets[dataset];
+    const missing = missingBy.get(key) ?? [];
+    const g: GroupSummary = {
+      dataset,
+      label,
+      optimizer: cells[0]!.optimizer,
+      seeds,
+      planned: cells.length,
+      missing: missing.length,
+      failed: missing.filter((m) => m.status === 'failed').length,
+      diverged: digests.filter((d) => d.status === 'diverged').length,
+      accuracy: metric(acc),
+      testLoss: metric(digests.map((d) => last(d.testLoss))),
+      trainLoss: metric(digests.map((d) => last(d.loss)), false),
+      best,
+      worst,
+      epochTime: meanOf(digests.map((d) => meanOf(d.epochTime))),
+      samplesPerS: meanOf(digests.map((d) => meanOf(d.samplesPerS))),
+      peakVramMb: maxOf(digests.map((d) => maxOf(d.vramMb))),
+      peakRamMb: maxOf(digests.map((d) => maxOf(d.ramMb))),
+      timeToTarget: target === undefined ? null : summariseTimeToTarget(digests.map((d) => timeToTarget(d.accuracy, d.epochTime, target)), target),
+    };
+    groups.push(g);
+    runsOf.set(g, runs);
+  }
+
+  const datasets = [...new Set(groups.map((g) => g.dataset))];
+  const baselineOf: Record<string, string | null> = {};
+  const pending: Array<Omit<ComparisonRow, 'wilcoxonHolm' | 'tHolm' | 'verdict'>> = [];
+  for (const dataset of datasets) {
+    const here = groups.filter((g) => g.dataset === dataset);
+    const base = pickBaseline(here, options.baseline);
+    baselineOf[dataset] = base?.label ?? null;
+    if (!base) continue;
+    const baseRuns = runsOf.get(base)!;
+    for (const g of here) {
+      if (g === base) continue;
+      const runs = runsOf.get(g)!;
+      const seeds = g.seeds.filter((s) => baseRuns.has(s) && Number.isFinite(last(runs.get(s)!.accuracy)) && Number.isFinite(last(baseRuns.get(s)!.accuracy)));
+      const test = comparePaired(
+        seeds.map((s) => last(runs.get(s)!.accuracy)),
+        seeds.map((s) => last(baseRuns.get(s)!.accuracy)),
+        BOOTSTRAP_SEED,
+      );
+      pending.push({ dataset, label: g.label, baseline: base.label, seeds, test });
+    }
+  }
+  const wHolm = holm(pending.map((c) => c.test.wilcoxon?.p ?? null));
+  const tHolm = holm(pending.map((c) => c.test.t?.p ?? null));
+  const comparisons: ComparisonRow[] = pending.map((c, i) => {
+    const p = wHolm[i] ?? null;
+    const verdict: ComparisonRow['verdict'] =
+      p !== null && p < alpha ? (c.test.meanDiff > 0 ? 'better' : 'worse') : c.test.minWilcoxonP !== null && c.test.minWilcoxonP > alpha ? 'too few seeds' : p === null ? (c.test.n < 2 ? 'too few seeds' : 'no test') : 'no significant difference';
+    return { ...c, wilcoxonHolm: p, tHolm: tHolm[i] ?? null, verdict };
+  });
+
+  return {
+    sweep: {
+      dir: sweep.dir,
+      id: sweep.id,
+      name: sweep.name,
+      status: sweep.status,
+      description: sweep.description,
+      startedAt: sweep.startedAt,
+      endedAt: sweep.endedAt,
+      targets: sweep.targets,
+      backends: sweep.backends,
+      warnings: sweep.warnings,
+    },
+    baseline: options.baseline,
+    alpha,
+    datasets,
+    groups,
+    comparisons,
+    baselineOf,
+    profile: profileOf(groups, datasets),
+    cells: { planned: sweep.cells.length, reported: sweep.results.size },
+    missing: sweep.missing,
+  };
+}
+
+/** The baseline on one data set: the variant with that exact label, else the best (mean accuracy) variant of that optimizer. */
+export function pickBaseline(groups: readonly GroupSummary[], baseline: string): GroupSummary | null {
+  const exact = groups.find((g) => g.label === baseline && g.seeds.length > 0);
+  if (exact) return exact;
+  const ofOptimizer = groups.filter((g) => g.optimizer === baseline && g.seeds.length > 0);
+  return ofOptimizer.sort((a, b) => (b.accuracy.mean || -1) - (a.accuracy.mean || -1))[0] ?? null;
+}
+
+/**
+ * Performance profile by optimizer: an optimizer's time on a data set is the median
+ * time-to-target (seconds) of its fastest variant there, i.e. the optimizer as tuned on that
+ * workload. Data sets without a target are left out; null when none has one.
+ */
+function profileOf(groups: readonly GroupSummary[], datasets: readonly string[]): ReportModel['profile'] {
+  const workloads = datasets.filter((d) => groups.some((g) => g.dataset === d && g.timeToTarget && g.seeds.length > 0));
+  if (workloads.length === 0) return null;
+  const submissions = [...new Set(groups.map((g) => g.optimizer))];
+  const times = workloads.map((w) =>
+    submissions.map((s) => {
+      const mine = groups.filter((g) => g.dataset === w && g.optimizer === s && g.seeds.length > 0);
+      return mine.length ? Math.min(...mine.map((g) => g.timeToTarget!.medianSeconds)) : Infinity;
+    }),
+  );
+  return { ...performanceProfile({ submissions, workloads, times }), submissions, workloads, times };
+}

@@ -1,0 +1,66 @@
+import type { ReportModel } from '../aggregate.js';
+import type { PlotSpec } from '../plots/figures.js';
+import type { PlotFiles } from '../plots/render.js';
+import { datasetTitle } from '../plots/theme.js';
+import { comparisonTable, headlines, missingTable, profileTable, resultsTable, targetTable, type Table } from './sections.js';
+
+export interface RenderedPlot {
+  readonly plot: PlotSpec;
+  readonly files: PlotFiles;
+}
+
+/** The report as an outline (headings, paragraphs, tables, plots) that md and html lay out. */
+export type Block =
+  | { readonly kind: 'heading'; readonly level: number; readonly text: string }
+  | { readonly kind: 'paragraph'; readonly text: string }
+  | { readonly kind: 'list'; readonly items: readonly string[] }
+  | { readonly kind: 'table'; readonly table: Table }
+  | { readonly kind: 'plot'; readonly plot: RenderedPlot };
+
+export function outline(model: ReportModel, plots: readonly RenderedPlot[]): Block[] {
+  const s = model.sweep;
+  const blocks: Block[] = [{ kind: 'heading', level: 1, text: `Sweep report: ${s.name}` }];
+  if (s.description) blocks.push({ kind: 'paragraph', text: s.description });
+  const reported = `${model.cells.reported} of ${model.cells.planned} cells have results`;
+  blocks.push({
+    kind: 'list',
+    items: [
+      `Sweep ${s.id}, status ${s.status}: ${reported}${model.missing.length ? ` (${model.missing.length} missing or failed, listed at the end)` : ''}.`,
+      ...(s.startedAt ? [`Started ${s.startedAt}${s.endedAt ? `, ended ${s.endedAt}` : ', not ended'}.`] : []),
+      ...(s.backends.length ? [`Backends: ${s.backends.join('; ')}.`] : []),
+      `Baseline: ${model.baseline}. Data sets: ${model.datasets.map(datasetTitle).join(', ') || 'none'}.`,
+    ],
+  });
+  if (s.warnings.length) blocks.push({ kind: 'paragraph', text: 'Warnings:' }, { kind: 'list', items: s.warnings });
+  blocks.push({ kind: 'heading', level: 2, text: 'Summary' }, { kind: 'list', items: headlines(model) });
+
+  for (const d of model.datasets) {
+    blocks.push({ kind: 'heading', level: 2, text: datasetTitle(d) });
+    blocks.push({ kind: 'table', table: resultsTable(model, d) });
+    const cmp = comparisonTable(model, d);
+    if (cmp) blocks.push({ kind: 'table', table: cmp });
+    else blocks.push({ kind: 'paragraph', text: `No paired comparison: the baseline '${model.baseline}' has no results on ${datasetTitle(d)}.` });
+    const ttt = targetTable(model, d);
+    if (ttt) blocks.push({ kind: 'table', table: ttt });
+    for (const p of plots.filter((p) => p.plot.dataset === d)) blocks.push({ kind: 'plot', plot: p });
+  }
+  const profile = profileTable(model);
+  if (profile) {
+    blocks.push({ kind: 'heading', level: 2, text: 'Across data sets' }, { kind: 'table', table: profile });
+    for (const p of plots.filter((p) => p.plot.dataset === null)) blocks.push({ kind: 'plot', plot: p });
+  }
+  if (model.missing.length) blocks.push({ kind: 'heading', level: 2, text: 'Missing and failed cells' }, { kind: 'table', table: missingTable(model.missing) });
+  blocks.push({ kind: 'heading', level: 2, text: 'Method' }, { kind: 'list', items: methodNotes(model) });
+  return blocks;
+}
+
+export function methodNotes(model: ReportModel): string[] {
+  return [
+    'Each cell is one training of one optimizer variant on one data set with one seed; the seed fixes initial weights, data order and optimizer noise, so seeds pair runs across optimizers.',
+    'Final metrics are those after the last epoch. Intervals are percentile bootstrap intervals of the mean over seeds (4000 resamples from a fixed random seed, so the same folder gives the same report). Percentile rather than BCa: with a handful of seeds the BCa acceleration estimate is itself noise.',
+    `Paired tests against the baseline use the seeds both finished: Wilcoxon signed-rank (exact up to 50 pairs without ties or zeros, otherwise normal approximation with tie and continuity corrections) and paired t-test, both two-sided, each Holm-corrected across all comparisons of the report; the verdict uses the Wilcoxon test at α = ${model.alpha}. With fewer than 6 pairs the Wilcoxon test cannot reach p < 0.05; such rows say "too few seeds".`,
+    "Baseline on each data set: the variant labelled exactly as --baseline, else that optimizer's variant with the highest mean accuracy.",
+    'Time to target: training seconds (sum of epoch times, evaluation excluded) until the first epoch at or above the target accuracy from the spec; median over seeds with misses counted as infinitely slow. Performance profile and score as in AlgoPerf (Dahl et al. 2023) with τ_max = 4, per optimizer using its fastest variant on each data set.',
+    'Telemetry: per-step series are averaged into at most 120 bins per run before averaging over seeds. TensorBoard event files of every run are under tensorboard/ (`tensorboard --logdir tensorboard`).',
+  ];
+}

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { promisify } from 'node:util';
+import { CSV_COLUMNS } from './renderers/csv.js';
+import { escapeTex } from './renderers/tex.js';
+import { parseFormats, writeReport } from './report.js';
+import { writeSyntheticFolder, type SyntheticSpec } from './synthetic.js';
+
+const root = mkdtempSync(join(tmpdir(), 'grn-report-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** 3 optimizers × 2 data sets × 3 seeds, with a failed, a cancelled and a never-run cell. */
+const SPEC: SyntheticSpec = {
+  name: 'partial',
+  optimizers: ['sgd', 'adam', 'enhanced-sgd'],
+  datasets: ['mnist', 'cifar-10'],
+  seeds: [1, 2, 3],
+  epochs: 3,
+  stepsPerEpoch: 40,
+  telemetryEvery: 2,
+  target: 0.8,
+  fate: (cell) => (cell === 'adam-mnist-s2' ? 'failed' : cell === 'sgd-cifar-10-s3' ? 'cancelled' : cell === 'enhanced-sgd-cifar-10-s1' ? 'queued' : 'done'),
+};
+
+test('a partial folder with failed, cancelled, unrun and unreadable cells renders and says what is missing', async () => {
+  const dir = join(root, 'partial');
+  await writeSyntheticFolder(dir, SPEC);
+  writeFileSync(join(dir, 'cells', 'adam-cifar-10-s3.json'), '{"format": "grn.trial-result/1", trunc');
+  const outcome = await writeReport(dir, { threads: 2 });
+  const m = outcome.model;
+  assert.equal(m.cells.planned, 18);
+  assert.equal(m.cells.reported, 14);
+  assert.deepEqual(m.missing.map((x) => [x.cell, x.status]).sort(), [
+    ['adam-cifar-10-s3', 'done'],
+    ['adam-mnist-s2', 'failed'],
+    ['enhanced-sgd-cifar-10-s1', 'queued'],
+    ['sgd-cifar-10-s3', 'cancelled'],
+  ]);
+  for (const f of ['report.md', 'report.html', 'report.csv', 'report.json', 'report.tex']) assert.ok(existsSync(join(dir, f)), f);
+
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  assert.match(md, /14 of 18 cells have results \(4 missing or failed, listed at the end\)/);
+  assert.match(md, /## Missing and failed cells/);
+  assert.match(md, /\| adam-mnist-s2 \| adam \| MNIST \| 2 \| failed \| failed after 3 attempt\(s\): trainer exited with code 1: out of memory \|/);
+  assert.match(md, /\| adam-cifar-10-s3 \| .* result unreadable: unreadable JSON/);
+  assert.match(md, /\| sgd-cifar-10-s3 \| .* \| cancelled \| cancelled \|/);
+  assert.match(md, /\| enhanced-sgd-cifar-10-s1 \| .* \| queued \| queued \(no result yet\) \|/);
+  // adam on MNIST has 2 of 3 seeds; the comparison pairs the 2 shared ones and says it is too few.
+  assert.match(md, /\| adam \| 2\/3 \|/);
+  assert.match(md, /\| adam \| 2 \| \+[\d.]+ \| .* \| too few seeds \|/);
+  assert.match(md, /time to 80\.00 % test accuracy/);
+  for (const name of ['mnist-training', 'mnist-accuracy-vs-time', 'mnist-enhanced-sgd-paths', 'mnist-q-table', 'cifar-10-training', 'performance-profile']) {
+    assert.ok(md.includes(`(plots/${name}.png)`), name);
+    const png = readFileSync(join(dir, 'plots', `${name}.png`));
+    assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
+    assert.match(readFileSync(join(dir, 'plots', `${name}.svg`), 'utf8'), /^<svg[^>]*width="\d+/);
+  }
+
+  // HTML: self-contained (inline SVG, no external resources), escaped, with the same tables.
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  assert.match(html, /^<!doctype html>/);
+  assert.equal((html.match(/<svg/g) ?? []).length, outcome.plots);
+  assert.doesNotMatch(html, /<(img|script|link)\b[^>]*(src|href)="(?!#|data:)/);
+  assert.match(html, /failed after 3 attempt\(s\)/);
+  // Unique ids across the inline plots (vega repeats clip ids from plot to plot).
+  const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((x) => x[1]);
+  assert.equal(new Set(ids).size, ids.length);
+
+  // CSV: one header, one row per data set × variant, every row as wide as the header.
+  const csv = readFileSync(join(dir, 'report.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv[0], CSV_COLUMNS.join(','));
+  assert.equal(csv.length, 1 + 6);
+  for (const line of csv) assert.equal(line.split(',').length, CSV_COLUMNS.length, line);
+  assert.match(csv.find((l) => l.startsWith('mnist,sgd,'))!, /,baseline$/);
+
+  // JSON: parseable, Infinity as null, everything missing listed.
+  const json = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+  assert.equal(json.format, 'grn.sweep-report/1');
+  assert.equal(json.missing.length, 4);
+  assert.equal(json.groups.length, 6);
+  assert.ok(json.plots.every((p: { svg: string }) => existsSync(join(dir, p.svg))));
+
+  // LaTeX: a booktabs table per data set, names escaped.
+  const tex = readFileSync(join(dir, 'report.tex'), 'utf8');
+  assert.equal((tex.match(/\\begin\{tabular\}/g) ?? []).length, 2);
+  assert.match(tex, /enhanced-sgd & 3 & /);
+
+  // TensorBoard: one run folder per readable cell.
+  const tb = join(dir, 'tensorboard', 'mnist', 'enhanced-sgd');
+  assert.deepEqual(readdirSync(tb).sort(), ['seed1', 'seed2', 'seed3']);
+  assert.match(readdirSync(join(tb, 'seed1'))[0]!, /^events\.out\.tfevents\.\d+\.grn$/);
+});
+
+test('the same folder gives the same numbers (seeded bootstrap)', async () => {
+  const dir = join(root, 'partial');
+  const a = await writeReport(dir, { formats: ['csv'], threads: 1 });
+  const b = await writeReport(dir, { formats: ['csv'], threads: 2 });
+  assert.deepEqual(a.model.groups, b.model.groups);
+  assert.deepEqual(a.model.comparisons, b.model.comparisons);
+});
+
+test('without manifest.json (sweep still running) cells come from the spec; formats limit the output', async () => {
+  const dir = join(root, 'running');
+  await writeSyntheticFolder(dir, { ...SPEC, datasets: ['mnist'], lrs: [0.01, 0.001], fate: (c) => (c.endsWith('-s3') ? 'queued' : 'done') }, { manifest: false });
+  const outcome = await writeReport(dir, { formats: ['md', 'json'], png: false, out: join(root, 'running-out') });
+  const m = outcome.model;
+  assert.equal(m.sweep.status, 'unknown');
+  assert.equal(m.cells.planned, 18);
+  assert.equal(m.cells.reported, 12);
+  assert.ok(m.missing.every((x) => x.reason === 'no result yet'));
+  assert.ok(m.sweep.warnings.some((w) => /no manifest\.json/.test(w)));
+  // Two sgd variants: the baseline is the better of them; labels carry the lr.
+  assert.match(m.baselineOf.mnist!, /^sgd\[lr=/);
+  const out = readdirSync(join(root, 'running-out')).sort();
+  assert.deepEqual(out, ['plots', 'report.json', 'report.md']);
+  assert.ok(readdirSync(join(root, 'running-out', 'plots')).every((f) => f.endsWith('.svg')));
+});
+
+test('an empty folder (nothing run yet) still gives a report', async () => {
+  const dir = join(root, 'empty');
+  await writeSyntheticFolder(dir, { ...SPEC, fate: () => 'queued' });
+  const outcome = await writeReport(dir, { formats: ['md', 'csv'] });
+  assert.equal(outcome.model.cells.reported, 0);
+  assert.equal(outcome.plots, 0);
+  assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /MNIST: no results yet/);
+});
+
+test('formats and LaTeX escaping', () => {
+  assert.deepEqual(parseFormats('md, HTML,md'), ['md', 'html']);
+  assert.throws(() => parseFormats('md,pdf'), /unknown format 'pdf'; known: md, html, csv, json, tex, tensorboard/);
+  assert.throws(() => parseFormats(''), /unknown format/);
+  assert.equal(escapeTex('adam[lr=1e-3]_50% & #1 {x} ~ ^ \\'), 'adam[lr=1e-3]\\_50\\% \\& \\#1 \\{x\\} \\textasciitilde{} \\textasciicircum{} \\textbackslash{}');
+});
+
+test('grn report: a missing folder and a bad format are one-line errors', async () => {
+  const run = promisify(execFile);
+  const bin = new URL('../../../bin/grn.js', import.meta.url).pathname;
+  const missing = await run('node', [bin, 'report', 'no-such-sweep', '--results', root]).catch((e) => e);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /grn: no results folder 'no-such-sweep' \(looked for no-such-sweep and .*no-such-sweep\)/);
+  const bad = await run('node', [bin, 'report', join(root, 'partial'), '--format', 'md,docx']).catch((e) => e);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown format 'docx'/);
+  const ok = await run('node', [bin, 'report', 'partial', '--results', root, '--format', 'csv', '--json']);
+  assert.equal(JSON.parse(ok.stdout).cells.reported, 14);
+});
