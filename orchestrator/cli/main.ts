@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { GrnError } from '../../shared/errors.js';
 import { backendsCommand } from './backends.js';
+import { dashboardCommand } from './dashboard.js';
 import { nodesCommand } from './nodes.js';
 import { reportCommand } from './report.js';
 import { sweepCommand } from './sweep.js';
@@ -17,13 +18,15 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const command of [trainCommand(), sweepCommand(), workerCommand(), nodesCommand(), backendsCommand(), reportCommand()]) {
+  for (const command of [trainCommand(), sweepCommand(), workerCommand(), nodesCommand(), backendsCommand(), dashboardCommand(), reportCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `grn` alone on a terminal opens the dashboard's launcher; elsewhere it prints the usage.
+  if (argv.length === 0 && process.stdin.isTTY && process.stdout.isTTY) argv = ['dashboard'];
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -1,0 +1,41 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SpecError } from '../../shared/sweep/errors.js';
+import { expandGrid, planHeadline } from '../../shared/sweep/grid.js';
+import { loadSweepSpec } from '../../shared/sweep/load.js';
+import { engineKnownNames } from '../cli/sweep-plan.js';
+
+/** A spec the launcher lists: its cell count (what `grn sweep plan` says), or why it does not load. */
+export interface SpecEntry {
+  readonly path: string;
+  readonly name?: string;
+  readonly cells?: number;
+  /** `quick: 6 cells (3 optimizer variants × 1 data set × 2 seeds)` */
+  readonly headline?: string;
+  readonly error?: string;
+}
+
+/** The spec files in `dir` (sweeps/ by default), sorted; none when the folder does not exist. */
+export async function findSpecFiles(dir = 'sweeps'): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()
+    .map((n) => join(dir, n));
+}
+
+/** Validates a spec as `grn sweep plan` does and counts its cells. */
+export async function describeSpec(path: string): Promise<SpecEntry> {
+  try {
+    const spec = await loadSweepSpec(path, engineKnownNames());
+    const cells = expandGrid(spec);
+    return { path, name: spec.name, cells: cells.length, headline: planHeadline(spec.name, cells) };
+  } catch (err) {
+    const message = err instanceof SpecError ? err.message.split('\n').slice(0, 3).join(' ') : (err as Error).message;
+    return { path, error: message };
+  }
+}
+
+export async function listSpecs(dir = 'sweeps'): Promise<SpecEntry[]> {
+  return Promise.all((await findSpecFiles(dir)).map(describeSpec));
+}
