@@ -4,6 +4,7 @@ import { backendsCommand } from './backends.js';
 import { dashboardCommand } from './dashboard.js';
 import { nodesCommand } from './nodes.js';
 import { reportCommand } from './report.js';
+import { serverCommand } from './server.js';
 import { sweepCommand } from './sweep.js';
 import { trainCommand } from './train.js';
 import { workerCommand } from './worker.js';
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const command of [trainCommand(), sweepCommand(), workerCommand(), nodesCommand(), backendsCommand(), dashboardCommand(), reportCommand()]) {
+  for (const command of [trainCommand(), sweepCommand(), workerCommand(), nodesCommand(), serverCommand(), backendsCommand(), dashboardCommand(), reportCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;

