@@ -5,6 +5,7 @@ import { settleCell } from '../../shared/protocol/cell-store.js';
 import type { CellState } from '../../shared/protocol/messages.js';
 import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
 import { cellKey, consumerName, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
+import { isSyntheticWorkload } from '../../shared/sweep/workloads.js';
 import type { TrialConfig } from '../../shared/trial.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../server/embedded.js';
 import { ensureConsumer, ensureStores, type Stores } from './infrastructure.js';
@@ -151,7 +152,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
       endedAt: status === 'interrupted' ? null : new Date().toISOString(),
     });
     // The report (tables, tests, plots, TensorBoard export) of a sweep that ended; a failure to write it is a warning, the results stay.
-    if (status !== 'interrupted' && !plan.cells.every((c) => ['noop', 'sleep'].includes(c.dataset))) {
+    if (status !== 'interrupted' && !plan.cells.every((c) => isSyntheticWorkload(c.dataset))) {
       await import('../reports/report.js')
         .then((r) => r.writeReport(options.resultsDir, { baseline: 'sgd' }))
         .then(() => view.line(`report: ${join(options.resultsDir, 'report.md')} and report.html`), (err: Error) => view.line(`warning: no report (${err.message}); the results are in ${options.resultsDir}, retry with grn report`));
