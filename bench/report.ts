@@ -45,9 +45,11 @@ export async function run(args: string[]): Promise<void> {
           `${outcome.plots} plots (SVG+PNG) ${outcome.timings.plots.toFixed(2)} s, md/html/csv/json/tex ${outcome.timings.write.toFixed(2)} s`,
       );
     }
+    // Round 1 is a sweep's first report (every TensorBoard file new); later rounds overwrite them.
+    const first = runs[0]!;
     const best = runs.reduce((a, b) => (b.total_s < a.total_s ? b : a));
-    const result = { cells: cells.length, cores: availableParallelism(), rounds, generate_s: generateS, ...best, target_s: 20, met: best.total_s <= 20 };
-    log(`report of ${cells.length} cells: ${best.total_s.toFixed(2)} s (best of ${rounds}) on ${result.cores} cores — target ≤ 20 s ${result.met ? 'met' : 'NOT met'}`);
+    const result = { cells: cells.length, cores: availableParallelism(), rounds, generate_s: generateS, ...first, best_total_s: best.total_s, all_total_s: runs.map((r) => r.total_s), target_s: 20, met: first.total_s <= 20 };
+    log(`report of ${cells.length} cells: ${first.total_s.toFixed(2)} s (first report${rounds > 1 ? `; best of ${rounds}: ${best.total_s.toFixed(2)} s` : ''}) on ${result.cores} cores — target ≤ 20 s ${result.met ? 'met' : 'NOT met'}`);
     if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     if (flags.keep) process.stderr.write(`kept ${dir}\n`);

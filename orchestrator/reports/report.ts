@@ -64,7 +64,6 @@ export async function writeReport(dir: string, options: ReportOptions = {}): Pro
   };
   try {
     const tensorboardDir = formats.has('tensorboard') ? join(out, 'tensorboard') : undefined;
-    if (tensorboardDir) await rm(tensorboardDir, { recursive: true, force: true });
     const sweep = await loadResults(dir, { pool, tensorboardDir });
     if (tensorboardDir && sweep.results.size) files.push(tensorboardDir);
     lap('load');
@@ -76,8 +75,12 @@ export async function writeReport(dir: string, options: ReportOptions = {}): Pro
       const plotDir = join(out, 'plots');
       await rm(plotDir, { recursive: true, force: true });
       await mkdir(plotDir, { recursive: true });
-      const specs = planFigures(sweep, model);
-      plots = await Promise.all(specs.map(async (plot) => ({ plot, files: await pool.render({ spec: plot.spec, base: join(plotDir, plot.name), png: options.png }) })));
+      // Each plot goes to a render thread as soon as its data is ready, while the next is computed.
+      const pending: Array<Promise<RenderedPlot>> = [];
+      for (const plot of planFigures(sweep, model)) {
+        pending.push(pool.render({ spec: plot.spec, base: join(plotDir, plot.name), png: options.png }).then((files) => ({ plot, files })));
+      }
+      plots = await Promise.all(pending);
       for (const p of plots) files.push(p.files.svgPath, ...(p.files.pngPath ? [p.files.pngPath] : []));
     }
     lap('plots');

@@ -40,9 +40,11 @@ const seedCount = (groups: readonly GroupSummary[]) => {
   return Math.min(...n) === Math.max(...n) ? `${n[0]} seeds` : `${Math.min(...n)}–${Math.max(...n)} seeds`;
 };
 
-/** Every plot of the report, in the order the report shows them. */
-export function planFigures(sweep: LoadedSweep, model: ReportModel): PlotSpec[] {
-  const plots: PlotSpec[] = [];
+/**
+ * Every plot of the report, in the order the report shows them; a generator, so the caller can
+ * hand each to a render thread while the next one's data is still being computed here.
+ */
+export function* planFigures(sweep: LoadedSweep, model: ReportModel): Generator<PlotSpec> {
   const runsOf = runIndex(sweep);
   for (const dataset of model.datasets) {
     const groups = model.groups.filter((g) => g.dataset === dataset);
@@ -53,17 +55,16 @@ export function planFigures(sweep: LoadedSweep, model: ReportModel): PlotSpec[] 
     const runs = new Map(shown.map((g) => [g, runsOf(g)]));
     const name = datasetTitle(dataset);
     const seedText = seedCount(shown);
-    plots.push(trainingFigure(dataset, name, shown, runs, style, seedText, note));
-    plots.push(accuracyTimeFigure(dataset, name, shown, runs, style, seedText, model.sweep.targets[dataset], note));
+    yield trainingFigure(dataset, name, shown, runs, style, seedText, note);
+    yield accuracyTimeFigure(dataset, name, shown, runs, style, seedText, model.sweep.targets[dataset], note);
     const enhanced = shown.filter((g) => g.optimizer === 'enhanced-sgd');
     if (enhanced.length) {
-      plots.push(controllerPaths(dataset, name, enhanced.slice(0, 4), runs, style));
+      yield controllerPaths(dataset, name, enhanced.slice(0, 4), runs, style);
       const heat = qTableHeatmap(dataset, name, enhanced.slice(0, 2), runs);
-      if (heat) plots.push(heat);
+      if (heat) yield heat;
     }
   }
-  if (model.profile && model.profile.workloads.length > 0) plots.push(profilePlot(model));
-  return plots;
+  if (model.profile && model.profile.workloads.length > 0) yield profilePlot(model);
 }
 
 function stepPanel(shown: readonly GroupSummary[], runs: Map<GroupSummary, CellDigest[]>, key: StepSeries, dataset: string): CurveRow[] {

@@ -81,7 +81,8 @@ export class EventWriter {
     this.reserve(16 + size);
     const b = this.buf;
     const head = this.at;
-    b.writeBigUInt64LE(BigInt(size), head);
+    b.writeUInt32LE(size, head); // uint64 length, little-endian: an event is far below 4 GiB
+    b.writeUInt32LE(0, head + 4);
     b.writeUInt32LE(maskedCrc32c(b, head, head + 8), head + 8);
     let at = head + 12;
     b[at++] = 0x09; // Event.wall_time, 64-bit

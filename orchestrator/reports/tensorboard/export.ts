@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventWriter, type Scalar } from './events.js';
 
@@ -90,8 +90,15 @@ export function writeTrialEvents(dir: string, r: Json): string {
     if (scalars.length) w.add(wallAt(step), step, scalars);
   }
   flushEpochsUpTo(Infinity);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `events.out.tfevents.${Math.floor(start)}.grn`);
+  const name = `events.out.tfevents.${Math.floor(start)}.grn`;
+  // A cell run again has a new start time, hence a new file name: drop the old file, or
+  // TensorBoard would merge both into one run. (Cheaper than clearing the whole tree first.)
+  try {
+    for (const old of readdirSync(dir)) if (old.startsWith('events.out.tfevents.') && old !== name) unlinkSync(join(dir, old));
+  } catch {
+    mkdirSync(dir, { recursive: true });
+  }
+  const file = join(dir, name);
   writeFileSync(file, w.bytes());
   return file;
 }
