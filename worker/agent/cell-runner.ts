@@ -103,10 +103,33 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
     return 'cancelled';
   }
   const claim = (from: CellState): CellState => ({ ...from, status: 'running', attempt, node: ctx.node, slot: slot.slot, started_at: now(), updated_at: now() });
+  const telemetrySubject = subjects.telemetry(sweep, cell);
+  const start = (): Promise<TrialResult> => {
+    slot.running = { sweep, cell, handBack: false, cancelled: false };
+    slot.samplesPerSecond = null;
+    return slot.executor.run(trial.trial, (kind, record) => {
+      if (typeof record.samples_per_s === 'number') slot.samplesPerSecond = record.samples_per_s;
+      const message: TelemetryMessage = { sweep, cell, node: ctx.node, slot: slot.slot, at: now(), kind, record };
+      ctx.nc.publish(telemetrySubject, encodeJson(message));
+    });
+  };
   // The common case, a cell's first delivery, claims with one create-if-absent (an absent cell is
-  // queued). Otherwise read it: finished already? someone else's? then compare-and-set.
+  // queued), and the trial starts while that request is in flight: a lost claim (rare: a
+  // re-published cell) aborts it before it has done anything that counts. Otherwise read the
+  // cell: finished already? someone else's? then compare-and-set, and only then start.
   let running = claim(queuedState(key));
-  let revision = attempt === 1 ? await createCell(ctx.cells, key, running) : null;
+  let revision: number | null = null;
+  let execution: Promise<TrialResult> | undefined;
+  if (attempt === 1) {
+    execution = start();
+    revision = await createCell(ctx.cells, key, running);
+    if (revision === null) {
+      slot.executor.abort();
+      await execution.catch(() => undefined);
+      execution = undefined;
+      slot.running = null;
+    }
+  }
   if (revision === null) {
     const entry = await readCell(ctx.cells, key);
     const stored = await ctx.results.get(key);
@@ -129,21 +152,14 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
     }
   }
 
-  slot.running = { sweep, cell, handBack: false, cancelled: false };
-  slot.samplesPerSecond = null;
   hooks.onSlotChange?.();
   const heartbeat = setInterval(() => msg.working(), ctx.workingEveryMs);
-  const telemetrySubject = subjects.telemetry(sweep, cell);
   let result: TrialResult;
   try {
-    result = await slot.executor.run(trial.trial, (kind, record) => {
-      if (typeof record.samples_per_s === 'number') slot.samplesPerSecond = record.samples_per_s;
-      const message: TelemetryMessage = { sweep, cell, node: ctx.node, slot: slot.slot, at: now(), kind, record };
-      ctx.nc.publish(telemetrySubject, encodeJson(message));
-    });
+    result = await (execution ?? start());
   } catch (err) {
     clearInterval(heartbeat);
-    const state = slot.running;
+    const state = slot.running ?? { cancelled: false, handBack: false };
     slot.running = null;
     hooks.onTrainerFree?.();
     return failAttempt(msg, ctx, { key, attempt, revision, running, error: err as Error, cancelled: state.cancelled, handBack: state.handBack });
