@@ -73,12 +73,33 @@ async function fleet(dir: string, workers: number, slots: number): Promise<Fleet
   };
 }
 
-async function timeSweep(f: Fleet, p: PlannedSweep, dir: string): Promise<number> {
+interface Timing {
+  /** From the call to the return (summary written). */
+  seconds: number;
+  /** From the call until the first cell ran (publish, consumer, workers noticing). */
+  firstStartS: number;
+  /** From the last result to the return (status, consumer removal, summary). */
+  windDownS: number;
+}
+
+async function timeSweep(f: Fleet, p: PlannedSweep, dir: string): Promise<Timing> {
   const t0 = performance.now();
-  const outcome = await runSweep(p, { server: f.url, auth: { creds: f.orchestratorCreds }, localWorkers: 0, resultsDir: join(dir, p.id), view: quiet });
-  const seconds = (performance.now() - t0) / 1000;
+  let first: number | undefined;
+  let last = 0;
+  const outcome = await runSweep(p, {
+    server: f.url,
+    auth: { creds: f.orchestratorCreds },
+    localWorkers: 0,
+    resultsDir: join(dir, p.id),
+    view: quiet,
+    onEvent: (e) => {
+      if (e.type === 'cell' && e.state.status === 'running') first ??= performance.now();
+      if (e.type === 'result') last = performance.now();
+    },
+  });
+  const end = performance.now();
   if (outcome.counts.done !== p.cells.length) throw new Error(`${p.id}: ${outcome.counts.done}/${p.cells.length} cells done: ${JSON.stringify(outcome.failed.slice(0, 3))}`);
-  return seconds;
+  return { seconds: (end - t0) / 1000, firstStartS: ((first ?? end) - t0) / 1000, windDownS: (end - last) / 1000 };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -106,7 +127,7 @@ export async function run(args: string[]): Promise<void> {
       const f = await fleet(join(dir, 'noop'), 2, slots);
       try {
         await timeSweep(f, plan('warmup', 200, {}), dir);
-        const seconds = await timeSweep(f, plan('noop', cells, {}), dir);
+        const { seconds } = await timeSweep(f, plan('noop', cells, {}), dir);
         summary.noop = { cells, slots_per_worker: slots, seconds: round(seconds, 3), cells_per_s: Math.round(cells / seconds), target_cells_per_s: 2000 };
       } finally {
         await f.stop();
@@ -120,8 +141,10 @@ export async function run(args: string[]): Promise<void> {
       const f = await fleet(join(dir, 'sleep'), 2, slots);
       try {
         await timeSweep(f, plan('warm-trainers', k * 2, { dataset: 'sleep', durationMs: 10 }), dir);
-        const seconds = await timeSweep(f, plan('sleep', cells, { dataset: 'sleep', durationMs: 1000 }), dir);
+        const t = await timeSweep(f, plan('sleep', cells, { dataset: 'sleep', durationMs: 1000 }), dir);
+        const seconds = t.seconds;
         const ideal = Math.ceil(cells / k);
+        const waves = ideal;
         summary.sleep = {
           cells,
           slots: k,
@@ -130,7 +153,11 @@ export async function run(args: string[]): Promise<void> {
           ideal_s: ideal,
           overhead_pct: round((seconds / ideal - 1) * 100, 2),
           // What each wave of k cells costs beyond its second (start-up and wind-down included).
-          overhead_ms_per_wave: round(((seconds - ideal) / ideal) * 1000, 1),
+          overhead_ms_per_wave: round(((seconds - ideal) / waves) * 1000, 1),
+          // The same split into the sweep's start and end, and what remains per wave.
+          first_cell_started_ms: round(t.firstStartS * 1000, 0),
+          wind_down_ms: round(t.windDownS * 1000, 0),
+          between_waves_ms: round(((seconds - t.firstStartS - t.windDownS - ideal) / waves) * 1000, 1),
           target_overhead_pct: 1,
         };
       } finally {
@@ -151,7 +178,7 @@ export async function run(args: string[]): Promise<void> {
         const f = await fleet(join(dir, `train${slots}`), 1, slots);
         try {
           await timeSweep(f, plan(`warm${slots}`, slots, { ...trial, trainLimit: 64, testLimit: 64 }), dir);
-          timings[slots] = await timeSweep(f, plan(`train${slots}`, cells, trial), dir);
+          timings[slots] = (await timeSweep(f, plan(`train${slots}`, cells, trial), dir)).seconds;
         } finally {
           await f.stop();
         }

@@ -10,7 +10,8 @@ const TASK = new URL('./write-files.task.js', import.meta.url).href;
  * every write and throws the first error (disk full, permissions), so nothing is lost silently.
  */
 export class BackgroundFileWriter {
-  private readonly pool = new Piscina<readonly FileToWrite[], number>({ filename: TASK, minThreads: 1, maxThreads: 1, idleTimeout: 1000 });
+  // Started on the first write, so a sweep's start does not wait for a thread to boot.
+  private pool: Piscina<readonly FileToWrite[], number> | undefined;
   private batch: FileToWrite[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<number>>();
@@ -26,6 +27,7 @@ export class BackgroundFileWriter {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (!this.batch.length) return;
+    this.pool ??= new Piscina<readonly FileToWrite[], number>({ filename: TASK, minThreads: 1, maxThreads: 1, idleTimeout: 1000 });
     const task = this.pool.run(this.batch);
     this.batch = [];
     this.inFlight.add(task);
@@ -45,7 +47,7 @@ export class BackgroundFileWriter {
     this.closed = true;
     this.flush();
     await Promise.allSettled([...this.inFlight]);
-    await this.pool.destroy();
+    await this.pool?.destroy();
     if (this.failure) throw new Error(`writing results failed: ${this.failure.message}`);
   }
 }

@@ -168,6 +168,8 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
   slot.running = null;
   hooks.onSlotChange?.();
   hooks.onTrainerFree?.();
+  // Let the slot's next fetch go out first: storing this result is off the critical path.
+  await new Promise((resolve) => setImmediate(resolve));
   return storeResult(msg, ctx, { key, sweep, cell, attempt, slot: slot.slot, result, revision, running });
 }
 
