@@ -77,8 +77,9 @@ function resumeCommand(): Command {
     .argument('<id>', 'sweep id (its folder under --results holds the spec as run)')
     .addOption(new Option('--local-workers <n>', "local worker processes (default auto, or 0 with --server)").argParser(workerCount))
     .option('--slots <n>', 'CPU slots per local worker', positiveInt)
+    .option('--retry-failed', 'run the failed cells again too (each gets max_deliver new attempts)')
     .option('--json', 'print the outcome as JSON on stdout')
-    .action(async (id: string, flags: RunFlags) => {
+    .action(async (id: string, flags: RunFlags & { retryFailed?: boolean }) => {
       const dir = join(flags.results, checkId(id));
       const specFile = join(dir, 'spec.yaml');
       const text = await readFile(specFile, 'utf8').catch(() => {
@@ -92,6 +93,7 @@ function resumeCommand(): Command {
         slots: flags.slots,
         resultsDir: dir,
         resume: true,
+        retryFailed: flags.retryFailed,
         signal: interruptSignal(),
       });
       report(outcome, id, flags.json);

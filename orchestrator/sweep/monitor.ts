@@ -151,8 +151,19 @@ export class SweepMonitor {
     return t.done + t.failed + t.cancelled === t.total && this.results.size === t.done;
   }
 
+  private armed = false;
+
+  /**
+   * Called once the sweep is published (or resumed): only from then on can "every cell final"
+   * mean finished — a resume's watch replays cells as they were before being re-queued.
+   */
+  arm(): void {
+    this.armed = true;
+    this.check();
+  }
+
   private check(): void {
-    if (this.isFinished()) this.resolveFinished();
+    if (this.armed && this.isFinished()) this.resolveFinished();
   }
 
   stop(): void {

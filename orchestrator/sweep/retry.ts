@@ -43,22 +43,7 @@ export async function retryFailedCells(nc: NatsConnection, stores: Stores, sweep
   const unknown = cellIds.filter((id) => !byId.has(id));
   if (unknown.length) throw new GrnError(`sweep ${sweepId} has no cell ${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', …' : ''}`);
 
-  const requeued: PlannedCell[] = [];
-  const now = new Date().toISOString();
-  const WINDOW = 256;
-  for (let i = 0; i < cellIds.length; i += WINDOW) {
-    await Promise.all(
-      cellIds.slice(i, i + WINDOW).map(async (id) => {
-        let moved = false;
-        // The error stays (the cell's record of why it failed) until an attempt succeeds.
-        await settleCell(stores.cells, cellKey(sweepId, id), (s) => {
-          moved = s.status === 'failed';
-          return moved ? { ...s, status: 'queued', updated_at: now } : null;
-        });
-        if (moved) requeued.push(byId.get(id)!);
-      }),
-    );
-  }
+  const requeued = (await reopenFailed(stores, sweepId, cellIds)).map((id) => byId.get(id)!);
   if (requeued.length) {
     // The consumer exists while the sweep runs; ensure it anyway (idempotent) so the messages
     // are not left in the stream without one.
@@ -66,4 +51,27 @@ export async function retryFailedCells(nc: NatsConnection, stores: Stores, sweep
     await publishTrials(nc, sweepId, requeued, generation);
   }
   return requeued.map((c) => c.id);
+}
+
+/**
+ * Moves the named cells that are failed back to queued (their last error stays until an attempt
+ * succeeds) and returns their ids; whoever calls it publishes their messages again.
+ */
+export async function reopenFailed(stores: Stores, sweepId: string, cellIds: readonly string[]): Promise<string[]> {
+  const reopened: string[] = [];
+  const now = new Date().toISOString();
+  const WINDOW = 256;
+  for (let i = 0; i < cellIds.length; i += WINDOW) {
+    await Promise.all(
+      cellIds.slice(i, i + WINDOW).map(async (id) => {
+        let moved = false;
+        await settleCell(stores.cells, cellKey(sweepId, id), (s) => {
+          moved = s.status === 'failed';
+          return moved ? { ...s, status: 'queued', updated_at: now } : null;
+        });
+        if (moved) reopened.push(id);
+      }),
+    );
+  }
+  return reopened;
 }

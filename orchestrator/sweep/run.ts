@@ -13,6 +13,7 @@ import { startLocalWorkers, stopLocalWorkers, type LocalWorker } from './local-w
 import { SweepMonitor, type SweepEvent } from './monitor.js';
 import { progressView, type ProgressView } from './progress.js';
 import { publishSweep, readSweep, requeueMissing, setSweepStatus } from './publish.js';
+import { reopenFailed } from './retry.js';
 import { ResultsFolder, type CellInfo } from './results-folder.js';
 
 /** A sweep ready to run: the spec's text and its expanded grid. */
@@ -33,6 +34,8 @@ export interface RunOptions {
   readonly resultsDir: string;
   /** Continue a sweep that already has state on the server (or in the results folder's store). */
   readonly resume?: boolean;
+  /** With resume: run failed cells again too. */
+  readonly retryFailed?: boolean;
   readonly view?: ProgressView;
   /** Extra listener (the dashboard). */
   readonly onEvent?: (event: SweepEvent) => void;
@@ -89,8 +92,10 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
           await stores.jsm.consumers.delete(TRIALS_STREAM, consumerName(plan.id)).catch(() => undefined);
         }
         await ensureConsumer(stores.jsm, plan.id, plan.maxDeliver);
-        const requeued = await requeueMissing(nc, stores, { ...plan, cells: plan.cells }, Date.now());
-        view.line(`resuming ${plan.id}: ${requeued} cell(s) re-queued`);
+        // Failed cells get max_deliver fresh attempts when asked (the data folder was fixed, …).
+        const retried = options.retryFailed ? await reopenFailed(stores, plan.id, plan.cells.map((c) => c.id)) : [];
+        const requeued = await requeueMissing(nc, stores, plan, Date.now());
+        view.line(`resuming ${plan.id}: ${requeued} cell(s) re-queued${retried.length ? `, ${retried.length} failed cell(s) retried` : ''}`);
       } else {
         const { created, existing: old } = await publishSweep(nc, stores, plan);
         view.line(`sweep ${plan.id}: ${plan.cells.length} cells (${created} published${old ? `, ${old} already known` : ''}); results in ${options.resultsDir}`);
@@ -122,6 +127,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     }
     // Following and publishing overlap: a watch replays what is already there, so nothing is missed.
     await Promise.all([monitor.start(), publish()]);
+    monitor.arm();
 
     const interrupted = new Promise<'interrupted'>((resolve) => {
       if (options.signal?.aborted) resolve('interrupted');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { cp, readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -178,6 +178,25 @@ test('cancel: queued cells are cancelled, the running one aborts, the run ends a
     assert.ok(Date.now() - started < 15_000, 'the running 20-second trial was aborted, not waited for');
   } finally {
     await nc.close();
+    await agent.drain();
+    await server.cleanup();
+  }
+});
+
+test('resume --retry-failed: a cell that failed for a missing data folder runs again once the folder exists', async () => {
+  const server = await startTestServer();
+  const agent = await WorkerAgent.start({ server: server.url, auth: { creds: server.workerCreds }, node: 'r1', gpus: 'none', cpuSlots: 1, drainTimeoutMs: 1000, log });
+  try {
+    const later = join(scratch, 'arrives-later');
+    const p = testPlan('retry', [tinyTraining('sgd', 1), { ...tinyTraining('sgd', 2, later), id: 'sgd-later' }], 1);
+    const first = await runSweep(p, onTestServer(server, join(scratch, 'retry')));
+    assert.equal(first.status, 'failed');
+    await cp(mnistDir, later, { recursive: true });
+    const resumed = await runSweep(p, onTestServer(server, join(scratch, 'retry'), { resume: true, retryFailed: true }));
+    assert.equal(resumed.status, 'done', JSON.stringify(resumed.failed));
+    assert.equal(resumed.counts.done, 2);
+    assert.deepEqual((await readdir(join(scratch, 'retry', 'cells'))).sort(), ['sgd-later.json', 'sgd-mnist-s1.json']);
+  } finally {
     await agent.drain();
     await server.cleanup();
   }
