@@ -82,11 +82,12 @@ function instructions(result: InitResult, flags: InitFlags, tls: boolean): strin
   const rel = (p: string) => relative(process.cwd(), p) || '.';
   const host = flags.host === '0.0.0.0' || flags.host === '::' ? hostname() : flags.host;
   const url = `${tls ? 'tls' : 'nats'}://${host}:${flags.port}`;
-  const width = Math.max(...[result.orchestratorCreds, ...result.nodeCreds.values()].map((p) => rel(p).length));
+  const width = Math.max(...[result.orchestratorCreds, result.viewerCreds, ...result.nodeCreds.values()].map((p) => rel(p).length));
   const lines = [
     `wrote ${rel(result.config)} (listen ${flags.host}:${flags.port}${tls ? ', TLS' : ''}; JetStream data in ${rel(result.storeDir)}/jetstream)`,
     'credentials (mode 0600; each belongs on one machine only, anyone holding it connects as that role):',
     `  ${rel(result.orchestratorCreds).padEnd(width)}  orchestrator, full access`,
+    `  ${rel(result.viewerCreds).padEnd(width)}  viewer: dashboards and status, changes nothing`,
     ...[...result.nodeCreds].map(([node, file]) => `  ${rel(file).padEnd(width)}  worker node ${node}`),
     '',
     'start the server (keep it running; restarts keep queued cells and results):',

@@ -4,7 +4,7 @@ import { UsageError } from '../../shared/errors.js';
 import { ID_PATTERN } from '../../shared/protocol/names.js';
 import { generateServerConfig, type ServerTls, type ServerUser } from './config.js';
 import { newUserKey, writeCredentialsFile } from './credentials.js';
-import { workerPermissions } from './permissions.js';
+import { viewerPermissions, workerPermissions } from './permissions.js';
 
 /**
  * `grn server init`: a standalone server for several machines. One key per worker node, so a
@@ -30,6 +30,8 @@ export interface InitResult {
   config: string;
   storeDir: string;
   orchestratorCreds: string;
+  /** Read-only: dashboards and status from other machines. */
+  viewerCreds: string;
   /** node id → credentials file. */
   nodeCreds: Map<string, string>;
 }
@@ -59,10 +61,11 @@ export async function initServer(opts: InitOptions): Promise<InitResult> {
   const out = resolve(opts.out);
   const config = join(out, 'nats.conf');
   const orchestratorCreds = join(out, 'creds', 'orchestrator.nk');
+  const viewerCreds = join(out, 'creds', 'viewer.nk');
   const nodeCreds = new Map(opts.nodes.map((n) => [n, join(out, 'creds', nodeCredsName(n))]));
   // Check everything before writing anything, so a refused run leaves no half-new set of keys.
   if (!opts.force) {
-    for (const file of [config, orchestratorCreds, ...nodeCreds.values()]) {
+    for (const file of [config, orchestratorCreds, viewerCreds, ...nodeCreds.values()]) {
       if (await exists(file)) throw new UsageError(`${file} already exists: pass --force to replace the server's config and ALL its keys (every node then needs its new file), or choose another --out`);
     }
   }
@@ -73,7 +76,12 @@ export async function initServer(opts: InitOptions): Promise<InitResult> {
 
   const orchestrator = newUserKey();
   await writeCredentialsFile(orchestratorCreds, orchestrator, 'role orchestrator (full access)', { overwrite: opts.force });
-  const users: ServerUser[] = [{ nkey: orchestrator.publicKey, comment: 'orchestrator: everything (creds/orchestrator.nk)' }];
+  const viewer = newUserKey();
+  await writeCredentialsFile(viewerCreds, viewer, 'role viewer (reads and watches, changes nothing)', { overwrite: opts.force });
+  const users: ServerUser[] = [
+    { nkey: orchestrator.publicKey, comment: 'orchestrator: everything (creds/orchestrator.nk)' },
+    { nkey: viewer.publicKey, permissions: viewerPermissions(), comment: 'viewer: dashboards and status, read-only (creds/viewer.nk)' },
+  ];
   for (const [node, file] of nodeCreds) {
     const key = newUserKey();
     await writeCredentialsFile(file, key, `role worker, node ${node}`, { overwrite: opts.force });
@@ -98,5 +106,5 @@ export async function initServer(opts: InitOptions): Promise<InitResult> {
   });
   // Public keys only, and a packaged nats-server may run as its own user: readable by all.
   await writeFile(config, text, { mode: 0o644 });
-  return { config, storeDir, orchestratorCreds, nodeCreds };
+  return { config, storeDir, orchestratorCreds, viewerCreds, nodeCreds };
 }

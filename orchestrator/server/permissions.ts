@@ -78,6 +78,33 @@ export function workerPermissions(node: NodeScope): Permissions {
   return { publish: { allow: publish }, subscribe: { allow: ['_INBOX.>'] } };
 }
 
+/**
+ * A viewer (`grn dashboard --server … --creds viewer.nk`, `grn sweep status`, `grn nodes`) reads
+ * and watches every bucket and the live subjects, and changes nothing: pausing or cancelling with
+ * these credentials is refused, which the dashboard shows as read-only.
+ */
+export function viewerPermissions(): Permissions {
+  const streams = [TRIALS_STREAM, ...BUCKETS.map(kvStream), objStream(ARTIFACTS_STORE)];
+  const readable = [...BUCKETS.map(kvStream), objStream(ARTIFACTS_STORE)];
+  const publish = [
+    '$JS.API.INFO',
+    ...streams.map((s) => `$JS.API.STREAM.INFO.${s}`),
+    `$JS.API.CONSUMER.INFO.${TRIALS_STREAM}.*`,
+    // Reads by key, and watches (ordered consumers, created and deleted on each bucket's stream).
+    ...readable.flatMap((s) => [
+      `$JS.API.DIRECT.GET.${s}`,
+      `$JS.API.DIRECT.GET.${s}.>`,
+      `$JS.API.STREAM.MSG.GET.${s}`,
+      `$JS.API.CONSUMER.CREATE.${s}`,
+      `$JS.API.CONSUMER.CREATE.${s}.>`,
+      `$JS.API.CONSUMER.DELETE.${s}.*`,
+      `$JS.FC.${s}.>`,
+    ]),
+  ];
+  const subscribe = ['_INBOX.>', `${TELEMETRY_PREFIX}.>`, `${GPU_PREFIX}.>`, `${NODE_METRICS_PREFIX}.>`];
+  return { publish: { allow: publish }, subscribe: { allow: subscribe } };
+}
+
 /** The orchestrator may do everything: it creates the stream, buckets and consumers and reads all. */
 export function orchestratorPermissions(): Permissions {
   return { publish: { allow: ['>'] }, subscribe: { allow: ['>'] } };
