@@ -12,7 +12,7 @@ import {
   type ResultRecord,
   type SweepRecord,
 } from '../../shared/protocol/messages.js';
-import { consumerName, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
+import { consumerName, parseTrialSubject, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import { TrialResultSchema, type TrialResult } from '../../shared/result.js';
 import type { Stores } from './infrastructure.js';
 
@@ -128,7 +128,7 @@ export class SweepMonitor {
       try {
         const advisory = JSON.parse(decoder.decode(m.data)) as { stream_seq: number; deliveries: number };
         const stored = await this.stores.jsm.streams.getMessage(TRIALS_STREAM, { seq: advisory.stream_seq });
-        const cell = stored?.subject.split('.').at(-1);
+        const cell = stored && parseTrialSubject(stored.subject)?.cell;
         if (!cell) continue;
         const error = `gave up after ${advisory.deliveries} deliveries with no result (last: ${this.states.get(cell)?.error ?? 'the worker vanished'})`;
         await settleCell(this.stores.cells, `${this.sweepId}.${cell}`, (s) => (FINAL_STATUSES.has(s.status) ? null : { ...s, status: 'failed', error, updated_at: new Date().toISOString() }));

@@ -47,6 +47,12 @@ export const subjects = {
   maxDeliveriesAdvisory: (consumer: string) => `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${TRIALS_STREAM}.${consumer}`,
 } as const;
 
+/** `grn.trials.<sweep>.<cell>` → its parts (null for any other subject): the inverse of subjects.trial. */
+export function parseTrialSubject(subject: string): { sweep: string; cell: string } | null {
+  const parts = subject.split('.');
+  return parts.length === 4 && `${parts[0]}.${parts[1]}` === TRIALS_PREFIX ? { sweep: parts[2]!, cell: parts[3]! } : null;
+}
+
 /** The durable pull consumer all workers share for one sweep (filter `grn.trials.<sweep>.*`). */
 export function consumerName(sweep: string): string {
   return `sweep-${sweep}`;

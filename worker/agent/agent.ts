@@ -123,7 +123,7 @@ export class WorkerAgent {
     };
     for (const plan of planSlots(this.gpus, this.options.cpuSlots)) {
       const executor = new SlotExecutor(new TrainerProcess({ env: plan.env }));
-      this.slots.push({ slot: plan.slot, executor, busy: false, running: null, samplesPerSecond: null });
+      this.slots.push({ slot: plan.slot, kind: plan.kind, device: plan.device, executor, busy: false, running: null, samplesPerSecond: null });
     }
     await this.heartbeat();
     this.timers.push(setInterval(() => void this.heartbeat().catch((e) => log(`heartbeat failed: ${(e as Error).message}`)), HEARTBEAT_S * 1000));
@@ -144,8 +144,8 @@ export class WorkerAgent {
       gpus: this.gpus.map((g) => ({ index: g.index, name: g.name, vram_total_mb: g.vram_total_mb })),
       slots: this.slots.map((s) => ({
         slot: s.slot,
-        kind: s.slot.startsWith('gpu') ? ('gpu' as const) : ('cpu' as const),
-        device: s.slot.startsWith('gpu') ? Number(s.slot.slice(3)) : null,
+        kind: s.kind,
+        device: s.device,
         sweep: s.running?.sweep ?? null,
         cell: s.running?.cell ?? null,
         trainer_pid: s.executor.trainerPid,

@@ -13,7 +13,7 @@ import {
   type SweepStatus,
   type TelemetryMessage,
 } from '../../shared/protocol/messages.js';
-import { cellKey, subjects, TRIALS_PREFIX } from '../../shared/protocol/names.js';
+import { cellKey, parseTrialSubject, subjects } from '../../shared/protocol/names.js';
 import type { TrialResult } from '../../shared/result.js';
 import type { SlotExecutor } from './executor.js';
 import { TrainerCrashedError } from './trainer-process.js';
@@ -35,6 +35,9 @@ export interface RunnerContext {
 
 export interface SlotHandle {
   readonly slot: string;
+  readonly kind: 'gpu' | 'cpu';
+  /** GPU index the trainer is pinned to; null for CPU slots. */
+  readonly device: number | null;
   readonly executor: SlotExecutor;
   /** Holds a delivered message (claimed or not yet). */
   busy: boolean;
@@ -47,12 +50,6 @@ export type Outcome = 'done' | 'duplicate' | 'retry' | 'failed' | 'cancelled' | 
 
 const now = () => new Date().toISOString();
 const encoder = new TextEncoder();
-
-/** `grn.trials.<sweep>.<cell>` → its parts, for messages whose body cannot be read. */
-function subjectParts(subject: string): { sweep: string; cell: string } | null {
-  const parts = subject.split('.');
-  return parts.length === 4 && `${parts[0]}.${parts[1]}` === TRIALS_PREFIX ? { sweep: parts[2]!, cell: parts[3]! } : null;
-}
 
 /** Retry delay after a failed attempt: 1 s, 2 s, 4 s, … capped at 15 s. */
 function backoffMs(attempt: number): number {
@@ -85,7 +82,8 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
     trial = decodeJson(TrialMessageSchema, msg.data, `trial message on ${msg.subject}`);
   } catch (err) {
     msg.term();
-    const parts = subjectParts(msg.subject);
+    // The subject still names the cell when the body cannot be read.
+    const parts = parseTrialSubject(msg.subject);
     ctx.log(`invalid trial message on ${msg.subject}: ${(err as Error).message}`);
     if (parts) {
       const error = `invalid trial message: ${(err as Error).message}`;
