@@ -13,6 +13,7 @@ import { startLocalWorkers, stopLocalWorkers } from '../orchestrator/sweep/local
 import type { ProgressView } from '../orchestrator/sweep/progress.js';
 import { runSweep, type PlannedSweep } from '../orchestrator/sweep/run.js';
 import { benchArgs, numberFlag } from './args.js';
+import { CpuLedger } from './process-cpu.js';
 
 /**
  * `npm run bench -- dispatch`: the sweep machinery through a real nats-server (embedded, with
@@ -46,6 +47,8 @@ function plan(id: string, n: number, trial: Partial<TrialConfigInput>): PlannedS
 interface Fleet {
   url: string;
   orchestratorCreds: string;
+  /** CPU use of the orchestrator (this process), each worker and nats-server. */
+  cpu: CpuLedger;
   stop(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ async function fleet(dir: string, workers: number, slots: number): Promise<Fleet
   return {
     url: server.url,
     orchestratorCreds: server.orchestratorCreds,
+    cpu: new CpuLedger({ orchestrator: process.pid, 'nats-server': server.pid, ...Object.fromEntries(procs.map((p, i) => [`worker-${i + 1}`, p.pid])) }),
     async stop() {
       await stopLocalWorkers(procs);
       await server.stop();
@@ -80,9 +84,12 @@ interface Timing {
   firstStartS: number;
   /** From the last result to the return (status, consumer removal, summary). */
   windDownS: number;
+  /** CPU milliseconds per cell, by process (trainer children not included). */
+  cpuMsPerCell: Record<string, number | null>;
 }
 
 async function timeSweep(f: Fleet, p: PlannedSweep, dir: string): Promise<Timing> {
+  const cpu0 = f.cpu.take();
   const t0 = performance.now();
   let first: number | undefined;
   let last = 0;
@@ -99,7 +106,7 @@ async function timeSweep(f: Fleet, p: PlannedSweep, dir: string): Promise<Timing
   });
   const end = performance.now();
   if (outcome.counts.done !== p.cells.length) throw new Error(`${p.id}: ${outcome.counts.done}/${p.cells.length} cells done: ${JSON.stringify(outcome.failed.slice(0, 3))}`);
-  return { seconds: (end - t0) / 1000, firstStartS: ((first ?? end) - t0) / 1000, windDownS: (end - last) / 1000 };
+  return { seconds: (end - t0) / 1000, firstStartS: ((first ?? end) - t0) / 1000, windDownS: (end - last) / 1000, cpuMsPerCell: f.cpu.since(cpu0, p.cells.length) };
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -112,11 +119,15 @@ export async function run(args: string[]): Promise<void> {
     'train-limit': { type: 'string' },
     backend: { type: 'string' },
     skip: { type: 'string' },
+    results: { type: 'string' },
   });
   const skip = new Set(String(flags.skip ?? '').split(',').filter(Boolean));
   const say = (s: string) => process.stderr.write(`${s}\n`);
   const dir = await mkdtemp(join(tmpdir(), 'grn-bench-dispatch-'));
-  const summary: Record<string, unknown> = { workers: 2 };
+  // Where the sweeps' results folders go (cells/<id>.json and the rest): by default beside the
+  // nats-server store; `--results /dev/shm` shows what the file system costs.
+  const results = flags.results ? await mkdtemp(join(String(flags.results), 'grn-bench-results-')) : dir;
+  const summary: Record<string, unknown> = { workers: 2, results_parent: flags.results ?? tmpdir() };
   try {
     if (!skip.has('noop')) {
       const cells = Math.round(numberFlag(flags.cells, 'cells', 10_000));
@@ -126,9 +137,9 @@ export async function run(args: string[]): Promise<void> {
       say(`no-op: ${cells} cells, 2 workers × ${slots} slots`);
       const f = await fleet(join(dir, 'noop'), 2, slots);
       try {
-        await timeSweep(f, plan('warmup', 200, {}), dir);
-        const { seconds } = await timeSweep(f, plan('noop', cells, {}), dir);
-        summary.noop = { cells, slots_per_worker: slots, seconds: round(seconds, 3), cells_per_s: Math.round(cells / seconds), target_cells_per_s: 2000 };
+        await timeSweep(f, plan('warmup', 200, {}), results);
+        const { seconds, cpuMsPerCell } = await timeSweep(f, plan('noop', cells, {}), results);
+        summary.noop = { cells, slots_per_worker: slots, seconds: round(seconds, 3), cells_per_s: Math.round(cells / seconds), target_cells_per_s: 2000, cpu_ms_per_cell: cpuMsPerCell };
       } finally {
         await f.stop();
       }
@@ -140,8 +151,8 @@ export async function run(args: string[]): Promise<void> {
       say(`1-second trials: ${cells} cells on 2 workers × ${slots} slots`);
       const f = await fleet(join(dir, 'sleep'), 2, slots);
       try {
-        await timeSweep(f, plan('warm-trainers', k * 2, { dataset: 'sleep', durationMs: 10 }), dir);
-        const t = await timeSweep(f, plan('sleep', cells, { dataset: 'sleep', durationMs: 1000 }), dir);
+        await timeSweep(f, plan('warm-trainers', k * 2, { dataset: 'sleep', durationMs: 10 }), results);
+        const t = await timeSweep(f, plan('sleep', cells, { dataset: 'sleep', durationMs: 1000 }), results);
         const seconds = t.seconds;
         const ideal = Math.ceil(cells / k);
         const waves = ideal;
@@ -177,8 +188,8 @@ export async function run(args: string[]): Promise<void> {
         say(`real trainings: ${cells} SimpleCNN cells (${trainLimit} samples) on 1 worker × ${slots} CPU slot(s), backend ${backend}`);
         const f = await fleet(join(dir, `train${slots}`), 1, slots);
         try {
-          await timeSweep(f, plan(`warm${slots}`, slots, { ...trial, trainLimit: 64, testLimit: 64 }), dir);
-          timings[slots] = (await timeSweep(f, plan(`train${slots}`, cells, trial), dir)).seconds;
+          await timeSweep(f, plan(`warm${slots}`, slots, { ...trial, trainLimit: 64, testLimit: 64 }), results);
+          timings[slots] = (await timeSweep(f, plan(`train${slots}`, cells, trial), results)).seconds;
         } finally {
           await f.stop();
         }
@@ -187,6 +198,7 @@ export async function run(args: string[]): Promise<void> {
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
+    await rm(results, { recursive: true, force: true });
   }
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

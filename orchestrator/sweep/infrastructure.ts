@@ -33,27 +33,26 @@ export interface Stores {
  */
 export async function ensureStores(nc: NatsConnection): Promise<Stores> {
   const jsm = await jetstreamManager(nc);
-  try {
-    await jsm.streams.info(TRIALS_STREAM);
-  } catch {
-    await jsm.streams.add({
-      name: TRIALS_STREAM,
-      subjects: [subjects.allTrials],
-      // Work-queue retention: a message lives until a worker acks (or terms) it.
-      retention: RetentionPolicy.Workqueue,
-      storage: StorageType.File,
-      duplicate_window: DUPLICATE_WINDOW_NS,
-    });
-  }
   const kvm = new Kvm(nc);
-  const [sweeps, cells, results, nodes] = await Promise.all([
+  // All at once: each is a round trip or two, and they are independent.
+  const [, sweeps, cells, results, nodes, artifacts] = await Promise.all([
+    jsm.streams.info(TRIALS_STREAM).catch(() =>
+      jsm.streams.add({
+        name: TRIALS_STREAM,
+        subjects: [subjects.allTrials],
+        // Work-queue retention: a message lives until a worker acks (or terms) it.
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        duplicate_window: DUPLICATE_WINDOW_NS,
+      }),
+    ),
     kvm.create(SWEEPS_BUCKET, { history: 1 }),
     kvm.create(CELLS_BUCKET, { history: 1 }),
     kvm.create(RESULTS_BUCKET, { history: 1, maxValueSize: -1 }),
     // Entries of nodes that stop heartbeating expire with the bucket's TTL.
     kvm.create(NODES_BUCKET, { history: 1, ttl: NODE_TTL_S * 1000 }),
+    new Objm(nc).create(ARTIFACTS_STORE),
   ]);
-  const artifacts = await new Objm(nc).create(ARTIFACTS_STORE);
   return { jsm, sweeps, cells, results, nodes, artifacts };
 }
 

@@ -106,6 +106,11 @@ describe('connectNats against a real nats-server', { timeout: 60_000 }, () => {
     await writeFile(bad, 'not a seed\n');
     await assert.rejects(connectNats(server.url, { creds: bad }, 't'), /credentials file .*bad\.nk: expected one NATS user nkey seed/);
     await assert.rejects(connectNats(server.url, { creds: bad, token: 'x' }, 't'), /either --creds or --token/);
+    // The right shape, but one character changed: the checksum does not match.
+    const seed = seedOf(createUser());
+    const flipped = join(dir, 'flipped.nk');
+    await writeFile(flipped, `${seed.slice(0, 10)}${seed[10] === 'A' ? 'B' : 'A'}${seed.slice(11)}\n`);
+    await assert.rejects(connectNats(server.url, { creds: flipped }, 't'), /credentials file .*flipped\.nk: the nkey seed does not decode/);
   });
 
   test('tls:// to a server without TLS is refused rather than sent in the clear', async () => {

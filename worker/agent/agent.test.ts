@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connectNats } from '../../shared/protocol/connect.js';
 import { GpuMetricsSchema, NodeMetricsSchema, TelemetryMessageSchema, decodeJson, type TelemetryMessage } from '../../shared/protocol/messages.js';
-import { subjects } from '../../shared/protocol/names.js';
+import { consumerName, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { runSweep } from '../../orchestrator/sweep/run.js';
 import { onTestServer, testPlan } from '../../test/helpers/sweeps.js';
 import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
@@ -140,6 +142,83 @@ test('drain hands a running cell back; another worker finishes it, one result', 
     assert.equal(manifest.cells[0].node, 'staying');
   } finally {
     await staying?.drain();
+    await server.cleanup();
+  }
+});
+
+test('lookahead: the next cell arrives before the slot frees, is claimed only when it starts, and a drain hands it back', async () => {
+  const server = await startTestServer();
+  const options = { server: server.url, auth: { creds: server.workerCreds }, gpus: 'none', cpuSlots: 1, log, lookaheadMs: 1200 };
+  const first = await WorkerAgent.start({ ...options, node: 'first', drainTimeoutMs: 10_000 });
+  let second: WorkerAgent | undefined;
+  const nc = await connectNats(server.url, { creds: server.orchestratorCreds }, 'lookahead');
+  try {
+    const jsm = await jetstreamManager(nc);
+    // The trainer process starts with its first trial: warm it, so the timings below are the trial's.
+    await runSweep(testPlan('ahead-warm', [{ id: 'w', trial: { durationMs: 10 } }]), onTestServer(server, join(scratch, 'ahead-warm')));
+    const started: Array<{ cell: string; node: string | undefined; attempt: number }> = [];
+    let probed: Promise<void> | undefined;
+    const outcome = await runSweep(
+      testPlan('ahead', [{ id: 'one', trial: { durationMs: 1500 } }, { id: 'two', trial: { durationMs: 300 } }]),
+      onTestServer(server, join(scratch, 'ahead'), {
+        onEvent: (e) => {
+          if (e.type !== 'cell' || e.state.status !== 'running') return;
+          started.push({ cell: e.state.cell, node: e.state.node, attempt: e.state.attempt });
+          if (e.state.cell !== 'one') return;
+          // 1500 ms trial, 1200 ms lookahead: by 700 ms in, the second cell is on this worker.
+          probed = (async () => {
+            await sleep(700);
+            const info = await jsm.consumers.info(TRIALS_STREAM, consumerName('ahead'));
+            assert.equal(info.num_ack_pending, 2, 'the next cell was delivered while the slot was busy');
+            assert.equal(info.num_pending, 0);
+            assert.deepEqual(started.map((s) => s.cell), ['one'], 'held, not claimed');
+            // Draining: the held cell goes back at once, the running one finishes here.
+            const drained = first.drain();
+            second = await WorkerAgent.start({ ...options, node: 'second', drainTimeoutMs: 1000 });
+            await drained;
+          })();
+        },
+      }),
+    );
+    await probed;
+    assert.equal(outcome.counts.done, 2, JSON.stringify(outcome.failed));
+    assert.deepEqual(started, [
+      { cell: 'one', node: 'first', attempt: 1 },
+      // Handed back unstarted; the delivery still counts, as for any nak.
+      { cell: 'two', node: 'second', attempt: 2 },
+    ]);
+  } finally {
+    await nc.close();
+    await first.drain();
+    await second?.drain();
+    await server.cleanup();
+  }
+});
+
+test('lookahead: a cell held for a busy slot starts there as soon as it frees', async () => {
+  const server = await startTestServer();
+  const agent = await WorkerAgent.start({ server: server.url, auth: { creds: server.workerCreds }, node: 'solo', gpus: 'none', cpuSlots: 1, drainTimeoutMs: 1000, log, lookaheadMs: 500 });
+  try {
+    const times = new Map<string, { started?: number; done?: number }>();
+    const outcome = await runSweep(
+      testPlan('chain', ['a', 'b', 'c'].map((id) => ({ id, trial: { durationMs: 700 } }))),
+      onTestServer(server, join(scratch, 'chain'), {
+        onEvent: (e) => {
+          if (e.type !== 'cell') return;
+          const t = times.get(e.state.cell) ?? {};
+          if (e.state.status === 'running') t.started = Date.parse(e.state.started_at!);
+          times.set(e.state.cell, t);
+        },
+      }),
+    );
+    assert.equal(outcome.counts.done, 3);
+    const manifest = JSON.parse(await readFile(join(scratch, 'chain', 'manifest.json'), 'utf8'));
+    assert.deepEqual(manifest.cells.map((c: { attempts: number; node: string }) => [c.attempts, c.node]), [[1, 'solo'], [1, 'solo'], [1, 'solo']]);
+    // One slot, so the cells ran one after another, each starting as the previous ended.
+    const starts = ['a', 'b', 'c'].map((id) => times.get(id)!.started!);
+    for (let i = 1; i < starts.length; i++) assert.ok(starts[i]! - starts[i - 1]! >= 690, `cell ${i} started ${starts[i]! - starts[i - 1]!} ms after the one before`);
+  } finally {
+    await agent.drain();
     await server.cleanup();
   }
 });

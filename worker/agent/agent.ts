@@ -37,6 +37,24 @@ export interface AgentOptions {
   readonly log: (line: string) => void;
   /** Backend trainers will use (for the registry; each trial still names its own). */
   readonly backend?: string;
+  /** How long before a trial's expected end its slot's next cell is fetched (default LOOKAHEAD_MS). */
+  readonly lookaheadMs?: number;
+}
+
+/** Fetches in flight at once per worker (see dispatchLoop). */
+const MAX_FETCHES = 4;
+
+/** How long before a trial's expected end its slot's next cell is fetched (see expectEnd). */
+export const LOOKAHEAD_MS = 50;
+
+interface Lookahead {
+  timer: NodeJS.Timeout | undefined;
+  /** A fetch for this slot is out: the dispatch loop leaves the slot to it. */
+  fetching: boolean;
+  /** The next cell, delivered while the slot was still busy. */
+  held: JsMsg | null;
+  /** Keeps the held cell's lease (`working()`). */
+  keep: NodeJS.Timeout | undefined;
 }
 
 /** The consumer's ack wait; `working()` is sent every third of it while a trial runs. */
@@ -53,8 +71,13 @@ export class WorkerAgent {
   private readonly consumers = new Map<string, Consumer>();
   private draining = false;
   private dispatching: Promise<void> = Promise.resolve();
-  private fetching: { stop(): void } | undefined;
-  private onSlotFree: (() => void) | undefined;
+  /** Fetches waiting for messages, and the free slots they asked for (not yet answered). */
+  private readonly fetches = new Set<{ stop(): void }>();
+  private readonly pulls = new Set<Promise<void>>();
+  private asked = 0;
+  private wake: (() => void) | undefined;
+  /** Per slot: the lookahead timer, fetch and held next cell (see expectEnd). */
+  private readonly ahead = new Map<SlotHandle, Lookahead>();
   private readonly running = new Set<Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private readonly startedAt = new Date().toISOString();
@@ -108,7 +131,7 @@ export class WorkerAgent {
     this.nodes = nodes;
     // A fetch waits up to 3 s for cells of one sweep; when another sweep starts (or this one
     // ends) it is cut short so the loop asks the right consumer at once.
-    this.watch = new SweepWatch((sweep) => this.cancelSweep(sweep), log, () => this.fetching?.stop());
+    this.watch = new SweepWatch((sweep) => this.cancelSweep(sweep), log, () => this.stopFetches());
     await this.watch.start(sweeps);
     this.ctx = {
       node: this.options.node,
@@ -205,53 +228,150 @@ export class WorkerAgent {
     }
   }
 
+  /** A slot that takes a cell now: free, and no lookahead fetch is out for it. */
+  private isOpen(slot: SlotHandle): boolean {
+    return !slot.busy && !this.ahead.get(slot)?.fetching;
+  }
+
   /**
-   * Pulls only for free slots: one fetch asks for as many cells as there are free slots (so a
-   * no-op sweep moves in batches, and a long trial never sits buffered on a busy worker while
-   * another idles), and each message goes to a free slot the moment it arrives.
+   * Pulls only for free slots: a fetch asks for as many cells as there are free slots not yet
+   * asked for (so a no-op sweep moves in batches, and a long trial never sits buffered on a busy
+   * worker while another idles), and each message goes to a free slot the moment it arrives.
+   * Up to MAX_FETCHES fetches run at once: when several slots free together (every slot of a
+   * wave of equal trials), the second must not wait for the first one's round trip.
    */
   private async dispatchLoop(): Promise<void> {
     while (!this.draining) {
-      const free = this.slots.filter((s) => !s.busy);
-      if (!free.length) {
-        await new Promise<void>((resolve) => (this.onSlotFree = resolve));
+      const wanted = this.slots.filter((s) => this.isOpen(s)).length - this.asked;
+      if (wanted <= 0 || this.pulls.size >= MAX_FETCHES) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
       }
-      const sweeps = this.watch.active();
-      if (!sweeps.length) {
-        await this.watch.changed(2000);
-        continue;
-      }
-      // Rotate which sweep is asked first, so concurrent sweeps share the fleet.
-      const sweep = sweeps[this.turn++ % sweeps.length]!;
-      const consumer = await this.consumer(sweep);
-      if (!consumer) {
-        await sleep(100); // the sweep's consumer is being created, or it just ended
-        continue;
-      }
-      try {
-        const batch = await consumer.fetch({ max_messages: free.length, expires: sweeps.length > 1 ? 1000 : 3000 });
-        this.fetching = batch;
-        for await (const msg of batch) {
-          const slot = this.slots.find((s) => !s.busy);
-          if (this.draining || !slot) {
-            msg.nak();
-            continue;
-          }
-          slot.busy = true;
-          const run = this.runOn(slot, msg);
-          this.running.add(run);
-          void run.then(() => this.running.delete(run));
+      const next = await this.nextConsumer(true);
+      if (!next) continue;
+      this.asked += wanted;
+      let unanswered = wanted;
+      const pull = this.pull(next, wanted, (msg) => {
+        if (unanswered > 0) {
+          unanswered--;
+          this.asked--;
         }
-      } catch {
-        // Its consumer went away (the sweep ended): forget it; pause only if it still looks active.
-        this.consumers.delete(sweep);
-        if (!this.draining && this.watch.active().includes(sweep)) await sleep(250);
-      } finally {
-        this.fetching = undefined;
-      }
+        const slot = this.slots.find((s) => this.isOpen(s));
+        if (this.draining || !slot) msg.nak();
+        else this.startOn(slot, msg);
+      }).finally(() => {
+        this.asked -= unanswered;
+        this.pulls.delete(pull);
+        this.wakeUp();
+      });
+      this.pulls.add(pull);
+      // Slots that free in the same instant join the next fetch instead of one fetch each.
+      await new Promise((resolve) => setImmediate(resolve));
     }
+    await Promise.all(this.pulls);
     await Promise.all(this.running);
+  }
+
+  /**
+   * The consumer of the sweep to ask next (sweeps take turns), or null, after a short wait when
+   * `wait` is set (for a sweep to start, or its consumer to appear).
+   */
+  private async nextConsumer(wait: boolean): Promise<{ sweep: string; consumer: Consumer; expires: number } | null> {
+    const sweeps = this.watch.active();
+    if (!sweeps.length) {
+      if (wait) await this.watch.changed(2000);
+      return null;
+    }
+    // Rotate which sweep is asked first, so concurrent sweeps share the fleet.
+    const sweep = sweeps[this.turn++ % sweeps.length]!;
+    const consumer = await this.consumer(sweep);
+    if (!consumer) {
+      if (wait) await sleep(100); // the sweep's consumer is being created, or it just ended
+      return null;
+    }
+    return { sweep, consumer, expires: sweeps.length > 1 ? 1000 : 3000 };
+  }
+
+  /** One fetch of up to `count` cells, each handed to `take` as it arrives. */
+  private async pull(from: { sweep: string; consumer: Consumer; expires: number }, count: number, take: (msg: JsMsg) => void): Promise<void> {
+    let batch: Awaited<ReturnType<Consumer['fetch']>> | undefined;
+    try {
+      batch = await from.consumer.fetch({ max_messages: count, expires: from.expires });
+      this.fetches.add(batch);
+      if (this.draining) batch.stop();
+      for await (const msg of batch) take(msg);
+    } catch {
+      // Its consumer went away (the sweep ended): forget it; pause only if it still looks active.
+      this.consumers.delete(from.sweep);
+      if (!this.draining && this.watch.active().includes(from.sweep)) await sleep(250);
+    } finally {
+      if (batch) this.fetches.delete(batch);
+    }
+  }
+
+  /**
+   * The running trial said when it expects to end: LOOKAHEAD_MS before that, fetch the slot's
+   * next cell, so that it starts the moment the trainer is free instead of a fetch later. The
+   * cell waits on this worker for at most about LOOKAHEAD_MS (plus the estimate's error), with
+   * its lease kept by `working()`; it is claimed only when it starts.
+   */
+  private expectEnd(slot: SlotHandle, ms: number): void {
+    const ahead = this.ahead.get(slot) ?? { timer: undefined, fetching: false, held: null, keep: undefined };
+    this.ahead.set(slot, ahead);
+    clearTimeout(ahead.timer);
+    ahead.timer = setTimeout(() => void this.lookahead(slot, ahead), Math.max(0, ms - (this.options.lookaheadMs ?? LOOKAHEAD_MS)));
+  }
+
+  private async lookahead(slot: SlotHandle, ahead: Lookahead): Promise<void> {
+    ahead.timer = undefined;
+    if (!slot.busy || ahead.fetching || ahead.held || this.draining) return;
+    ahead.fetching = true;
+    try {
+      const next = await this.nextConsumer(false);
+      if (!next || !slot.busy) return;
+      await this.pull(next, 1, (msg) => {
+        if (this.draining) msg.nak();
+        else if (!slot.busy) this.startOn(slot, msg);
+        else {
+          ahead.held = msg;
+          ahead.keep = setInterval(() => msg.working(), this.ctx.workingEveryMs);
+        }
+      });
+    } finally {
+      ahead.fetching = false;
+      this.wakeUp();
+    }
+  }
+
+  /** The held next cell of a slot, if any (its lease-keeping stopped). */
+  private takeHeld(slot: SlotHandle): JsMsg | null {
+    const ahead = this.ahead.get(slot);
+    if (!ahead) return null;
+    clearTimeout(ahead.timer);
+    ahead.timer = undefined;
+    clearInterval(ahead.keep);
+    const held = ahead.held;
+    ahead.held = null;
+    return held;
+  }
+
+  /** A slot freed or a fetch ended: the dispatch loop looks again. */
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** Cuts every waiting fetch short (a sweep started or ended, or the worker drains). */
+  private stopFetches(): void {
+    for (const batch of this.fetches) batch.stop();
+  }
+
+  private startOn(slot: SlotHandle, msg: JsMsg): void {
+    slot.busy = true;
+    const run = this.runOn(slot, msg);
+    this.running.add(run);
+    void run.then(() => this.running.delete(run));
   }
 
   private async runOn(slot: SlotHandle, msg: JsMsg): Promise<void> {
@@ -260,11 +380,17 @@ export class WorkerAgent {
       if (released) return;
       released = true;
       slot.busy = false;
-      this.onSlotFree?.();
-      this.onSlotFree = undefined;
+      const held = this.takeHeld(slot);
+      if (held && !this.draining) this.startOn(slot, held);
+      else if (held) held.nak();
+      this.wakeUp();
     };
     try {
-      const outcome = await runCell(msg, slot, this.ctx, { onSlotChange: () => this.slotChanged(), onTrainerFree: release });
+      const outcome = await runCell(msg, slot, this.ctx, {
+        onSlotChange: () => this.slotChanged(),
+        onTrainerFree: release,
+        onEta: (ms) => this.expectEnd(slot, ms),
+      });
       if (outcome === 'done') this.counts.done++;
       else if (outcome === 'failed') this.counts.failed++;
     } catch (err) {
@@ -306,8 +432,10 @@ export class WorkerAgent {
     void this.heartbeat().catch(() => undefined);
     this.watch.stop();
     const timer = setTimeout(() => this.handBackAll(), this.options.drainTimeoutMs);
-    this.fetching?.stop();
-    this.onSlotFree?.();
+    this.stopFetches();
+    // Cells lined up for busy slots have not started: hand them back at once.
+    for (const slot of this.slots) this.takeHeld(slot)?.nak();
+    this.wakeUp();
     await this.dispatching;
     clearTimeout(timer);
     for (const t of this.timers) clearInterval(t);

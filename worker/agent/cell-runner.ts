@@ -74,6 +74,8 @@ export interface CellHooks {
    * its next cell meanwhile, which keeps those round trips off the critical path.
    */
   onTrainerFree?(): void;
+  /** The running trial expects to end in about `ms` milliseconds. */
+  onEta?(ms: number): void;
 }
 
 export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, hooks: CellHooks = {}): Promise<Outcome> {
@@ -105,10 +107,13 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
   const start = (): Promise<TrialResult> => {
     slot.running = { sweep, cell, handBack: false, cancelled: false };
     slot.samplesPerSecond = null;
-    return slot.executor.run(trial.trial, (kind, record) => {
-      if (typeof record.samples_per_s === 'number') slot.samplesPerSecond = record.samples_per_s;
-      const message: TelemetryMessage = { sweep, cell, node: ctx.node, slot: slot.slot, at: now(), kind, record };
-      ctx.nc.publish(telemetrySubject, encodeJson(message));
+    return slot.executor.run(trial.trial, {
+      onTelemetry(kind, record) {
+        if (typeof record.samples_per_s === 'number') slot.samplesPerSecond = record.samples_per_s;
+        const message: TelemetryMessage = { sweep, cell, node: ctx.node, slot: slot.slot, at: now(), kind, record };
+        ctx.nc.publish(telemetrySubject, encodeJson(message));
+      },
+      onEta: (ms) => hooks.onEta?.(ms),
     });
   };
   // The common case, a cell's first delivery, claims with one create-if-absent (an absent cell is
@@ -164,8 +169,9 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
   }
   clearInterval(heartbeat);
   slot.running = null;
-  hooks.onSlotChange?.();
+  // The slot's next cell first (it may be waiting, fetched ahead), then the registry.
   hooks.onTrainerFree?.();
+  hooks.onSlotChange?.();
   // Let the slot's next fetch go out first: storing this result is off the critical path.
   await new Promise((resolve) => setImmediate(resolve));
   return storeResult(msg, ctx, { key, sweep, cell, attempt, slot: slot.slot, result, revision, running });

@@ -1,10 +1,7 @@
 import type { TrialResult } from '../../shared/result.js';
 import type { TrialConfig } from '../../shared/trial.js';
-import type { TelemetryKind, TelemetryRecord } from '../trainer/ipc.js';
 import { runSynthetic } from '../trainer/workloads.js';
-import { TrainerProcess } from './trainer-process.js';
-
-export type TelemetrySink = (kind: TelemetryKind, record: TelemetryRecord) => void;
+import { TrainerProcess, type TrialSinks } from './trainer-process.js';
 
 /**
  * What runs a slot's trials. Real trainings (and `sleep` trials, so that dispatch benchmarks see
@@ -20,8 +17,8 @@ export class SlotExecutor {
     return this.trainer.pid;
   }
 
-  async run(trial: TrialConfig, onTelemetry: TelemetrySink): Promise<TrialResult> {
-    if (trial.dataset !== 'noop') return this.trainer.run(trial, onTelemetry);
+  async run(trial: TrialConfig, sinks: TrialSinks): Promise<TrialResult> {
+    if (trial.dataset !== 'noop') return this.trainer.run(trial, sinks);
     this.controller = new AbortController();
     try {
       return await runSynthetic(trial, this.controller.signal);

@@ -48,8 +48,14 @@ type Pending = {
   id: number;
   resolve: (r: TrialResult) => void;
   reject: (e: Error) => void;
-  onTelemetry: (kind: TelemetryKind, record: TelemetryRecord) => void;
-};
+} & TrialSinks;
+
+/** Where a running trial's live output goes. */
+export interface TrialSinks {
+  onTelemetry(kind: TelemetryKind, record: TelemetryRecord): void;
+  /** The trial expects to end in about `ms` milliseconds. */
+  onEta?(ms: number): void;
+}
 
 /**
  * One trainer child process (execa, Node IPC), started lazily and restarted after it dies. It runs
@@ -88,6 +94,7 @@ export class TrainerProcess {
     const pending = this.pending;
     if (message.type === 'ready' || !pending || message.id !== pending.id) return;
     if (message.type === 'telemetry') pending.onTelemetry(message.kind, message.record);
+    else if (message.type === 'eta') pending.onEta?.(message.ms);
     else {
       this.pending = undefined;
       if (message.type === 'done') pending.resolve(message.result);
@@ -95,12 +102,12 @@ export class TrainerProcess {
     }
   }
 
-  run(trial: TrialConfig, onTelemetry: Pending['onTelemetry']): Promise<TrialResult> {
+  run(trial: TrialConfig, sinks: TrialSinks): Promise<TrialResult> {
     if (this.pending) return Promise.reject(new Error('trainer is busy'));
     const child = this.child ?? this.start();
     const id = this.nextId++;
     return new Promise<TrialResult>((resolve, reject) => {
-      this.pending = { id, resolve, reject, onTelemetry };
+      this.pending = { id, resolve, reject, ...sinks };
       child.send({ type: 'run', id, trial });
     });
   }

@@ -15,5 +15,7 @@ export type TelemetryRecord = Record<string, number | string | null>;
 export type FromTrainer =
   | { type: 'ready'; pid: number }
   | { type: 'telemetry'; id: number; kind: TelemetryKind; record: TelemetryRecord }
+  /** The trial expects to end in about `ms` milliseconds (the agent may line up the next cell). */
+  | { type: 'eta'; id: number; ms: number }
   | { type: 'done'; id: number; result: TrialResult }
   | { type: 'failed'; id: number; error: { name: string; message: string } };

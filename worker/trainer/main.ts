@@ -29,9 +29,10 @@ async function run(id: number, raw: unknown): Promise<void> {
   current = { id, controller };
   try {
     const trial = expandHome(TrialConfigSchema.parse(raw));
-    const listener = telemetryForwarder((kind, record) => send({ type: 'telemetry', id, kind, record }));
+    const eta = (ms: number) => send({ type: 'eta', id, ms });
+    const listener = telemetryForwarder((kind, record) => send({ type: 'telemetry', id, kind, record }), { batchSize: trial.batchSize, eta });
     const result = isSyntheticWorkload(trial.dataset)
-      ? await runSynthetic(trial, controller.signal)
+      ? await runSynthetic(trial, controller.signal, eta)
       : await runTrial(trial, { listener, signal: controller.signal });
     send({ type: 'done', id, result });
   } catch (err) {
