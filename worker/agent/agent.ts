@@ -5,7 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
-import { encodeJson, type GpuMetrics, type NodeMetrics, type NodeRecord } from '../../shared/protocol/messages.js';
+import { decodeJson, encodeJson, TrialMessageSchema, type GpuMetrics, type NodeMetrics, type NodeRecord } from '../../shared/protocol/messages.js';
 import {
   ARTIFACTS_STORE,
   CELLS_BUCKET,
@@ -51,8 +51,8 @@ interface Lookahead {
   timer: NodeJS.Timeout | undefined;
   /** A fetch for this slot is out: the dispatch loop leaves the slot to it. */
   fetching: boolean;
-  /** The next cell, delivered while the slot was still busy. */
-  held: JsMsg | null;
+  /** The next cell, delivered while the slot was still busy, and its preload token in the trainer. */
+  held: { msg: JsMsg; preload: number | null } | null;
   /** Keeps the held cell's lease (`working()`). */
   keep: NodeJS.Timeout | undefined;
 }
@@ -333,7 +333,7 @@ export class WorkerAgent {
         if (this.draining) msg.nak();
         else if (!slot.busy) this.startOn(slot, msg);
         else {
-          ahead.held = msg;
+          ahead.held = { msg, preload: this.preload(slot, msg) };
           ahead.keep = setInterval(() => msg.working(), this.ctx.workingEveryMs);
         }
       });
@@ -343,8 +343,25 @@ export class WorkerAgent {
     }
   }
 
+  /** Queues a held cell's trial in the slot's trainer, so it starts the moment the trainer is free. */
+  private preload(slot: SlotHandle, msg: JsMsg): number | null {
+    try {
+      return slot.executor.preload(decodeJson(TrialMessageSchema, msg.data, `trial message on ${msg.subject}`).trial);
+    } catch {
+      return null; // runCell will term it and say why
+    }
+  }
+
+  /** Hands a held cell back (drain): its message to the server, its preload out of the trainer. */
+  private handBackHeld(slot: SlotHandle): void {
+    const held = this.takeHeld(slot);
+    if (!held) return;
+    if (held.preload !== null) slot.executor.dropPreloaded(held.preload);
+    held.msg.nak();
+  }
+
   /** The held next cell of a slot, if any (its lease-keeping stopped). */
-  private takeHeld(slot: SlotHandle): JsMsg | null {
+  private takeHeld(slot: SlotHandle): Lookahead['held'] {
     const ahead = this.ahead.get(slot);
     if (!ahead) return null;
     clearTimeout(ahead.timer);
@@ -367,22 +384,22 @@ export class WorkerAgent {
     for (const batch of this.fetches) batch.stop();
   }
 
-  private startOn(slot: SlotHandle, msg: JsMsg): void {
+  private startOn(slot: SlotHandle, msg: JsMsg, preload: number | null = null): void {
     slot.busy = true;
-    const run = this.runOn(slot, msg);
+    const run = this.runOn(slot, msg, preload);
     this.running.add(run);
     void run.then(() => this.running.delete(run));
   }
 
-  private async runOn(slot: SlotHandle, msg: JsMsg): Promise<void> {
+  private async runOn(slot: SlotHandle, msg: JsMsg, preload: number | null): Promise<void> {
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       slot.busy = false;
+      if (this.draining) this.handBackHeld(slot);
       const held = this.takeHeld(slot);
-      if (held && !this.draining) this.startOn(slot, held);
-      else if (held) held.nak();
+      if (held) this.startOn(slot, held.msg, held.preload);
       this.wakeUp();
     };
     try {
@@ -398,6 +415,8 @@ export class WorkerAgent {
       this.options.log(`cell on ${msg.subject}: ${(err as Error).message}`);
       await sleep(500);
     } finally {
+      // A preloaded trial the cell did not run (cancelled, duplicate, claim lost) leaves the trainer.
+      if (preload !== null) slot.executor.dropPreloaded(preload);
       release();
     }
   }
@@ -434,7 +453,7 @@ export class WorkerAgent {
     const timer = setTimeout(() => this.handBackAll(), this.options.drainTimeoutMs);
     this.stopFetches();
     // Cells lined up for busy slots have not started: hand them back at once.
-    for (const slot of this.slots) this.takeHeld(slot)?.nak();
+    for (const slot of this.slots) this.handBackHeld(slot);
     this.wakeUp();
     await this.dispatching;
     clearTimeout(timer);

@@ -27,6 +27,15 @@ export class SlotExecutor {
     }
   }
 
+  /** Lines `trial` up in the trainer behind the running one (see TrainerProcess.preload). */
+  preload(trial: TrialConfig): number | null {
+    return trial.dataset === 'noop' ? null : this.trainer.preload(trial);
+  }
+
+  dropPreloaded(token: number): void {
+    this.trainer.dropPreloaded(token);
+  }
+
   abort(): void {
     this.controller?.abort();
     this.trainer.abort();

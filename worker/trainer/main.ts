@@ -23,6 +23,17 @@ function expandHome(trial: TrialConfig): TrialConfig {
 }
 
 let current: { id: number; controller: AbortController } | undefined;
+/**
+ * A trial sent while another runs waits here (one at most) and starts the moment the running one
+ * ends: the agent lines up a slot's next cell before the slot frees, so no IPC round trip through
+ * the agent sits between two trials.
+ */
+let queued: { id: number; trial: unknown } | undefined;
+
+function failed(id: number, err: unknown): void {
+  const error = err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+  send({ type: 'failed', id, error });
+}
 
 async function run(id: number, raw: unknown): Promise<void> {
   const controller = new AbortController();
@@ -36,16 +47,27 @@ async function run(id: number, raw: unknown): Promise<void> {
       : await runTrial(trial, { listener, signal: controller.signal });
     send({ type: 'done', id, result });
   } catch (err) {
-    const error = err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
-    send({ type: 'failed', id, error });
+    failed(id, err);
   } finally {
     current = undefined;
+    const next = queued;
+    queued = undefined;
+    if (next) void run(next.id, next.trial);
   }
 }
 
 process.on('message', (message: ToTrainer) => {
-  if (message.type === 'run') void run(message.id, message.trial);
-  else if (message.type === 'abort' && current?.id === message.id) current.controller.abort();
+  if (message.type === 'run') {
+    if (!current) void run(message.id, message.trial);
+    else if (!queued) queued = { id: message.id, trial: message.trial };
+    else failed(message.id, new Error('trainer is busy: one trial runs and one waits already'));
+  } else if (message.type === 'abort') {
+    if (current?.id === message.id) current.controller.abort();
+    else if (queued?.id === message.id) {
+      queued = undefined;
+      failed(message.id, new DOMException('This operation was aborted', 'AbortError'));
+    }
+  }
 });
 // The agent going away (IPC closed) ends this process: a trainer never outlives its agent.
 process.on('disconnect', () => process.exit(0));
