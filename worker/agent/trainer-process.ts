@@ -48,7 +48,9 @@ type Pending = {
   id: number;
   resolve: (r: TrialResult) => void;
   reject: (e: Error) => void;
-} & TrialSinks;
+  /** Replaced when run() adopts a preloaded trial. */
+  sinks: TrialSinks;
+};
 
 /** Where a running trial's live output goes. */
 export interface TrialSinks {
@@ -71,7 +73,7 @@ export class TrainerProcess {
   private child: TrainerChild | undefined;
   /** Trials sent to the child and not answered yet, by id, oldest (the running one) first. */
   private readonly pending = new Map<number, Pending>();
-  private preloaded: { id: number; key: string; promise: Promise<TrialResult>; sinks: TrialSinks; eta?: number } | undefined;
+  private preloaded: { id: number; key: string; promise: Promise<TrialResult>; eta?: number } | undefined;
   private nextId = 1;
   private stopping = false;
 
@@ -100,8 +102,8 @@ export class TrainerProcess {
     if (message.type === 'ready') return;
     const pending = this.pending.get(message.id);
     if (!pending) return;
-    if (message.type === 'telemetry') pending.onTelemetry(message.kind, message.record);
-    else if (message.type === 'eta') pending.onEta?.(message.ms);
+    if (message.type === 'telemetry') pending.sinks.onTelemetry(message.kind, message.record);
+    else if (message.type === 'eta') pending.sinks.onEta?.(message.ms);
     else {
       this.pending.delete(message.id);
       if (message.type === 'done') pending.resolve(message.result);
@@ -113,7 +115,7 @@ export class TrainerProcess {
     const child = this.child ?? this.start();
     const id = this.nextId++;
     const promise = new Promise<TrialResult>((resolve, reject) => {
-      this.pending.set(id, { id, resolve, reject, ...sinks });
+      this.pending.set(id, { id, resolve, reject, sinks });
       child.send({ type: 'run', id, trial });
     });
     return { id, promise };
@@ -123,8 +125,8 @@ export class TrainerProcess {
     const preloaded = this.preloaded;
     if (preloaded && preloaded.key === JSON.stringify(trial)) {
       this.preloaded = undefined;
-      preloaded.sinks.onTelemetry = sinks.onTelemetry;
-      preloaded.sinks.onEta = sinks.onEta;
+      const pending = this.pending.get(preloaded.id);
+      if (pending) pending.sinks = sinks;
       if (preloaded.eta !== undefined) sinks.onEta?.(preloaded.eta);
       return preloaded.promise;
     }
@@ -140,18 +142,14 @@ export class TrainerProcess {
   preload(trial: TrialConfig): number | null {
     if (this.pending.size !== 1 || this.preloaded || !this.child) return null;
     // Until run() adopts it, its live output is kept (the ETA) or dropped (telemetry).
-    const sinks: TrialSinks = {
+    const { id, promise } = this.send(trial, {
       onTelemetry: () => undefined,
       onEta: (ms) => {
-        if (this.preloaded?.sinks === sinks) this.preloaded.eta = ms;
+        if (this.preloaded?.id === id) this.preloaded.eta = ms;
       },
-    };
-    const { id, promise } = this.send(trial, {
-      onTelemetry: (kind, record) => sinks.onTelemetry(kind, record),
-      onEta: (ms) => sinks.onEta?.(ms),
     });
     promise.catch(() => undefined); // a dropped or crashed preload is nobody's error
-    this.preloaded = { id, key: JSON.stringify(trial), promise, sinks };
+    this.preloaded = { id, key: JSON.stringify(trial), promise };
     return id;
   }
 
