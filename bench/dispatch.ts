@@ -14,6 +14,7 @@ import { startLocalWorkers, stopLocalWorkers } from '../orchestrator/sweep/local
 import type { ProgressView } from '../orchestrator/sweep/progress.js';
 import { runSweep, type PlannedSweep } from '../orchestrator/sweep/run.js';
 import { benchArgs, numberFlag } from './args.js';
+import { probeFileCreate } from './disk-probe.js';
 import { CpuLedger } from './process-cpu.js';
 
 /**
@@ -140,8 +141,23 @@ export async function run(args: string[]): Promise<void> {
       const f = await fleet(join(dir, 'noop'), 2, slots);
       try {
         await timeSweep(f, plan('warmup', 200, {}), results);
-        const { seconds, cpuMsPerCell } = await timeSweep(f, plan('noop', cells, {}), results);
-        summary.noop = { cells, slots_per_worker: slots, seconds: round(seconds, 3), cells_per_s: Math.round(cells / seconds), target_cells_per_s: 2000, cpu_ms_per_cell: cpuMsPerCell };
+        const createUs = probeFileCreate(results);
+        const t = await timeSweep(f, plan('noop', cells, {}), results);
+        summary.noop = {
+          cells,
+          slots_per_worker: slots,
+          seconds: round(t.seconds, 3),
+          cells_per_s: Math.round(cells / t.seconds),
+          target_cells_per_s: 2000,
+          // The fixed costs around the stream of cells: publishing until the first cell runs, and
+          // from the last result to the summary written (status, consumer, manifest, files).
+          first_cell_started_ms: round(t.firstStartS * 1000, 0),
+          wind_down_ms: round(t.windDownS * 1000, 0),
+          // One result file written alone just before (see disk-probe.ts): ~35 µs on a settled
+          // disk, 200–350 µs on this VM's ext4 for minutes after many nearby files were deleted.
+          file_create_us: round(createUs, 0),
+          cpu_ms_per_cell: t.cpuMsPerCell,
+        };
       } finally {
         await f.stop();
       }
@@ -211,8 +227,8 @@ export async function run(args: string[]): Promise<void> {
     return;
   }
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  const noop = summary.noop as { cells_per_s: number; cells: number; seconds: number } | undefined;
-  if (noop) out(`no-op cells end to end:   ${noop.cells_per_s} cells/s (${noop.cells} in ${noop.seconds} s; target ≥ 2000)`);
+  const noop = summary.noop as { cells_per_s: number; cells: number; seconds: number; file_create_us: number } | undefined;
+  if (noop) out(`no-op cells end to end:   ${noop.cells_per_s} cells/s (${noop.cells} in ${noop.seconds} s; target ≥ 2000; one result file alone: ${noop.file_create_us} µs)`);
   const s = summary.sleep as { overhead_pct: number; seconds: number; ideal_s: number; cells: number; slots: number } | undefined;
   if (s) out(`1-second trials overhead: ${s.overhead_pct} % (${s.cells} cells on ${s.slots} slots: ${s.seconds} s vs ideal ${s.ideal_s} s; target ≤ 1 %)`);
   const t = summary.train as { speedup_2_vs_1: number; seconds_1_slot: number; seconds_2_slots: number } | undefined;

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { decodeJson, NodeRecordSchema, type NodeRecord } from '../../shared/protocol/messages.js';
 import { ensureStores } from '../sweep/infrastructure.js';
-import { connectForCommand, noServerError, type ServerFlags } from '../sweep/locate.js';
+import { connectForCommand, noServerError, type ServerFlags } from './locate.js';
 import { connectionOptions } from './options.js';
 
 /** `grn nodes`: the worker registry — every node with a live heartbeat, its GPUs and slots. */

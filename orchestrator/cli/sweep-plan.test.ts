@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { SpecError } from '../../shared/sweep/errors.js';
 import { expandGrid, type PlannedCell } from '../../shared/sweep/grid.js';
 import { loadSweepSpec, parseSweepSpec } from '../../shared/sweep/load.js';
-import { engineKnownNames, sweepPlanCommand } from './sweep-plan.js';
+import { engineKnownNames } from '../sweep/known-names.js';
+import { sweepPlanCommand } from './sweep-plan.js';
 
 const SWEEPS = fileURLToPath(new URL('../../../sweeps/', import.meta.url));
 

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { GrnError, UsageError } from '../../shared/errors.js';
 import { ID_PATTERN } from '../../shared/protocol/names.js';
 import { ensureStores } from '../sweep/infrastructure.js';
-import { connectForCommand, noServerError, type ServerFlags } from '../sweep/locate.js';
+import { connectForCommand, noServerError, type ServerFlags } from './locate.js';
 import { planSweepFromFile, planSweepFromText } from '../sweep/plan.js';
 import { setSweepStatus } from '../sweep/publish.js';
 import { runSweep, type RunOutcome } from '../sweep/run.js';
-import { sweepStatus, printStatus } from '../sweep/status.js';
+import { sweepStatus, printStatus } from './status.js';
 import { connectionOptions, natsAuth, positiveInt, workerCount } from './options.js';
 import { sweepPlanCommand } from './sweep-plan.js';
 

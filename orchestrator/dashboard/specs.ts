@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SpecError } from '../../shared/sweep/errors.js';
 import { expandGrid, planHeadline } from '../../shared/sweep/grid.js';
 import { loadSweepSpec } from '../../shared/sweep/load.js';
-import { engineKnownNames } from '../cli/sweep-plan.js';
+import { engineKnownNames } from '../sweep/known-names.js';
 
 /** A spec the launcher lists: its cell count (what `grn sweep plan` says), or why it does not load. */
 export interface SpecEntry {

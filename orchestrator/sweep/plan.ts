@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { expandGrid } from '../../shared/sweep/grid.js';
 import { parseSweepSpec } from '../../shared/sweep/load.js';
 import { SpecError } from '../../shared/sweep/errors.js';
-import { engineKnownNames } from '../cli/sweep-plan.js';
+import { engineKnownNames } from './known-names.js';
 import type { PlannedSweep } from './run.js';
 
 /** `<name>-<yyyymmdd>-<hhmmss>` (UTC): a new id per run, sortable by start. */

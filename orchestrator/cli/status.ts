@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { GrnError } from '../../shared/errors.js';
 import { readCell, tallyCells } from '../../shared/protocol/cell-store.js';
 import type { CellStatus } from '../../shared/protocol/messages.js';
-import { ensureStores } from './infrastructure.js';
+import { ensureStores } from '../sweep/infrastructure.js';
 import { connectForCommand, type ServerFlags } from './locate.js';
-import { readSweep } from './publish.js';
+import { readSweep } from '../sweep/publish.js';
 
 export interface CellRow {
   cell: string;

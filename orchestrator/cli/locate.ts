@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GrnError } from '../../shared/errors.js';
 import { connectNats } from '../../shared/protocol/connect.js';
-import { natsAuth, type ConnectionFlags } from '../cli/options.js';
+import { natsAuth, type ConnectionFlags } from './options.js';
 import { readServerInfo } from '../server/embedded.js';
 
 export interface ServerFlags extends ConnectionFlags {
