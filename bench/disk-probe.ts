@@ -10,8 +10,8 @@ import writeFiles from '../orchestrator/sweep/write-files.task.js';
  * Why it is worth printing: on a journal-less ext4 (this VM's root), allocating an inode scans
  * past every free inode of the block group that was deleted in the last 1–6 minutes
  * (`recently_deleted()` in fs/ext4/ialloc.c, checked only without a journal). After an earlier run
- * or a test suite deleted ~10,000 files, creating a file here went from ~35 µs to 200–350 µs —
- * a fifth of the whole CPU budget of a no-op cell.
+ * or a test suite deleted ~10,000 files, creating a file nearby went from 20–50 µs to 100–1,000 µs
+ * for about six minutes (sync does not shorten it) — up to the whole CPU budget of a no-op cell.
  */
 export function probeFileCreate(parent: string, files = 300): number {
   const dir = join(parent, '.disk-probe');
