@@ -1,34 +1,21 @@
 import assert from 'node:assert/strict';
 import { jetstream } from '@nats-io/jetstream';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { createCell, readCell } from '../../shared/protocol/cell-store.js';
-import { connectNats } from '../../shared/protocol/connect.js';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { cellKey, consumerName, TRIALS_STREAM } from '../../shared/protocol/names.js';
-import { startTestServer } from '../../test/helpers/nats-server.js';
-import { ensureStores, type Stores } from './infrastructure.js';
+import { orchestratorOnTestServer } from '../../test/helpers/nats-server.js';
 import { planSweepFromText } from './plan.js';
 import { messageId, publishSweep, setSweepStatus } from './publish.js';
 import { cellsOfSweepRecord, retryFailedCells } from './retry.js';
 
 /** "Retry failed cells" against a real nats-server: the cell is queued again and its message re-published. */
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-let nc: NatsConnection;
-let stores: Stores;
-before(async () => {
-  server = await startTestServer();
-  nc = await connectNats(server.url, { creds: server.orchestratorCreds }, 'retry test');
-  stores = await ensureStores(nc);
-});
-after(async () => {
-  await nc.close();
-  await server.cleanup();
-});
+const env = orchestratorOnTestServer('retry test');
 
 const SPEC = 'name: retry\ngrid:\n  optimizer: [sgd]\n  dataset: [noop]\n  seed: [1, 2]\n';
 
 test('a failed cell goes back to queued (its error kept) and its trial is published again under a new message id', async () => {
+  const { nc, stores } = env;
   const id = 'retry-1';
   const plan = await planSweepFromText(SPEC, 'retry.yaml', id);
   assert.deepEqual(cellsOfSweepRecord({ id, spec_yaml: SPEC }).map((c) => c.id), ['sgd-noop-s1', 'sgd-noop-s2']);
@@ -65,6 +52,7 @@ test('a failed cell goes back to queued (its error kept) and its trial is publis
 });
 
 test('retry is refused for an unknown cell and once the sweep has ended', async () => {
+  const { nc, stores } = env;
   const id = 'retry-2';
   await publishSweep(nc, stores, await planSweepFromText(SPEC, 'retry.yaml', id));
   await assert.rejects(retryFailedCells(nc, stores, id, ['nope']), /has no cell nope/);

@@ -125,6 +125,10 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
   let execution: Promise<TrialResult> | undefined;
   if (attempt === 1) {
     execution = start();
+    // A trial that fails fast (a missing data file) rejects while the claim is still in flight,
+    // before anyone awaits it: mark the rejection handled here, or Node treats it as unhandled
+    // (and kills the worker). It is still awaited, and reported, below.
+    execution.catch(() => undefined);
     revision = await createCell(ctx.cells, key, running);
     if (revision === null) {
       slot.executor.abort();

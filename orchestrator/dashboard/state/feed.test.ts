@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { settleCell } from '../../../shared/protocol/cell-store.js';
 import { connectNats } from '../../../shared/protocol/connect.js';
 import { encodeJson, type GpuMetrics, type ResultRecord, type TelemetryMessage } from '../../../shared/protocol/messages.js';
 import { cellKey, subjects } from '../../../shared/protocol/names.js';
-import { startTestServer } from '../../../test/helpers/nats-server.js';
-import { ensureStores, type Stores } from '../../sweep/infrastructure.js';
+import { orchestratorOnTestServer } from '../../../test/helpers/nats-server.js';
 import { planSweepFromText } from '../../sweep/plan.js';
 import { publishSweep } from '../../sweep/publish.js';
 import { nodeRecord } from '../test-fixtures.js';
@@ -17,18 +15,7 @@ import { DashboardStore } from './store.js';
 
 /** The store fed from a real nats-server: watches, subscriptions, and control through the sweeps bucket. */
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-let nc: NatsConnection;
-let stores: Stores;
-before(async () => {
-  server = await startTestServer();
-  nc = await connectNats(server.url, { creds: server.orchestratorCreds }, 'feed test');
-  stores = await ensureStores(nc);
-});
-after(async () => {
-  await nc.close();
-  await server.cleanup();
-});
+const env = orchestratorOnTestServer('feed test');
 
 async function until(what: string, check: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await sleep(20);
@@ -38,6 +25,7 @@ async function until(what: string, check: () => boolean): Promise<void> {
 const SPEC = 'name: feed\ngrid:\n  optimizer: [sgd, adam]\n  dataset: [noop]\n  seed: [1, 2]\n';
 
 test('cells, results, nodes, GPU metrics and telemetry reach the store; p through the real control moves the sweep', async () => {
+  const { nc, stores } = env;
   const id = 'feed-1';
   await publishSweep(nc, stores, await planSweepFromText(SPEC, 'feed.yaml', id));
   const store = new DashboardStore(id);
@@ -79,6 +67,7 @@ test('cells, results, nodes, GPU metrics and telemetry reach the store; p throug
 });
 
 test('credentials that may not write the sweeps bucket: the refusal is a permission error and the store turns read-only', async () => {
+  const { server, nc, stores } = env;
   const id = 'feed-2';
   await publishSweep(nc, stores, await planSweepFromText(SPEC, 'feed.yaml', id));
   const worker = await connectNats(server.url, { creds: server.workerCreds }, 'viewer');

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { jetstream } from '@nats-io/jetstream';
+import { ensureConsumer } from '../../orchestrator/sweep/infrastructure.js';
+import { publishTrials } from '../../orchestrator/sweep/publish.js';
+import { readCell } from '../../shared/protocol/cell-store.js';
+import { cellKey, consumerName, TRIALS_STREAM } from '../../shared/protocol/names.js';
+import { testPlan } from '../../test/helpers/sweeps.js';
+import { orchestratorOnTestServer } from '../../test/helpers/nats-server.js';
+import { runCell, type RunnerContext, type SlotHandle } from './cell-runner.js';
+import type { SlotExecutor } from './executor.js';
+
+/** runCell against a real nats-server, with a slot whose trial fails at once. */
+const env = orchestratorOnTestServer('cell-runner-test');
+
+test('a first attempt whose trial fails before its claim is stored: no unhandled rejection, the cell is retried', async () => {
+  const { nc, stores } = env;
+  const plan = testPlan('fastfail', [{ id: 'c1', trial: {} }], 2);
+  await ensureConsumer(stores.jsm, plan.id, plan.maxDeliver);
+  await publishTrials(nc, plan.id, plan.cells);
+  const consumer = await jetstream(nc).consumers.get(TRIALS_STREAM, consumerName(plan.id));
+  const msg = await consumer.next({ expires: 5000 });
+  assert.ok(msg, 'the trial message is delivered');
+
+  // The trial rejects at once, while the claim (a KV create) is still a round trip away: the
+  // race that a missing data file hits when the trainer answers faster than the server.
+  const executor = { run: () => Promise.reject(new Error('data file not found')), abort: () => undefined } as unknown as SlotExecutor;
+  const slot: SlotHandle = { slot: 'cpu0', kind: 'cpu', device: null, executor, busy: true, running: null, samplesPerSecond: null };
+  const ctx: RunnerContext = {
+    node: 'n1',
+    nc,
+    cells: stores.cells,
+    results: stores.results,
+    artifacts: stores.artifacts,
+    sweepStatus: () => 'running',
+    maxDeliver: () => plan.maxDeliver,
+    workingEveryMs: 10_000,
+    log: () => undefined,
+  };
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    assert.equal(await runCell(msg, slot, ctx), 'retry');
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+  assert.deepEqual(unhandled, []);
+  const cell = await readCell(stores.cells, cellKey(plan.id, 'c1'));
+  assert.equal(cell?.state.status, 'queued');
+  assert.equal(cell?.state.error, 'data file not found');
+});
