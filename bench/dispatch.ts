@@ -142,7 +142,7 @@ export async function run(args: string[]): Promise<void> {
       try {
         await timeSweep(f, plan('warmup', 200, {}), results);
         const createUs = probeFileCreate(results);
-        if (createUs > 100) say(`note: creating a file here takes ${Math.round(createUs)} µs (settled: ~35–50 µs): many files were deleted near ${results} in the last minutes (an earlier run?), which slows this run's result files; rerun in a few minutes for a representative figure`);
+        if (createUs > 100) say(`note: creating a file here takes ${Math.round(createUs)} µs (settled: 20–50 µs): many files were deleted near ${results} in the last minutes (an earlier run?), which slows this run's result files; rerun in a few minutes for a representative figure`);
         const t = await timeSweep(f, plan('noop', cells, {}), results);
         summary.noop = {
           cells,
@@ -154,8 +154,7 @@ export async function run(args: string[]): Promise<void> {
           // from the last result to the summary written (status, consumer, manifest, files).
           first_cell_started_ms: round(t.firstStartS * 1000, 0),
           wind_down_ms: round(t.windDownS * 1000, 0),
-          // One result file written alone just before (see disk-probe.ts): ~35 µs on a settled
-          // disk, 200–350 µs on this VM's ext4 for minutes after many nearby files were deleted.
+          // One result file written alone just before: whether the disk was settled (disk-probe.ts).
           file_create_us: round(createUs, 0),
           cpu_ms_per_cell: t.cpuMsPerCell,
         };
