@@ -10,7 +10,7 @@ import { NODES_BUCKET } from '../shared/protocol/names.js';
 import { TrialConfigSchema, type TrialConfigInput } from '../shared/trial.js';
 import { startEmbeddedServer } from '../orchestrator/server/embedded.js';
 import { ensureStores } from '../orchestrator/sweep/infrastructure.js';
-import { startLocalWorkers, stopLocalWorkers } from '../orchestrator/sweep/local-workers.js';
+import { startLocalWorkers } from '../orchestrator/sweep/local-workers.js';
 import type { ProgressView } from '../orchestrator/sweep/progress.js';
 import { runSweep, type PlannedSweep } from '../orchestrator/sweep/run.js';
 import { benchArgs, numberFlag } from './args.js';
@@ -71,9 +71,9 @@ async function fleet(dir: string, workers: number, slots: number): Promise<Fleet
   return {
     url: server.url,
     orchestratorCreds: server.orchestratorCreds,
-    cpu: new CpuLedger({ orchestrator: process.pid, 'nats-server': server.pid, ...Object.fromEntries(procs.map((p, i) => [`worker-${i + 1}`, p.pid])) }),
+    cpu: new CpuLedger({ orchestrator: process.pid, 'nats-server': server.pid, ...Object.fromEntries(procs.pids().map((pid, i) => [`worker-${i + 1}`, pid])) }),
     async stop() {
-      await stopLocalWorkers(procs);
+      await procs.stop();
       await server.stop();
     },
   };

@@ -54,8 +54,8 @@ export const TrialResultSchema = z.object({
   tensor_memory_mb: perEpoch,
   /** Global step index of each kept per-batch record (every `telemetry_every`-th). */
   batch_step: z.array(z.number().int()),
-  /** Training loss of each kept batch. */
-  batch_loss: z.array(z.number()),
+  /** Training loss of each kept batch (null for a diverged run's last, non-finite, step). */
+  batch_loss: z.array(z.number().nullable()),
   /** The original's per-batch keys, where the optimizer has the quantity (null where a step had none). */
   learning_rate: z.array(z.number().nullable()).optional(),
   gradient_variance: z.array(z.number().nullable()).optional(),
@@ -66,6 +66,22 @@ export const TrialResultSchema = z.object({
   raw_gradient_variance: z.array(z.number().nullable()).optional(),
   grad_norm: z.array(z.number().nullable()).optional(),
   telemetry_every: z.number().int().positive(),
+  /**
+   * Where a diverged run stopped: the first step whose loss or gradient norm was not finite
+   * (NaN/±Inf are written as null, as JSON has no such numbers). Absent for completed runs.
+   */
+  divergence: z
+    .object({
+      /** 1-based epoch. */
+      epoch: z.number().int().positive(),
+      /** 0-based global step, as in batch_step. */
+      step: z.number().int().nonnegative(),
+      loss: z.number().nullable(),
+      grad_norm: z.number().nullable(),
+      /** The step before it with finite values, if any. */
+      last_finite: z.object({ step: z.number().int().nonnegative(), loss: z.number() }).nullable(),
+    })
+    .optional(),
   /** End-of-run optimizer state, e.g. EnhancedSGD's `controller` (Q-table, visits, ε, mix_prob). */
   optimizer_state: z.record(z.string(), z.unknown()).optional(),
   manifest: ManifestSchema,

@@ -1,10 +1,10 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GrnError } from '../../shared/errors.js';
 import { connectNats } from '../../shared/protocol/connect.js';
 import { natsAuth, type ConnectionFlags } from './options.js';
-import { readServerInfo } from '../server/embedded.js';
+import { readServerInfo, startEmbeddedServer } from '../server/embedded.js';
 
 export interface ServerFlags extends ConnectionFlags {
   results: string;
@@ -41,4 +41,33 @@ export function noServerError(what: string, sweep?: string): GrnError {
   return new GrnError(
     `${what}: no running server found${sweep ? ` for sweep '${sweep}' (is its \`grn sweep run\` still running?)` : ''}; pass --server nats://HOST:PORT (and --creds FILE)`,
   );
+}
+
+/**
+ * For commands that read a sweep after its run ended (export): the server as connectForCommand
+ * finds it, else the sweep's own embedded server started again from its JetStream store in
+ * results/<id>/.nats (and stopped by `close`).
+ */
+export async function connectToSweepStore(flags: ServerFlags, sweep: string, purpose: string): Promise<{ nc: NatsConnection; url: string; close(): Promise<void> }> {
+  const live = await connectForCommand(flags, sweep, purpose);
+  if (live) return { ...live, close: () => live.nc.close() };
+  const dir = join(flags.results, sweep, '.nats');
+  if (!existsSync(join(dir, 'jetstream'))) {
+    throw new GrnError(`no server for sweep '${sweep}': no JetStream store at ${dir}; pass --server nats://HOST:PORT (and --creds FILE) where the sweep ran`);
+  }
+  const server = await startEmbeddedServer({ dir });
+  try {
+    const nc = await connectNats(server.url, { creds: server.orchestratorCreds }, `grn ${purpose}`);
+    return {
+      nc,
+      url: server.url,
+      close: async () => {
+        await nc.close();
+        await server.stop();
+      },
+    };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
 }

@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { GrnError } from '../../shared/errors.js';
 import { FORMATS, parseFormats, writeReport } from '../reports/report.js';
+import { checkOutputDir } from './output-paths.js';
 
 interface ReportFlags {
   baseline: string;
@@ -35,6 +36,7 @@ export function reportCommand(): Command {
     .action(async (target: string, flags: ReportFlags) => {
       const formats = flags.format === undefined ? undefined : parseFormats(flags.format);
       const dir = resolveResultsDir(target, flags.results);
+      if (flags.out) await checkOutputDir(flags.out, '--out', 'report');
       const outcome = await writeReport(dir, { baseline: flags.baseline, formats, out: flags.out, png: flags.png });
       const m = outcome.model;
       if (flags.json) {

@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GrnError } from '../../shared/errors.js';
 import { readCell, tallyCells } from '../../shared/protocol/cell-store.js';
-import type { CellStatus } from '../../shared/protocol/messages.js';
+import { z } from 'zod';
+import { CELL_STATUSES, type CellStatus } from '../../shared/protocol/messages.js';
 import { ensureStores } from '../sweep/infrastructure.js';
 import { connectForCommand, type ServerFlags } from './locate.js';
+import { widest } from './table.js';
 import { readSweep } from '../sweep/publish.js';
 
 export interface CellRow {
@@ -36,6 +38,7 @@ export async function sweepStatus(flags: ServerFlags, id: string): Promise<Sweep
       for await (const key of await stores.cells.keys(`${id}.>`)) keys.push(key);
       const cells: CellRow[] = [];
       for (const key of keys.sort()) {
+        // An unreadable value shows as queued, with why (readCell), rather than ending the command.
         const entry = await readCell(stores.cells, key);
         if (!entry) continue;
         const s = entry.state;
@@ -54,15 +57,38 @@ export async function sweepStatus(flags: ServerFlags, id: string): Promise<Sweep
   const text = await readFile(file, 'utf8').catch(() => {
     throw new GrnError(`no running server for sweep '${id}' and no ${file}; pass --server or --results`);
   });
-  const manifest = JSON.parse(text) as { status: string; cells: Array<CellRow & { attempts: number }> };
-  const cells = manifest.cells.map((c) => ({ cell: c.cell, status: c.status, attempts: c.attempts, node: c.node, final_accuracy: c.final_accuracy, error: c.error }));
-  return { sweep: id, source: file, status: manifest.status, counts: tallyCells(cells.map((c) => c.status)), cells };
+  const parsed = ManifestSchema.safeParse((() => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  })());
+  if (!parsed.success) throw new GrnError(`${file}: not a sweep manifest (${parsed.error.issues[0]?.path.join('.') || 'not JSON'}); grn sweep export ${id} writes it again from the server`);
+  const cells = parsed.data.cells.map((c) => ({ cell: c.cell, status: c.status, attempts: c.attempts, node: c.node, final_accuracy: c.final_accuracy, error: c.error }));
+  return { sweep: id, source: file, status: parsed.data.status, counts: tallyCells(cells.map((c) => c.status)), cells };
 }
+
+/** The part of manifest.json that status reads. */
+const ManifestSchema = z.object({
+  status: z.string(),
+  cells: z.array(
+    z.object({
+      cell: z.string(),
+      status: z.enum(CELL_STATUSES),
+      attempts: z.number(),
+      node: z.string().nullable(),
+      final_accuracy: z.number().nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
+});
+
 
 export function printStatus(r: SweepStatusReport, out: NodeJS.WritableStream): void {
   const c = r.counts;
   out.write(`sweep ${r.sweep}: ${r.status} — ${c.done} done, ${c.running} running, ${c.queued} queued, ${c.failed} failed, ${c.cancelled} cancelled of ${c.total} (from ${r.source})\n`);
-  const width = Math.max(4, ...r.cells.map((x) => x.cell.length));
+  const width = widest(r.cells.map((x) => x.cell), 4);
   out.write(`${'cell'.padEnd(width)}  ${'status'.padEnd(9)}  tries  ${'accuracy'.padStart(8)}  node / error\n`);
   for (const x of r.cells) {
     const acc = x.final_accuracy === null ? '-' : `${(x.final_accuracy * 100).toFixed(2)}%`;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +54,26 @@ describe('grn sweep plan', () => {
     const cell = parsed.cells.find((c) => c.id === 'enhanced-sgd_controllerseed-mnist-s2');
     assert.deepEqual(cell?.trial.hyperparameters, { controller: 'seed' });
     assert.equal(cell?.label, 'enhanced-sgd[controller=seed]');
+  });
+
+  test('a grid past the row limit is summarised from its shape (150,000 cells once overflowed the stack)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'grn-plan-'));
+    try {
+      const file = join(dir, 'huge.yaml');
+      const seeds = Array.from({ length: 50_000 }, (_, i) => i + 1).join(', ');
+      await writeFile(file, `name: huge\ngrid:\n  optimizer: [sgd, adam, adamw]\n  dataset: [noop]\n  seed: [${seeds}]\n`);
+      const lines = (await plan([file])).trimEnd().split('\n');
+      assert.equal(lines[0], 'huge: 150,000 cells (3 optimizer variants × 1 data set × 50,000 seeds)');
+      assert.match(lines[3]!, /^\s*1\s+sgd-noop-s1\s+sgd\s+noop\s+1\s/);
+      assert.equal(lines.at(-1), '… and 149,980 more cells (more than 1,000: --rows N lists up to N, --json lists all)');
+      assert.equal(lines.length, 3 + 20 + 1);
+      // --json still lists every cell (streamed).
+      const all = JSON.parse(await plan([file, '--json'])) as { cells: PlannedCell[] };
+      assert.equal(all.cells.length, 150_000);
+      assert.equal(all.cells.at(-1)!.id, 'adamw-noop-s50000');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('a missing spec is a usage error naming it', async () => {

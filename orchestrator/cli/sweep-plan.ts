@@ -1,32 +1,74 @@
-import { Command } from 'commander';
-import { expandGrid, planHeadline, type PlannedCell } from '../../shared/sweep/grid.js';
+import { Command, Option } from 'commander';
+import { countCells, gridCells, planHeadline, type PlannedCell } from '../../shared/sweep/grid.js';
 import { loadSweepSpec } from '../../shared/sweep/load.js';
+import type { SweepSpec } from '../../shared/sweep/spec.js';
 import { engineKnownNames } from '../sweep/known-names.js';
+import { positiveInt } from './options.js';
+import { formatTable } from './table.js';
 
-/** The plan as a plain-text table: #, cell id, optimizer variant, data set, seed, epochs, train limit. */
-export function formatPlanTable(cells: readonly PlannedCell[]): string {
-  const header = ['#', 'cell id', 'optimizer', 'dataset', 'seed', 'epochs', 'train limit'];
-  const rightAligned = new Set([0, 4, 5, 6]);
-  const rows = cells.map((c, i) => [String(i + 1), c.id, c.label, c.dataset, String(c.seed), String(c.trial.epochs), c.trial.trainLimit === undefined ? 'all' : String(c.trial.trainLimit)]);
-  const widths = header.map((h, col) => Math.max(h.length, ...rows.map((r) => r[col]!.length)));
-  const line = (cols: string[]) =>
-    cols
-      .map((text, col) => (rightAligned.has(col) ? text.padStart(widths[col]!) : text.padEnd(widths[col]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+/** Above this many cells the plan prints a summary and the first rows, not every cell. */
+export const PLAN_ROWS = 1000;
+/** Rows shown of a grid past PLAN_ROWS. */
+const HEAD_ROWS = 20;
+
+function row(c: PlannedCell, i: number): string[] {
+  return [String(i + 1), c.id, c.label, c.dataset, String(c.seed), String(c.trial.epochs), c.trial.trainLimit === undefined ? 'all' : String(c.trial.trainLimit)];
 }
 
-/** `grn sweep plan <spec> [--json]`: validates a spec and shows its cells without running anything. */
+/** The plan as a plain-text table: #, cell id, optimizer variant, data set, seed, epochs, train limit. */
+export function formatPlanTable(cells: readonly PlannedCell[], first = 0): string {
+  return formatTable(['#', 'cell id', 'optimizer', 'dataset', 'seed', 'epochs', 'train limit'], cells.map((c, i) => row(c, first + i)), new Set([0, 4, 5, 6]));
+}
+
+/** The first `n` cells, expanding nothing beyond them. */
+function firstCells(spec: SweepSpec, n: number): PlannedCell[] {
+  const cells: PlannedCell[] = [];
+  for (const cell of gridCells(spec)) {
+    if (cells.length >= n) break;
+    cells.push(cell);
+  }
+  return cells;
+}
+
+/** `mnist-optimizers: 35 cells (7 optimizer variants × 1 data set × 5 seeds)`, from the spec's shape. */
+function headline(spec: SweepSpec, count: number): string {
+  // planHeadline counts from cells; for a big grid the spec's own lists say the same at no cost.
+  const variants = count / (spec.grid.dataset.length * spec.grid.seed.length);
+  const n = (k: number, one: string, many: string) => `${k.toLocaleString('en-US')} ${k === 1 ? one : many}`;
+  return `${spec.name}: ${n(count, 'cell', 'cells')} (${n(variants, 'optimizer variant', 'optimizer variants')} × ${n(spec.grid.dataset.length, 'data set', 'data sets')} × ${n(spec.grid.seed.length, 'seed', 'seeds')})`;
+}
+
+/**
+ * `grn sweep plan <spec> [--json] [--rows N]`: validates a spec and shows its cells without running
+ * anything. A grid past PLAN_ROWS cells is summarised; `--json` streams every cell, one per line
+ * inside the array, so memory stays that of one cell however big the grid.
+ */
 export function sweepPlanCommand(write: (text: string) => void = (text) => void process.stdout.write(text)): Command {
   return new Command('plan')
     .description('validate a sweep spec and list the cells it would run (nothing is run)')
     .argument('<spec>', 'sweep spec (YAML), e.g. sweeps/quick.yaml')
     .option('--json', 'print {name, cells} as JSON, each cell with its full trial config')
-    .action(async (file: string, flags: { json?: boolean }) => {
+    .addOption(new Option('--rows <n>', `list every cell up to this many, else a summary (default ${PLAN_ROWS})`).argParser(positiveInt))
+    .action(async (file: string, flags: { json?: boolean; rows?: number }) => {
       const spec = await loadSweepSpec(file, engineKnownNames());
-      const cells = expandGrid(spec);
-      if (flags.json) write(`${JSON.stringify({ name: spec.name, cells }, null, 2)}\n`);
-      else write(`${planHeadline(spec.name, cells)}\n\n${formatPlanTable(cells)}\n`);
+      const count = countCells(spec);
+      if (flags.json) {
+        write(`{"name":${JSON.stringify(spec.name)},"cells":[`);
+        let i = 0;
+        for (const cell of gridCells(spec)) write(`${i++ ? ',' : ''}\n${JSON.stringify(cell)}`);
+        write('\n]}\n');
+        return;
+      }
+      const limit = flags.rows ?? PLAN_ROWS;
+      if (count <= limit) {
+        const cells = firstCells(spec, count);
+        write(`${planHeadline(spec.name, cells)}\n\n${formatPlanTable(cells)}\n`);
+        return;
+      }
+      const head = firstCells(spec, HEAD_ROWS);
+      write(
+        `${headline(spec, count)}\n\n${formatPlanTable(head)}\n… and ${(count - head.length).toLocaleString('en-US')} more cells ` +
+          `(more than ${limit.toLocaleString('en-US')}: --rows N lists up to N, --json lists all)\n`,
+      );
     });
 }

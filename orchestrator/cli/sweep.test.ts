@@ -52,14 +52,25 @@ test('resume after killing the orchestrator finishes only the missing cells', as
   const kept = new Map<string, string>();
   for (const f of before) kept.set(f, await readFile(join(sweepDir, 'cells', f), 'utf8'));
 
+  const resumedAt = Date.now();
   const resumed = await execaNode(GRN, ['sweep', 'resume', 'sleepy-1', '--results', results, '--local-workers', '1', '--json'], { reject: false });
   assert.equal(resumed.exitCode, 0, resumed.stderr);
   assert.match(resumed.stderr, /resuming sleepy-1/);
+  assert.match(resumed.stderr, new RegExp(`sleepy-1: ${before.length} done, 0 failed, 0 cancelled, ${8 - before.length} to run`));
+  // Cells that were running when the orchestrator died are not shown running from the stale
+  // state: each cell has at most one "running" line, its new attempt's.
+  for (let seed = 1; seed <= 8; seed++) {
+    const lines = resumed.stderr.split('\n').filter((l) => l.includes(`sgd-sleep-s${seed} running on`));
+    assert.ok(lines.length <= 1, `sgd-sleep-s${seed}: ${lines.join(' | ')}`);
+  }
   const outcome = JSON.parse(resumed.stdout);
   assert.equal(outcome.counts.done, 8);
   assert.equal((await cellFiles(sweepDir)).length, 8);
   // Cells finished before the kill were not run again: their results are byte for byte the same.
   for (const [f, text] of kept) assert.equal(await readFile(join(sweepDir, 'cells', f), 'utf8'), text, `${f} unchanged`);
+  // The sweep started with the first run, not with the resume.
+  const manifest = JSON.parse(await readFile(join(sweepDir, 'manifest.json'), 'utf8')) as { started_at: string };
+  assert.ok(Date.parse(manifest.started_at) < resumedAt, `started_at ${manifest.started_at} is the first run's`);
 
   const status = await execaNode(GRN, ['sweep', 'status', 'sleepy-1', '--results', results, '--json'], { reject: false });
   assert.equal(status.exitCode, 0, status.stderr);

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { GrnError, UsageError } from '../../shared/errors.js';
 import { ID_PATTERN } from '../../shared/protocol/names.js';
 import { ensureStores } from '../sweep/infrastructure.js';
-import { connectForCommand, noServerError, type ServerFlags } from './locate.js';
-import { planSweepFromFile, planSweepFromText } from '../sweep/plan.js';
+import { connectForCommand, connectToSweepStore, noServerError, type ServerFlags } from './locate.js';
+import { exportSweep } from '../sweep/export.js';
+import { MAX_CELLS_WITHOUT_YES, planSweepFromFile, planSweepFromText } from '../sweep/plan.js';
 import { setSweepStatus } from '../sweep/publish.js';
-import { runSweep, type RunOutcome } from '../sweep/run.js';
+import { EXIT, runSweep, type RunOutcome } from '../sweep/run.js';
 import { sweepStatus, printStatus } from './status.js';
 import { connectionOptions, natsAuth, positiveInt, workerCount } from './options.js';
 import { sweepPlanCommand } from './sweep-plan.js';
@@ -17,6 +18,7 @@ interface RunFlags extends ServerFlags {
   slots?: number;
   id?: string;
   json?: boolean;
+  yes?: boolean;
 }
 
 function serverOptions(command: Command): Command {
@@ -28,15 +30,24 @@ function checkId(id: string): string {
   return id;
 }
 
-/** One signal interrupts (the sweep can be resumed); the process stays to clean up. */
-function interruptSignal(): AbortSignal {
+/**
+ * The first signal interrupts (the sweep can be resumed) and the process stays to stop its
+ * workers and server cleanly; a second one stops at once. Either way nothing is left running: the
+ * process's exit handlers kill the embedded server and the local workers.
+ */
+function interruptSignal(id: string): AbortSignal {
   const controller = new AbortController();
-  const stop = () => {
-    process.stderr.write('\ninterrupted: stopping workers; `grn sweep resume` continues this sweep\n');
-    controller.abort();
+  const stop = (signal: NodeJS.Signals) => {
+    if (!controller.signal.aborted) {
+      process.stderr.write(`\ninterrupted: stopping workers and the server (${signal} again to stop at once); \`grn sweep resume ${id}\` continues this sweep\n`);
+      controller.abort();
+      return;
+    }
+    process.stderr.write(`\ninterrupted again: stopping now; \`grn sweep resume ${id}\` continues this sweep\n`);
+    process.exit(EXIT.interrupted);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   return controller.signal;
 }
 
@@ -45,7 +56,9 @@ function report(outcome: RunOutcome, id: string, json: boolean | undefined): voi
   if (json) process.stdout.write(`${JSON.stringify({ sweep: id, ...outcome }, null, 2)}\n`);
   process.stderr.write(`sweep ${id} ${outcome.status}: ${c.done} done, ${c.failed} failed, ${c.cancelled} cancelled of ${c.total}; results in ${outcome.resultsDir}\n`);
   for (const f of outcome.failed) process.stderr.write(`  failed ${f.cell}: ${f.error}\n`);
-  if (outcome.status === 'interrupted') process.stderr.write(`  continue with: grn sweep resume ${id}\n`);
+  if (outcome.fault) process.stderr.write(`  stopped: ${outcome.fault.message}\n  the sweep's state is kept; ${outcome.fault.reason === 'disk-full' ? 'free some space, then ' : ''}continue with: grn sweep resume ${id}\n`);
+  else if (outcome.status === 'interrupted') process.stderr.write(`  continue with: grn sweep resume ${id}\n`);
+  if (outcome.unwritten) process.stderr.write(`  ${outcome.unwritten} result file(s) are not in the results folder; once it is fixed: grn sweep export ${id}\n`);
   process.exitCode = outcome.exitCode;
 }
 
@@ -56,16 +69,17 @@ function runCommand(): Command {
     .addOption(new Option('--local-workers <n>', "local worker processes ('auto': one per GPU, else one per CPU slot; default auto, or 0 with --server)").argParser(workerCount))
     .option('--slots <n>', 'CPU slots per local worker', positiveInt)
     .option('--id <id>', 'sweep id (default: <name>-<date>-<time>)')
+    .option('--yes', `run a grid of more than ${MAX_CELLS_WITHOUT_YES.toLocaleString('en-US')} cells`)
     .option('--json', 'print the outcome as JSON on stdout')
     .action(async (spec: string, flags: RunFlags) => {
-      const plan = await planSweepFromFile(spec, flags.id ? checkId(flags.id) : undefined);
+      const plan = await planSweepFromFile(spec, { id: flags.id ? checkId(flags.id) : undefined, maxCells: flags.yes ? undefined : MAX_CELLS_WITHOUT_YES });
       const outcome = await runSweep(plan, {
         server: flags.server,
         auth: natsAuth(flags),
         localWorkers: flags.localWorkers ?? (flags.server ? 0 : 'auto'),
         slots: flags.slots,
         resultsDir: join(flags.results, plan.id),
-        signal: interruptSignal(),
+        signal: interruptSignal(plan.id),
       });
       report(outcome, plan.id, flags.json);
     });
@@ -85,7 +99,8 @@ function resumeCommand(): Command {
       const text = await readFile(specFile, 'utf8').catch(() => {
         throw new GrnError(`no sweep '${id}' under ${flags.results} (missing ${specFile})`);
       });
-      const plan = await planSweepFromText(text, specFile, id);
+      // A resumed sweep's size was accepted when it started.
+      const plan = await planSweepFromText(text, specFile, { id });
       const outcome = await runSweep(plan, {
         server: flags.server,
         auth: natsAuth(flags),
@@ -94,7 +109,7 @@ function resumeCommand(): Command {
         resultsDir: dir,
         resume: true,
         retryFailed: flags.retryFailed,
-        signal: interruptSignal(),
+        signal: interruptSignal(id),
       });
       report(outcome, id, flags.json);
     });
@@ -131,6 +146,37 @@ function statusChangeCommand(name: 'cancel' | 'pause' | 'continue', description:
     });
 }
 
+function exportCommand(): Command {
+  return serverOptions(new Command('export'))
+    .description("write a sweep's results folder (cells, all_results.json, manifest, report) from the server, e.g. after the folder could not be written")
+    .argument('<id>', 'sweep id')
+    .option('--json', 'print what was exported as JSON')
+    .action(async (id: string, flags: ServerFlags & { json?: boolean }) => {
+      const connection = await connectToSweepStore(flags, checkId(id), 'sweep export');
+      const dir = join(flags.results, id);
+      try {
+        const outcome = await exportSweep(await ensureStores(connection.nc), id, dir, connection.url);
+        if (flags.json) process.stdout.write(`${JSON.stringify({ sweep: id, results: dir, ...outcome }, null, 2)}\n`);
+        process.stderr.write(`sweep ${id} (${outcome.status}): ${outcome.written} of ${outcome.cells} results written to ${dir}\n`);
+        for (const u of outcome.unreadable) process.stderr.write(`  ${u.cell}: stored result not usable: ${u.reason}\n`);
+        if (outcome.unwritten) {
+          process.stderr.write(`  ${outcome.unwritten} file(s) could still not be written to ${join(dir, 'cells')}\n`);
+          process.exitCode = EXIT.incomplete;
+          return;
+        }
+      } finally {
+        await connection.close();
+      }
+      // Loaded only here: the report's plotting stack is large, and most sweep commands need none of it.
+      await import('../reports/report.js')
+        .then((r) => r.writeReport(dir, { baseline: 'sgd' }))
+        .then(
+        () => process.stderr.write(`report: ${join(dir, 'report.md')} and report.html\n`),
+        (err: Error) => process.stderr.write(`warning: no report (${err.message}); retry with grn report ${dir}\n`),
+      );
+    });
+}
+
 export function sweepCommand(): Command {
   const sweep = new Command('sweep').description('plan, run and steer sweeps (optimizer × data set × seed grids)');
   for (const command of [
@@ -138,6 +184,7 @@ export function sweepCommand(): Command {
     runCommand(),
     statusCommand(),
     resumeCommand(),
+    exportCommand(),
     statusChangeCommand('cancel', 'cancel a sweep: no more cells are handed out, running ones abort'),
     statusChangeCommand('pause', 'stop handing out cells (running ones finish)'),
     statusChangeCommand('continue', 'hand out cells again after a pause'),

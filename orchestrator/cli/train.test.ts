@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { TrialResultSchema } from '../../shared/result.js';
+import { backendOrSkip } from '../../test/helpers/backends.js';
 import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
 
 const GRN = fileURLToPath(new URL('../../../bin/grn.js', import.meta.url));
@@ -93,6 +94,26 @@ describe('grn train', () => {
     await rm(bad, { recursive: true, force: true });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /t10k-images-idx3-ubyte\.gz: not an IDX file: wrong magic 6e 6f 74 20/);
+  });
+
+  it('ends a diverging run with exit 3 and a result that says where (tensorflow: NaN gradients once crashed its bincount)', async (t) => {
+    if (!(await backendOrSkip(t, 'tensorflow'))) return;
+    const out = join(work, 'diverged.json');
+    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'tensorflow', '--epochs', '2', '--lr', '1e30', '--out', out]);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /training diverged at step \d+ \(epoch 1\)/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    const result = TrialResultSchema.parse(JSON.parse(await readFile(out, 'utf8')));
+    assert.equal(result.status, 'diverged');
+    assert.equal(typeof result.divergence?.step, 'number');
+  });
+
+  it('refuses an --out that is a folder before training, with exit 2', async () => {
+    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--epochs', '1', '--out', work]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^grn: --out .*: is a folder; give a file name for the result/m);
+    assert.doesNotMatch(r.stderr, /epoch 1\/1/, 'nothing was trained');
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 
   it('has --help', async () => {

@@ -9,6 +9,7 @@ import { optimizers } from '../../worker/engine/optimizers/index.js';
 import { consoleListener } from '../../worker/engine/telemetry/console.js';
 import { runTrial } from '../../worker/engine/trial.js';
 import { hyperParameter, nonNegativeInt, positiveInt, positiveNumber } from './options.js';
+import { checkOutputFile } from './output-paths.js';
 
 interface TrainFlags {
   dataset: string;
@@ -71,6 +72,7 @@ export function trainCommand(): Command {
         deviceIndex: flags.device,
         telemetryEvery: flags.telemetryEvery,
       });
+      if (flags.out) await checkOutputFile(flags.out, '--out', 'result');
       const result = await runTrial(config, { listener: consoleListener(), cacheDir: flags.cacheDir });
       const stamp = result.manifest.started_at.replace(/[:.]/g, '-');
       const out = flags.out ?? join('results', 'train', `${config.dataset}-${config.optimizer}-seed${config.seed}-${stamp}.json`);

@@ -4,9 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from '../server/process.js';
 import { GrnError } from '../../shared/errors.js';
 import { readServerInfo } from '../server/embedded.js';
-import { planSweepFromFile, sweepIdFor } from '../sweep/plan.js';
+import { MAX_CELLS_WITHOUT_YES, planSweepFromFile, sweepIdFor } from '../sweep/plan.js';
 
 const GRN_BIN = fileURLToPath(new URL('../../../bin/grn.js', import.meta.url));
 
@@ -34,7 +35,8 @@ export function freshSweepId(name: string, root: string, at = new Date()): strin
  * shown in the launcher rather than buried in a log.
  */
 export async function launchDetachedSweep(spec: string, localWorkers: number | 'auto', resultsRoot: string): Promise<LaunchedSweep> {
-  const plan = await planSweepFromFile(spec);
+  // Past the size limit the launcher says so; such a grid is started with `grn sweep run --yes`.
+  const plan = await planSweepFromFile(spec, { maxCells: MAX_CELLS_WITHOUT_YES });
   const id = freshSweepId(plan.name, resultsRoot);
   const resultsDir = join(resultsRoot, id);
   mkdirSync(resultsDir, { recursive: true });
@@ -55,15 +57,6 @@ export async function launchDetachedSweep(spec: string, localWorkers: number | '
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function logTail(log: string, lines = 6): Promise<string> {
   const text = await readFile(log, 'utf8').catch(() => '');
   return text.trimEnd().split('\n').slice(-lines).join('\n');
@@ -80,7 +73,7 @@ export async function waitForSweepServer(launched: LaunchedSweep, timeoutMs = 60
   for (;;) {
     const info = await readServerInfo(dir).catch(() => null);
     if (info) return { url: info.url, orchestratorCreds: info.orchestratorCreds };
-    if (!alive(launched.pid)) {
+    if (!isAlive(launched.pid)) {
       // One last look: it may have written server.json and exited at once (a tiny sweep).
       const late = await readServerInfo(dir).catch(() => null);
       if (late) return { url: late.url, orchestratorCreds: late.orchestratorCreds };

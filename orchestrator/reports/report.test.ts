@@ -147,4 +147,10 @@ test('grn report: a missing folder and a bad format are one-line errors', async 
   assert.match(bad.stderr, /unknown format 'docx'/);
   const ok = await run('node', [bin, 'report', 'partial', '--results', root, '--format', 'csv', '--json']);
   assert.equal(JSON.parse(ok.stdout).cells.reported, 14);
+  // --out naming an existing file (it once ended in an EEXIST stack trace after the work).
+  const file = join(root, 'not-a-folder');
+  writeFileSync(file, 'x');
+  const clash = await run('node', [bin, 'report', 'partial', '--results', root, '--out', file]).catch((e) => e);
+  assert.equal(clash.code, 2);
+  assert.match(clash.stderr, /^grn: --out .*not-a-folder: is a file, not a folder; give a folder for the report\n$/);
 });

@@ -12,20 +12,11 @@ import { GrnError } from '../../shared/errors.js';
 import { connectNats } from '../../shared/protocol/connect.js';
 import { NODES_BUCKET, TRIALS_PREFIX, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import { embeddedPaths, readServerInfo, startEmbeddedServer } from './embedded.js';
-import { findNatsServer, freePort } from './process.js';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { findNatsServer, freePort, isAlive } from './process.js';
 
 async function waitDead(pid: number, ms: number): Promise<boolean> {
-  for (const start = Date.now(); Date.now() - start < ms; await sleep(50)) if (!alive(pid)) return true;
-  return !alive(pid);
+  for (const start = Date.now(); Date.now() - start < ms; await sleep(50)) if (!isAlive(pid)) return true;
+  return !isAlive(pid);
 }
 
 describe('embedded nats-server', { timeout: 90_000 }, () => {
@@ -44,7 +35,7 @@ describe('embedded nats-server', { timeout: 90_000 }, () => {
     const server = await startEmbeddedServer({ dir });
     try {
       assert.match(server.url, /^nats:\/\/127\.0\.0\.1:\d+$/);
-      assert.ok(alive(server.pid));
+      assert.ok(isAlive(server.pid));
       for (const creds of [server.orchestratorCreds, server.workerCreds]) {
         assert.equal((await stat(creds)).mode & 0o777, 0o600, `${creds} must be private`);
         assert.match(await readFile(creds, 'utf8'), /^# grn NATS credentials: role /);
@@ -70,7 +61,7 @@ describe('embedded nats-server', { timeout: 90_000 }, () => {
     } finally {
       await server.stop();
     }
-    assert.equal(alive(server.pid), false);
+    assert.equal(isAlive(server.pid), false);
     assert.equal(await readServerInfo(dir), null);
     await server.stop(); // idempotent
   });
@@ -112,7 +103,7 @@ describe('embedded nats-server', { timeout: 90_000 }, () => {
       parent.once('exit', (code) => reject(new Error(`parent exited ${code}`)));
     });
     const { pid } = JSON.parse(line) as { pid: number };
-    assert.ok(alive(pid));
+    assert.ok(isAlive(pid));
     parent.kill('SIGKILL');
     // Linux: setpriv --pdeathsig delivers SIGTERM to the server when its parent dies.
     const diedWithParent = await waitDead(pid, 5000);
@@ -126,7 +117,7 @@ describe('embedded nats-server', { timeout: 90_000 }, () => {
     const info = JSON.parse(await readFile(paths.info, 'utf8')) as Record<string, unknown>;
     await writeFile(paths.info, JSON.stringify({ ...info, pid: orphan.pid }));
     await sleep(300);
-    assert.ok(alive(orphan.pid!));
+    assert.ok(isAlive(orphan.pid!));
     assert.ok(await readServerInfo(paths.root), 'a live stale server is reported');
     const next = await startEmbeddedServer({ dir: paths.root });
     try {
@@ -147,7 +138,7 @@ describe('embedded nats-server', { timeout: 90_000 }, () => {
       const info = JSON.parse(await readFile(paths.info, 'utf8')) as Record<string, unknown>;
       await writeFile(paths.info, JSON.stringify({ ...info, ownerPid: owner.pid }));
       await assert.rejects(startEmbeddedServer({ dir }), new RegExp(`already runs from .* for grn process ${owner.pid}`));
-      assert.ok(alive(server.pid));
+      assert.ok(isAlive(server.pid));
     } finally {
       owner.kill('SIGKILL');
       await server.stop();

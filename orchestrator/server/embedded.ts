@@ -5,7 +5,7 @@ import { GrnError } from '../../shared/errors.js';
 import { generateServerConfig } from './config.js';
 import { newUserKey, readUserKey, writeCredentialsFile, type UserKey } from './credentials.js';
 import { workerPermissions } from './permissions.js';
-import { freePort, isOurServer, killProcess, launchNatsServer, PortInUseError } from './process.js';
+import { freePort, isAlive, isOurServer, killProcess, launchNatsServer, PortInUseError, type ServerExit } from './process.js';
 
 /**
  * The single-machine server: a nats-server child on a free loopback port, its keys, config and
@@ -27,6 +27,8 @@ export interface EmbeddedServer {
   pid: number;
   orchestratorCreds: string;
   workerCreds: string;
+  /** Resolves when the server process has exited, whether by stop() or not. */
+  exited: Promise<ServerExit>;
   stop(): Promise<void>;
 }
 
@@ -122,6 +124,8 @@ export async function startEmbeddedServer(opts: { dir: string; port?: number }):
       ownerPid: process.pid,
     };
     await writeFile(paths.info, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    runningServers.add(running.pid);
+    void running.exited.then(() => runningServers.delete(running.pid));
     let stopping: Promise<void> | undefined;
     return {
       url,
@@ -129,6 +133,7 @@ export async function startEmbeddedServer(opts: { dir: string; port?: number }):
       pid: running.pid,
       orchestratorCreds: paths.orchestratorCreds,
       workerCreds: paths.workerCreds,
+      exited: running.exited,
       stop: () =>
         (stopping ??= (async () => {
           await running.stop();
@@ -138,14 +143,22 @@ export async function startEmbeddedServer(opts: { dir: string; port?: number }):
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+/**
+ * Servers this process started and has not seen exit. If the process leaves without stopping them
+ * (a second Ctrl-C, an uncaught error), they are killed on the way out: the parent-death signal
+ * they get is a SIGTERM, which a server wedged on a full disk never finishes handling, and it
+ * would be left running, holding the store. (A JetStream file store recovers from a kill.)
+ */
+const runningServers = new Set<number>();
+process.on('exit', () => {
+  for (const pid of runningServers) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
-}
+});
 
 async function readInfoFile(file: string): Promise<ServerInfoFile | null> {
   let text: string;

@@ -74,10 +74,16 @@ export interface LaunchOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** How a server process ended. */
+export interface ServerExit {
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
 export interface RunningServer {
   pid: number;
   /** Resolves when the process has exited, whoever stopped it. */
-  exited: Promise<void>;
+  exited: Promise<ServerExit>;
   /** SIGTERM (a clean JetStream shutdown), SIGKILL if it is still there after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -116,8 +122,9 @@ export async function launchNatsServer(opts: LaunchOptions): Promise<RunningServ
   }
   const pid = child.pid;
   let alive = true;
-  const exited = child.then(() => {
+  const exited = child.then((result): ServerExit => {
     alive = false;
+    return { code: result.exitCode ?? null, signal: result.signal ?? null };
   });
   const stop = async (graceMs = 5000): Promise<void> => {
     if (!alive) return;
@@ -205,16 +212,19 @@ async function commandLine(pid: number): Promise<string | undefined> {
   }
 }
 
+/** Whether a process exists (EPERM: it does, someone else's). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Stops a server this process did not start (an orphan of a killed run): SIGTERM, then SIGKILL. */
 export async function killProcess(pid: number, graceMs = 5000): Promise<void> {
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const alive = () => isAlive(pid);
   if (!alive()) return;
   process.kill(pid, 'SIGTERM');
   for (const start = Date.now(); Date.now() - start < graceMs; ) {

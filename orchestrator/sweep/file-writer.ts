@@ -1,21 +1,23 @@
 import { Piscina } from 'piscina';
-import type { FileToWrite } from './write-files.task.js';
+import type { FailedWrite, FileToWrite } from './write-files.task.js';
 
 const TASK = new URL('./write-files.task.js', import.meta.url).href;
 
 /**
  * Writes result files on a piscina worker thread, in batches. Creating a file costs ~0.2 ms of
  * kernel time on an ext4 VM; at thousands of results a second that alone saturated the
- * orchestrator's event loop, which also has to keep up with the NATS watches. `close()` waits for
- * every write and throws the first error (disk full, permissions), so nothing is lost silently.
+ * orchestrator's event loop, which also has to keep up with the NATS watches. Every file that
+ * could not be written is reported to `onFailure` as soon as its batch returns (the caller says so
+ * at once, and knows which results the folder lacks); `close()` waits for every write.
  */
 export class BackgroundFileWriter {
   // Started on the first write, so a sweep's start does not wait for a thread to boot.
-  private pool: Piscina<readonly FileToWrite[], number> | undefined;
+  private pool: Piscina<readonly FileToWrite[], FailedWrite[]> | undefined;
   private batch: FileToWrite[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<Promise<number>>();
-  private failure: Error | undefined;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly onFailure: (failed: FailedWrite) => void) {}
 
   write(path: string, value: unknown): void {
     this.batch.push({ path, value });
@@ -27,17 +29,16 @@ export class BackgroundFileWriter {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (!this.batch.length) return;
-    this.pool ??= new Piscina<readonly FileToWrite[], number>({ filename: TASK, minThreads: 1, maxThreads: 1, idleTimeout: 1000 });
-    const task = this.pool.run(this.batch);
+    this.pool ??= new Piscina<readonly FileToWrite[], FailedWrite[]>({ filename: TASK, minThreads: 1, maxThreads: 1, idleTimeout: 1000 });
+    const files = this.batch;
     this.batch = [];
-    this.inFlight.add(task);
-    task.then(
-      () => this.inFlight.delete(task),
-      (err: Error) => {
-        this.inFlight.delete(task);
-        this.failure ??= err;
-      },
+    const task = this.pool.run(files).then(
+      (failed) => failed.forEach((f) => this.onFailure(f)),
+      // The thread itself failed (it cannot start, out of memory): every file of the batch is unwritten.
+      (err: Error) => files.forEach((f) => this.onFailure({ path: f.path, code: null, message: err.message })),
     );
+    this.inFlight.add(task);
+    void task.finally(() => this.inFlight.delete(task));
   }
 
   private closed = false;
@@ -46,8 +47,7 @@ export class BackgroundFileWriter {
     if (this.closed) return;
     this.closed = true;
     this.flush();
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.all([...this.inFlight]);
     await this.pool?.destroy();
-    if (this.failure) throw new Error(`writing results failed: ${this.failure.message}`);
   }
 }

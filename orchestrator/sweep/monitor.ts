@@ -1,10 +1,9 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { FINAL_STATUSES, settleCell, tallyCells, type CellCounts } from '../../shared/protocol/cell-store.js';
+import { decodeCellState, FINAL_STATUSES, settleCell, tallyCells, type CellCounts } from '../../shared/protocol/cell-store.js';
+import { readStoredResult } from '../../shared/protocol/result-store.js';
 import {
-  CellStateSchema,
   decodeJson,
   NodeRecordSchema,
-  ResultRecordSchema,
   SweepRecordSchema,
   type CellState,
   type CellStatus,
@@ -13,12 +12,18 @@ import {
   type SweepRecord,
 } from '../../shared/protocol/messages.js';
 import { consumerName, parseTrialSubject, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
-import { TrialResultSchema, type TrialResult } from '../../shared/result.js';
+import type { TrialResult } from '../../shared/result.js';
 import type { Stores } from './infrastructure.js';
 
+/**
+ * What happens to a sweep. `replayed` marks what the watches report of the state they found when
+ * they started (a resumed sweep's done cells, cells that were running when it stopped): the
+ * current state, not news.
+ */
 export type SweepEvent =
-  | { type: 'cell'; state: CellState; previous: CellStatus | undefined }
-  | { type: 'result'; cell: string; record: ResultRecord; result: TrialResult }
+  | { type: 'cell'; state: CellState; previous: CellStatus | undefined; replayed: boolean }
+  | { type: 'result'; cell: string; record: ResultRecord; result: TrialResult; replayed: boolean }
+  | { type: 'unreadable-result'; cell: string; reason: string }
   | { type: 'node-joined'; node: NodeRecord }
   | { type: 'node-left'; node: string }
   | { type: 'sweep'; record: SweepRecord }
@@ -40,6 +45,8 @@ const decoder = new TextDecoder();
 export class SweepMonitor {
   readonly states = new Map<string, CellState>();
   readonly results = new Map<string, TrialResult>();
+  /** Done cells whose stored result cannot be read, and why (they end the sweep as failed). */
+  readonly unreadableResults = new Map<string, string>();
   readonly nodes = new Map<string, NodeRecord>();
   readonly seenNodes = new Map<string, NodeRecord>();
   sweep: SweepRecord | undefined;
@@ -63,28 +70,32 @@ export class SweepMonitor {
 
   async start(): Promise<void> {
     const prefix = `${this.sweepId}.`;
-    await this.follow(this.stores.cells, `${prefix}>`, async (key, value) => {
-      if (!value) return;
-      const state = decodeJson(CellStateSchema, value, `cell ${key}`);
-      if (!this.cellSet.has(state.cell)) return;
+    const cellOf = (key: string) => key.slice(prefix.length);
+    await this.follow(this.stores.cells, `${prefix}>`, async (key, value, replayed) => {
+      if (!value || !this.cellSet.has(cellOf(key))) return;
+      // An unreadable value counts as queued (with its reason): the next claim overwrites it.
+      const { state, unreadable } = decodeCellState(key, value);
+      if (unreadable) await this.onEvent({ type: 'warning', message: `${unreadable}; counted as queued until a worker claims it` });
       const previous = this.states.get(state.cell)?.status;
       this.states.set(state.cell, state);
       this.tally[previous ?? 'queued']--;
       this.tally[state.status]++;
-      if (previous !== state.status) await this.onEvent({ type: 'cell', state, previous });
+      if (previous !== state.status) await this.onEvent({ type: 'cell', state, previous, replayed });
     });
-    await this.follow(this.stores.results, `${prefix}>`, async (key, value) => {
-      if (!value) return;
-      const record = decodeJson(ResultRecordSchema, value, `result ${key}`);
-      if (this.results.has(record.cell) || !this.cellSet.has(record.cell)) return;
-      const raw = record.object ? JSON.parse(decoder.decode((await this.stores.artifacts.getBlob(record.object)) ?? new Uint8Array())) : record.result;
-      const parsed = TrialResultSchema.safeParse(raw);
-      if (!parsed.success) {
-        await this.onEvent({ type: 'warning', message: `result of ${record.cell} does not match the result format: ${parsed.error.issues[0]?.message}` });
+    await this.follow(this.stores.results, `${prefix}>`, async (key, value, replayed) => {
+      const cell = cellOf(key);
+      if (!value || this.results.has(cell) || !this.cellSet.has(cell)) return;
+      const stored = await readStoredResult(key, value, this.stores.artifacts);
+      if ('unreadable' in stored) {
+        // Not the cell's result: a worker that finishes the cell writes over it; until then, a
+        // done cell with only this record ends the sweep as failed (resume runs it again).
+        this.unreadableResults.set(cell, stored.unreadable);
+        await this.onEvent({ type: 'unreadable-result', cell, reason: stored.unreadable });
         return;
       }
-      this.results.set(record.cell, parsed.data);
-      await this.onEvent({ type: 'result', cell: record.cell, record, result: parsed.data });
+      this.unreadableResults.delete(cell);
+      this.results.set(cell, stored.result);
+      await this.onEvent({ type: 'result', cell, record: stored.record, result: stored.result, replayed });
     });
     await this.follow(this.stores.nodes, '>', async (key, value) => {
       if (!value) {
@@ -107,14 +118,17 @@ export class SweepMonitor {
     void this.onAdvisories(advisories);
   }
 
-  /** Runs `handle` for every current and future entry under `key` (value null: deleted/expired). */
-  private async follow(bucket: Stores['cells'], key: string, handle: (key: string, value: Uint8Array | null) => Promise<void>): Promise<void> {
+  /**
+   * Runs `handle` for every current and future entry under `key` (value null: deleted/expired;
+   * `replayed`: an entry that was there when the watch started).
+   */
+  private async follow(bucket: Stores['cells'], key: string, handle: (key: string, value: Uint8Array | null, replayed: boolean) => Promise<void>): Promise<void> {
     const watch = await bucket.watch({ key });
     this.stops.push(() => watch.stop());
     void (async () => {
       for await (const entry of watch) {
         try {
-          await handle(entry.key, entry.operation === 'PUT' ? entry.value : null);
+          await handle(entry.key, entry.operation === 'PUT' ? entry.value : null, !entry.isUpdate);
         } catch (err) {
           await this.onEvent({ type: 'warning', message: (err as Error).message });
         }
@@ -145,10 +159,30 @@ export class SweepMonitor {
     return { ...this.tally };
   }
 
-  /** Every cell final, and every done cell's result collected. */
+  /** Every cell final, and every done cell's result collected (or found unreadable). */
   isFinished(): boolean {
     const t = this.tally;
-    return t.done + t.failed + t.cancelled === t.total && this.results.size === t.done;
+    return t.done + t.failed + t.cancelled === t.total && this.results.size + this.unreadableCount() >= t.done;
+  }
+
+  /** Done cells whose only stored result is unreadable. */
+  private unreadableCount(): number {
+    let n = 0;
+    for (const cell of this.unreadableResults.keys()) if (this.states.get(cell)?.status === 'done' && !this.results.has(cell)) n++;
+    return n;
+  }
+
+  /** Cells that ended failed, and done cells without a readable result, each with its error. */
+  failures(cellIds: readonly string[]): Array<{ cell: string; error: string }> {
+    const failed: Array<{ cell: string; error: string }> = [];
+    for (const cell of cellIds) {
+      const state = this.states.get(cell);
+      if (state?.status === 'failed') failed.push({ cell, error: state.error ?? 'unknown error' });
+      else if (state?.status === 'done' && !this.results.has(cell) && this.unreadableResults.has(cell)) {
+        failed.push({ cell, error: `its stored result is unreadable (${this.unreadableResults.get(cell)}); grn sweep resume runs it again` });
+      }
+    }
+    return failed;
   }
 
   private armed = false;

@@ -14,6 +14,8 @@ export interface ProgressView {
 
 function eventLine(e: SweepEvent, c: CellCounts): string | null {
   const tally = `[${c.done + c.failed + c.cancelled}/${c.total}]`;
+  // What the watches found when they started is the state, not news: a resume says it in one line.
+  if ((e.type === 'cell' || e.type === 'result') && e.replayed) return null;
   switch (e.type) {
     case 'cell': {
       const s = e.state;
@@ -26,6 +28,8 @@ function eventLine(e: SweepEvent, c: CellCounts): string | null {
     case 'result': {
       const acc = e.result.accuracy.at(-1);
       const secs = e.result.epoch_time.reduce((a, b) => a + b, 0);
+      const d = e.result.divergence;
+      if (d) return `${tally} ${e.cell} DIVERGED at step ${d.step} (epoch ${d.epoch}, loss ${d.loss ?? 'NaN'}); last epoch's accuracy ${acc === undefined ? '-' : (acc * 100).toFixed(2) + '%'}, ${e.record.node}/${e.record.slot}`;
       return `${tally} ${e.cell} done: accuracy ${acc === undefined ? '-' : (acc * 100).toFixed(2) + '%'}, ${secs.toFixed(1)} s training, ${e.record.node}/${e.record.slot}`;
     }
     case 'node-joined':
@@ -34,6 +38,8 @@ function eventLine(e: SweepEvent, c: CellCounts): string | null {
       return `node ${e.node} left`;
     case 'gave-up':
       return `${tally} ${e.cell} FAILED: no result after ${e.deliveries} deliveries`;
+    case 'unreadable-result':
+      return `warning: ${e.cell}: ignoring a stored result that cannot be used: ${e.reason}`;
     case 'warning':
       return `warning: ${e.message}`;
     case 'sweep':
@@ -62,7 +68,7 @@ export function progressView(stream: NodeJS.WriteStream = process.stderr): Progr
     event(e, c) {
       bar ??= bars.create(c.total, 0, { running: 0, failed: 0 });
       // Only what needs a person's attention is printed above the bar.
-      if (e.type === 'node-joined' || e.type === 'node-left' || e.type === 'gave-up' || e.type === 'warning' || (e.type === 'cell' && e.state.status === 'failed')) {
+      if (e.type === 'node-joined' || e.type === 'node-left' || e.type === 'gave-up' || e.type === 'warning' || e.type === 'unreadable-result' || (e.type === 'cell' && e.state.status === 'failed' && !e.replayed)) {
         const text = eventLine(e, c);
         if (text) bars.log(`${text}\n`);
       }

@@ -1,7 +1,8 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createHash } from 'node:crypto';
-import { FINAL_STATUSES, isRevisionConflict, readCell } from '../../shared/protocol/cell-store.js';
+import { FINAL_STATUSES, isRevisionConflict, readCell, settleCell } from '../../shared/protocol/cell-store.js';
+import { readStoredResult } from '../../shared/protocol/result-store.js';
 import { decodeJson, encodeJson, SweepRecordSchema, TRIAL_MESSAGE_FORMAT, type SweepRecord, type TrialMessage } from '../../shared/protocol/messages.js';
 import { cellKey, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import type { TrialConfig } from '../../shared/trial.js';
@@ -28,9 +29,17 @@ export function messageId(sweep: string, cell: string, generation = 0): string {
 /** How many JetStream requests are in flight at once (each is acked; pipelining hides the round trip). */
 const PUBLISH_WINDOW = 256;
 
-export async function publishTrials(nc: NatsConnection, sweep: string, cells: readonly SweepCell[], generation = 0): Promise<void> {
+/** How often a long publish reports how far it is (a 100,000-cell grid takes a minute or more). */
+const PROGRESS_EVERY_MS = 2000;
+
+export async function publishTrials(nc: NatsConnection, sweep: string, cells: readonly SweepCell[], generation = 0, onProgress?: (published: number) => void): Promise<void> {
   const js = jetstream(nc);
+  let said = Date.now();
   for (let i = 0; i < cells.length; i += PUBLISH_WINDOW) {
+    if (onProgress && Date.now() - said >= PROGRESS_EVERY_MS) {
+      said = Date.now();
+      onProgress(i);
+    }
     await Promise.all(
       cells.slice(i, i + PUBLISH_WINDOW).map((cell) => {
         const message: TrialMessage = { format: TRIAL_MESSAGE_FORMAT, sweep, cell: cell.id, trial: cell.trial };
@@ -47,7 +56,12 @@ export async function publishTrials(nc: NatsConnection, sweep: string, cells: re
  * publishing was cut short is completed by `requeueMissing` (resume). Returns how many cells
  * were published.
  */
-export async function publishSweep(nc: NatsConnection, stores: Stores, sweep: SweepDefinition): Promise<{ created: number; existing: number }> {
+export async function publishSweep(
+  nc: NatsConnection,
+  stores: Stores,
+  sweep: SweepDefinition,
+  onProgress?: (published: number) => void,
+): Promise<{ created: number; existing: number }> {
   const now = new Date().toISOString();
   const record: SweepRecord = {
     format: 'grn.sweep/1',
@@ -68,7 +82,7 @@ export async function publishSweep(nc: NatsConnection, stores: Stores, sweep: Sw
     if (!isRevisionConflict(err)) throw err;
     return { created: 0, existing: sweep.cells.length };
   }
-  await publishTrials(nc, sweep.id, sweep.cells);
+  await publishTrials(nc, sweep.id, sweep.cells, 0, onProgress);
   return { created: sweep.cells.length, existing: 0 };
 }
 
@@ -96,17 +110,33 @@ export async function setSweepStatus(stores: Stores, id: string, status: SweepRe
 /**
  * Resume: every cell without a final state whose message is no longer in the stream (lost with a
  * killed orchestrator before it was published, or term'ed) is queued again and re-published under
- * a new message id. Cells whose message is still queued are left alone.
+ * a new message id. Cells whose message is still queued are left alone. A done cell whose stored
+ * result cannot be used (readStoredResult) is not done: its record is removed and it runs again.
  */
 export async function requeueMissing(nc: NatsConnection, stores: Stores, sweep: SweepDefinition, generation: number): Promise<number> {
   const missing: SweepCell[] = [];
-  for (const cell of sweep.cells) {
-    const key = cellKey(sweep.id, cell.id);
-    const entry = await readCell(stores.cells, key);
-    if (entry && FINAL_STATUSES.has(entry.state.status)) continue;
-    const queued = await stores.jsm.streams.getMessage(TRIALS_STREAM, { last_by_subj: subjects.trial(sweep.id, cell.id) }).catch(() => null);
-    if (!queued) missing.push(cell);
+  for (let i = 0; i < sweep.cells.length; i += PUBLISH_WINDOW) {
+    const window = sweep.cells.slice(i, i + PUBLISH_WINDOW);
+    const lost = await Promise.all(window.map((cell) => needsRequeue(stores, sweep.id, cell.id)));
+    window.forEach((cell, j) => lost[j] && missing.push(cell));
   }
   await publishTrials(nc, sweep.id, missing, generation);
   return missing.length;
+}
+
+async function needsRequeue(stores: Stores, sweep: string, cell: string): Promise<boolean> {
+  const key = cellKey(sweep, cell);
+  const entry = await readCell(stores.cells, key);
+  if (entry?.state.status === 'done') {
+    const stored = await stores.results.get(key);
+    const usable = stored?.operation === 'PUT' && !('unreadable' in (await readStoredResult(key, stored.value, stores.artifacts)));
+    if (usable) return false;
+    const error = stored?.operation === 'PUT' ? 'its stored result was unreadable; run again' : 'done without a stored result; run again';
+    if (stored?.operation === 'PUT') await stores.results.delete(key, { previousSeq: stored.revision }).catch(() => undefined);
+    await settleCell(stores.cells, key, (s) => (s.status === 'done' ? { ...s, status: 'queued', error, updated_at: new Date().toISOString() } : null));
+    return true;
+  }
+  if (entry && FINAL_STATUSES.has(entry.state.status)) return false;
+  const queued = await stores.jsm.streams.getMessage(TRIALS_STREAM, { last_by_subj: subjects.trial(sweep, cell) }).catch(() => null);
+  return !queued;
 }

@@ -1,11 +1,13 @@
-import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UsageError } from '../../shared/errors.js';
 import { tallyCells } from '../../shared/protocol/cell-store.js';
+import { specIdentity } from '../../shared/sweep/identity.js';
 import type { CellState, NodeRecord } from '../../shared/protocol/messages.js';
 import type { TrialResult } from '../../shared/result.js';
 import { coreVersions, gitCommit } from '../../worker/engine/versions.js';
 import { BackgroundFileWriter } from './file-writer.js';
+import type { FailedWrite } from './write-files.task.js';
 
 /** What the folder needs to know about a cell to name it in the original's shape. */
 export interface CellInfo {
@@ -64,23 +66,48 @@ export interface SweepSummary {
  * nodes, backends, start/end, every cell's final state and error).
  */
 export class ResultsFolder {
-  constructor(readonly dir: string) {}
+  /** Result files that could not be written (their results stay on the server: `grn sweep export`). */
+  readonly unwritten = new Map<string, FailedWrite>();
+
+  /** `onWriteFailure` hears of every file that could not be written, as soon as its write returns. */
+  constructor(
+    readonly dir: string,
+    private readonly onWriteFailure: (failed: FailedWrite) => void = () => undefined,
+  ) {}
 
   get cellsDir(): string {
     return join(this.dir, 'cells');
   }
 
-  async init(specYaml: string): Promise<void> {
-    await mkdir(this.cellsDir, { recursive: true });
-    const spec = join(this.dir, 'spec.yaml');
-    if (!existsSync(spec)) await writeFile(spec, specYaml);
+  get specFile(): string {
+    return join(this.dir, 'spec.yaml');
   }
 
-  private readonly writer = new BackgroundFileWriter();
+  /**
+   * Creates the folder, or checks that the one there is this sweep's: a folder holding another
+   * spec under the same id is refused rather than mixed with this one (its results, manifest and
+   * report would describe neither).
+   */
+  async init(specYaml: string, id: string): Promise<void> {
+    const existing = await readFile(this.specFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw new UsageError(`${this.specFile}: cannot read (${err.code ?? err.message})`);
+    });
+    if (existing !== null && specIdentity(existing) !== specIdentity(specYaml)) throw differentSpecError(id, this.specFile);
+    await mkdir(this.cellsDir, { recursive: true });
+    if (existing === null) await writeFile(this.specFile, specYaml);
+  }
 
-  /** Queued to a writer thread; `writeSummary` waits for every cell file. */
+  private readonly writer = new BackgroundFileWriter((failed) => {
+    this.unwritten.set(failed.path, failed);
+    this.onWriteFailure(failed);
+  });
+
+  /** Queued to a writer thread; `close` waits for every cell file. */
   writeCell(cell: string, result: TrialResult): void {
-    this.writer.write(join(this.cellsDir, `${cell}.json`), result);
+    const path = join(this.cellsDir, `${cell}.json`);
+    this.unwritten.delete(path);
+    this.writer.write(path, result);
   }
 
   /** Waits for the cell files queued so far (and stops the writer thread). */
@@ -129,4 +156,11 @@ export class ResultsFolder {
     };
     await writeAtomic(join(this.dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   }
+}
+
+/** The way out of an id clash, said once for the folder and the server alike. */
+export function differentSpecError(id: string, where: string): UsageError {
+  return new UsageError(
+    `sweep id '${id}' already holds a different spec (${where}); run this spec under another id (--id NEW, or leave --id out for a fresh one), or continue the existing sweep with: grn sweep resume ${id}`,
+  );
 }

@@ -17,7 +17,7 @@ const SPEC = 'name: retry\ngrid:\n  optimizer: [sgd]\n  dataset: [noop]\n  seed:
 test('a failed cell goes back to queued (its error kept) and its trial is published again under a new message id', async () => {
   const { nc, stores } = env;
   const id = 'retry-1';
-  const plan = await planSweepFromText(SPEC, 'retry.yaml', id);
+  const plan = await planSweepFromText(SPEC, 'retry.yaml', { id });
   assert.deepEqual(cellsOfSweepRecord({ id, spec_yaml: SPEC }).map((c) => c.id), ['sgd-noop-s1', 'sgd-noop-s2']);
   await publishSweep(nc, stores, plan);
 
@@ -54,7 +54,7 @@ test('a failed cell goes back to queued (its error kept) and its trial is publis
 test('retry is refused for an unknown cell and once the sweep has ended', async () => {
   const { nc, stores } = env;
   const id = 'retry-2';
-  await publishSweep(nc, stores, await planSweepFromText(SPEC, 'retry.yaml', id));
+  await publishSweep(nc, stores, await planSweepFromText(SPEC, 'retry.yaml', { id }));
   await assert.rejects(retryFailedCells(nc, stores, id, ['nope']), /has no cell nope/);
   await setSweepStatus(stores, id, 'done');
   await assert.rejects(retryFailedCells(nc, stores, id, ['sgd-noop-s1']), /sweep retry-2 is done: failed cells can be retried only while the sweep runs/);

@@ -1,20 +1,23 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { settleCell } from '../../shared/protocol/cell-store.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FINAL_STATUSES, settleCell } from '../../shared/protocol/cell-store.js';
 import type { CellState } from '../../shared/protocol/messages.js';
 import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
 import { cellKey, consumerName, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
+import { specIdentity } from '../../shared/sweep/identity.js';
 import { isSyntheticWorkload } from '../../shared/sweep/workloads.js';
 import type { TrialConfig } from '../../shared/trial.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../server/embedded.js';
-import { ensureConsumer, ensureStores, type Stores } from './infrastructure.js';
-import { startLocalWorkers, stopLocalWorkers, type LocalWorker } from './local-workers.js';
+import { ACK_WAIT_NS, ensureConsumer, ensureStores, type Stores } from './infrastructure.js';
+import { startLocalWorkers, type LocalWorkers } from './local-workers.js';
 import { SweepMonitor, type SweepEvent } from './monitor.js';
 import { progressView, type ProgressView } from './progress.js';
 import { publishSweep, readSweep, requeueMissing, setSweepStatus } from './publish.js';
 import { reopenFailed } from './retry.js';
-import { ResultsFolder, type CellInfo } from './results-folder.js';
+import { differentSpecError, ResultsFolder, type CellInfo } from './results-folder.js';
+import { Supervisor, type Fatal } from './supervisor.js';
 
 /** A sweep ready to run: the spec's text and its expanded grid. */
 export interface PlannedSweep {
@@ -40,31 +43,52 @@ export interface RunOptions {
   /** Extra listener (the dashboard). */
   readonly onEvent?: (event: SweepEvent) => void;
   readonly signal?: AbortSignal;
+  /** How long a cancelled sweep waits for its running cells to report before cancelling them itself. */
+  readonly cancelGraceMs?: number;
 }
 
 export interface RunOutcome {
-  readonly status: 'done' | 'failed' | 'cancelled' | 'interrupted';
+  /** `stopped`: a fault (disk full, the server lost for good) ended the run; the sweep's state is kept. */
+  readonly status: 'done' | 'failed' | 'cancelled' | 'stopped' | 'interrupted';
   readonly exitCode: number;
   readonly counts: ReturnType<SweepMonitor['counts']>;
   readonly failed: ReadonlyArray<{ cell: string; error: string }>;
   readonly resultsDir: string;
+  /** What stopped the run, when a fault did. */
+  readonly fault?: Fatal;
+  /** Result files the results folder lacks (their results are on the server: `grn sweep export`). */
+  readonly unwritten: number;
 }
 
-/** Exit codes of `grn sweep run/resume`. */
-export const EXIT = { done: 0, failed: 1, cancelled: 4, interrupted: 130 } as const;
+/**
+ * Exit codes of `grn sweep run/resume`. `incomplete`: the run stopped for a fault, or results it
+ * collected could not all be written to the results folder; the sweep's state is kept on the
+ * server (`grn sweep resume` / `grn sweep export`).
+ */
+export const EXIT = { done: 0, failed: 1, cancelled: 4, incomplete: 5, interrupted: 130 } as const;
+
+/** A cancelled sweep's running cells normally report within seconds; a dead worker's never do. */
+const CANCEL_GRACE_MS = ACK_WAIT_NS / 1e6 + 15_000;
 
 /**
  * Runs a sweep to its end: server (embedded unless given), stores, publish (or resume), local
  * workers, then follows the cells, writing each result as it arrives, until every cell is final.
  * Cancel (from `grn sweep cancel` or the dashboard) purges the queued cells and waits for the
  * running ones to abort. An interrupt (Ctrl-C) stops this process and its local workers but leaves
- * the sweep's state in the store: `grn sweep resume ID` finishes what is missing.
+ * the sweep's state in the store: `grn sweep resume ID` finishes what is missing. The supervisor
+ * keeps the embedded server alive and stops the run, with the way back, when the disk fills.
  */
 export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise<RunOutcome> {
   const view = options.view ?? progressView();
-  const folder = new ResultsFolder(options.resultsDir);
-  await folder.init(plan.specYaml);
-  const startedAt = new Date().toISOString();
+  let supervisor: Supervisor | undefined;
+  let unwrittenSaid = false;
+  const folder = new ResultsFolder(options.resultsDir, (failed) => {
+    if (failed.code === 'ENOSPC') return supervisor?.diskFull(failed.path);
+    if (unwrittenSaid) return;
+    unwrittenSaid = true;
+    view.line(`error: cannot write ${failed.path} (${failed.message}); results stay on the server — once the folder is fixed: grn sweep export ${plan.id}`);
+  });
+  await folder.init(plan.specYaml, plan.id);
 
   let embedded: EmbeddedServer | undefined;
   let nc: NatsConnection;
@@ -78,11 +102,19 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     workerCreds = embedded.workerCreds;
   }
   const serverUrl = options.server ?? embedded!.url;
-  let workers: LocalWorker[] = [];
+  supervisor = new Supervisor({ embedded, nc, folders: [options.resultsDir], line: (text) => view.line(text) });
+  supervisor.start();
+  let workers: LocalWorkers | undefined;
   let monitor: SweepMonitor | undefined;
+  let cancelTimer: NodeJS.Timeout | undefined;
   try {
     const stores = await ensureStores(nc);
     const existing = await readSweep(stores, plan.id);
+    if (existing && specIdentity(existing.record.spec_yaml) !== specIdentity(plan.specYaml)) {
+      throw differentSpecError(plan.id, `the sweep record on ${serverUrl}`);
+    }
+    // Resumed sweeps keep when they first started; a new one starts now.
+    const startedAt = existing?.record.created_at ?? new Date().toISOString();
     const publish = async () => {
       if (options.resume && existing) {
         if (existing.record.status !== 'running') await setSweepStatus(stores, plan.id, 'running');
@@ -97,7 +129,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
         const requeued = await requeueMissing(nc, stores, plan, Date.now());
         view.line(`resuming ${plan.id}: ${requeued} cell(s) re-queued${retried.length ? `, ${retried.length} failed cell(s) retried` : ''}`);
       } else {
-        const { created, existing: old } = await publishSweep(nc, stores, plan);
+        const { created, existing: old } = await publishSweep(nc, stores, plan, (done) => view.line(`publishing ${plan.id}: ${done} of ${plan.cells.length} cells`));
         view.line(`sweep ${plan.id}: ${plan.cells.length} cells (${created} published${old ? `, ${old} already known` : ''}); results in ${options.resultsDir}`);
       }
     };
@@ -108,6 +140,8 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
       if (event.type === 'sweep' && event.record.status === 'cancelled' && !cancelling) {
         cancelling = true;
         await cancelQueued(stores, plan.id, cellIds, monitor!.states);
+        // A running cell whose worker is gone would never report (its message was purged).
+        cancelTimer = setTimeout(() => void cancelUnanswered(stores, plan.id, cellIds, monitor!.states), options.cancelGraceMs ?? CANCEL_GRACE_MS);
       }
       view.event(event, monitor!.counts());
       options.onEvent?.(event);
@@ -115,62 +149,82 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     // Local workers start while we publish (a Node process takes a second or two to come up).
     if (options.localWorkers !== 0) {
       if (!workerCreds && !options.auth?.creds) view.line('local workers need credentials: pass --creds, or --local-workers 0');
-      workers = await startLocalWorkers({
-        server: serverUrl,
-        creds: workerCreds ?? options.auth?.creds ?? '',
-        count: options.localWorkers,
-        slots: options.slots,
-        logDir: join(options.resultsDir, 'logs'),
-        nodePrefix: `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${plan.id.slice(-6)}`,
-      });
-      view.line(`${workers.length} local worker(s) started (logs in ${join(options.resultsDir, 'logs')})`);
+      workers = await startLocalWorkers(
+        {
+          server: serverUrl,
+          creds: workerCreds ?? options.auth?.creds ?? '',
+          count: options.localWorkers,
+          slots: options.slots,
+          logDir: join(options.resultsDir, 'logs'),
+          nodePrefix: `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${plan.id.slice(-6)}`,
+        },
+        (text) => view.line(text),
+        (node) => handBackCellsOf(nc, node, monitor!.states),
+      );
+      view.line(`${workers.count} local worker(s) started (logs in ${join(options.resultsDir, 'logs')})`);
     }
     // Following and publishing overlap: a watch replays what is already there, so nothing is missed.
     await Promise.all([monitor.start(), publish()]);
     monitor.arm();
+    if (options.resume) {
+      const c = monitor.counts();
+      view.line(`${plan.id}: ${c.done} done, ${c.failed} failed, ${c.cancelled} cancelled, ${c.total - c.done - c.failed - c.cancelled} to run`);
+    }
 
     const interrupted = new Promise<'interrupted'>((resolve) => {
       if (options.signal?.aborted) resolve('interrupted');
       options.signal?.addEventListener('abort', () => resolve('interrupted'), { once: true });
     });
-    const ended = await Promise.race([monitor.finished.then(() => 'finished' as const), interrupted]);
+    const ended = await Promise.race([monitor.finished.then(() => 'finished' as const), interrupted, supervisor.fatal]);
+    const fault = typeof ended === 'object' ? ended : undefined;
     const counts = monitor.counts();
-    const failed = cellIds
-      .filter((id) => monitor!.states.get(id)?.status === 'failed')
-      .map((id) => ({ cell: id, error: monitor!.states.get(id)?.error ?? 'unknown error' }));
-    const status: RunOutcome['status'] = ended === 'interrupted' ? 'interrupted' : cancelling || counts.cancelled ? 'cancelled' : failed.length ? 'failed' : 'done';
-    if (status !== 'interrupted') {
+    const failed = monitor.failures(cellIds);
+    const status: RunOutcome['status'] = fault ? 'stopped' : ended === 'interrupted' ? 'interrupted' : cancelling || counts.cancelled ? 'cancelled' : failed.length ? 'failed' : 'done';
+    const over = status !== 'interrupted' && status !== 'stopped';
+    if (over) {
       await setSweepStatus(stores, plan.id, status === 'done' ? 'done' : status);
       // A finished sweep's consumer is no longer needed (its stream messages are all acked).
       await stores.jsm.consumers.delete(TRIALS_STREAM, consumerName(plan.id)).catch(() => undefined);
     }
     await folder.close();
-    await folder.writeSummary({
-      sweep: plan.id,
-      name: plan.name,
-      status,
-      cells: plan.cells,
-      states: monitor.states,
-      results: monitor.results,
-      nodes: monitor.seenNodes,
-      server: serverUrl,
-      startedAt,
-      endedAt: status === 'interrupted' ? null : new Date().toISOString(),
-    });
+    await folder
+      .writeSummary({
+        sweep: plan.id,
+        name: plan.name,
+        status,
+        cells: plan.cells,
+        states: monitor.states,
+        results: monitor.results,
+        nodes: monitor.seenNodes,
+        server: serverUrl,
+        startedAt,
+        endedAt: over ? new Date().toISOString() : null,
+      })
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOSPC') supervisor?.diskFull(join(options.resultsDir, 'manifest.json'));
+        view.line(`error: cannot write the sweep's manifest in ${options.resultsDir} (${err.message}); once the folder is fixed: grn sweep export ${plan.id}`);
+      });
+    const unwritten = folder.unwritten.size;
+    if (unwritten) view.line(`${unwritten} result file(s) could not be written to ${folder.cellsDir}; their results are on the server: grn sweep export ${plan.id}`);
     // The report (tables, tests, plots, TensorBoard export) of a sweep that ended; a failure to write it is a warning, the results stay.
-    if (status !== 'interrupted' && !plan.cells.every((c) => isSyntheticWorkload(c.dataset))) {
+    if (over && !unwritten && !plan.cells.every((c) => isSyntheticWorkload(c.dataset))) {
       await import('../reports/report.js')
         .then((r) => r.writeReport(options.resultsDir, { baseline: 'sgd' }))
         .then(() => view.line(`report: ${join(options.resultsDir, 'report.md')} and report.html`), (err: Error) => view.line(`warning: no report (${err.message}); the results are in ${options.resultsDir}, retry with grn report`));
     }
-    return { status, exitCode: EXIT[status], counts, failed, resultsDir: options.resultsDir };
+    const exitCode = status === 'stopped' || (unwritten && (status === 'done' || status === 'failed')) ? EXIT.incomplete : EXIT[status];
+    return { status, exitCode, counts, failed, resultsDir: options.resultsDir, unwritten, ...(fault ? { fault } : {}) };
   } finally {
+    clearTimeout(cancelTimer);
     monitor?.stop();
+    supervisor.stop();
     await folder.close().catch(() => undefined);
     view.stop();
-    await stopLocalWorkers(workers);
-    await nc.drain().catch(() => undefined);
-    await embedded?.stop();
+    await workers?.stop();
+    // Every step of the way out is bounded: a wedged server (a full disk) must not hold us here.
+    await Promise.race([nc.drain().catch(() => undefined), sleep(5000)]);
+    if (!nc.isClosed()) await nc.close().catch(() => undefined);
+    await supervisor.server?.stop();
   }
 }
 
@@ -180,14 +234,34 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
  */
 async function cancelQueued(stores: Stores, sweep: string, cellIds: readonly string[], states: ReadonlyMap<string, CellState>): Promise<void> {
   await stores.jsm.streams.purge(TRIALS_STREAM, { filter: subjects.trialsOfSweep(sweep) });
+  await cancelCells(stores, sweep, cellIds.filter((cell) => (states.get(cell)?.status ?? 'queued') === 'queued'), (s) => s.status === 'queued', 'cancelled');
+}
+
+/** After the grace: cells that are still not final (their worker vanished) are cancelled here. */
+async function cancelUnanswered(stores: Stores, sweep: string, cellIds: readonly string[], states: ReadonlyMap<string, CellState>): Promise<void> {
+  const open = cellIds.filter((cell) => !FINAL_STATUSES.has(states.get(cell)?.status ?? 'queued'));
+  await cancelCells(stores, sweep, open, (s) => !FINAL_STATUSES.has(s.status), 'cancelled (its worker did not answer the cancel)');
+}
+
+async function cancelCells(stores: Stores, sweep: string, cells: readonly string[], applies: (s: CellState) => boolean, note: string): Promise<void> {
   const now = new Date().toISOString();
-  const queued = cellIds.filter((cell) => (states.get(cell)?.status ?? 'queued') === 'queued');
-  for (let i = 0; i < queued.length; i += 256) {
+  for (let i = 0; i < cells.length; i += 256) {
     await Promise.all(
-      queued.slice(i, i + 256).map((cell) =>
-        settleCell(stores.cells, cellKey(sweep, cell), (s) => (s.status === 'queued' ? { ...s, status: 'cancelled', updated_at: now } : null)),
+      cells.slice(i, i + 256).map((cell) =>
+        settleCell(stores.cells, cellKey(sweep, cell), (s) => (applies(s) ? { ...s, status: 'cancelled', error: note === 'cancelled' ? s.error : note, updated_at: now } : null)),
       ),
     );
   }
 }
 
+/**
+ * A local worker died (kill -9, OOM): the cells it held are handed back now instead of after the
+ * ack wait — each running cell's delivery is nak'ed on the subject its claim recorded, and the
+ * server redelivers it to a live worker. A delivery that was already settled ignores the nak.
+ */
+async function handBackCellsOf(nc: NatsConnection, node: string, states: ReadonlyMap<string, CellState>): Promise<string[]> {
+  const held = [...states.values()].filter((s) => s.status === 'running' && s.node === node && s.delivery);
+  for (const s of held) nc.publish(s.delivery!, '-NAK');
+  await nc.flush();
+  return held.map((s) => s.cell);
+}

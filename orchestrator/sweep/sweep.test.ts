@@ -14,6 +14,7 @@ import type { SweepEvent } from './monitor.js';
 import { publishSweep, setSweepStatus } from './publish.js';
 import { runSweep } from './run.js';
 import { onTestServer, quietView, testPlan } from '../../test/helpers/sweeps.js';
+import { backendOrSkip } from '../../test/helpers/backends.js';
 
 /**
  * The sweep machinery end to end against a real nats-server on a free loopback port: real worker
@@ -196,6 +197,29 @@ test('resume --retry-failed: a cell that failed for a missing data folder runs a
     assert.equal(resumed.status, 'done', JSON.stringify(resumed.failed));
     assert.equal(resumed.counts.done, 2);
     assert.deepEqual((await readdir(join(scratch, 'retry', 'cells'))).sort(), ['sgd-later.json', 'sgd-mnist-s1.json']);
+  } finally {
+    await agent.drain();
+    await server.cleanup();
+  }
+});
+
+test('a diverging cell ends once, as done and diverged, not retried (tensorflow: its NaN gradients once crashed the trial)', async (t) => {
+  if (!(await backendOrSkip(t, 'tensorflow'))) return;
+  const server = await startTestServer();
+  const agent = await WorkerAgent.start({ server: server.url, auth: { creds: server.workerCreds }, node: 'd1', gpus: 'none', cpuSlots: 1, drainTimeoutMs: 1000, log });
+  const events: SweepEvent[] = [];
+  try {
+    const cell = tinyTraining('sgd', 1);
+    const p = testPlan('diverge', [{ ...cell, id: 'sgd-lr1e30', trial: { ...cell.trial, backend: 'tensorflow', hyperparameters: { lr: 1e30 } } }]);
+    const outcome = await runSweep(p, onTestServer(server, join(scratch, 'diverge'), { onEvent: (e) => void events.push(e) }));
+    assert.equal(outcome.status, 'done', JSON.stringify(outcome.failed));
+    const runs = events.filter((e) => e.type === 'cell' && e.state.status === 'running');
+    assert.equal(runs.length, 1, 'one attempt: a divergence is a result, not an error to retry');
+    const done = events.find((e) => e.type === 'cell' && e.state.status === 'done');
+    assert.ok(done?.type === 'cell' && typeof done.state.diverged_at_step === 'number', 'the cell state says it diverged');
+    const stored = JSON.parse(await readFile(join(scratch, 'diverge', 'cells', 'sgd-lr1e30.json'), 'utf8'));
+    assert.equal(stored.status, 'diverged');
+    assert.equal(stored.divergence.step, done.state.diverged_at_step);
   } finally {
     await agent.drain();
     await server.cleanup();

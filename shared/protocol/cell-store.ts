@@ -1,6 +1,7 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { CellStateSchema, decodeJson, encodeJson, type CellState } from './messages.js';
+import { cellKey } from './names.js';
 
 /** JetStream's "wrong last sequence": a create-if-absent or compare-and-set lost the race. */
 export function isRevisionConflict(err: unknown): boolean {
@@ -10,13 +11,32 @@ export function isRevisionConflict(err: unknown): boolean {
 export interface CellEntry {
   readonly state: CellState;
   readonly revision: number;
+  /** Why the stored value could not be read; `state` is then a queued one, to be written over. */
+  readonly unreadable?: string;
+}
+
+/**
+ * A stored cell state, or what to do with one that cannot be read: a value that is not a cell
+ * state, or names another cell than its key (a bug, or a client with write access to the bucket),
+ * counts as queued with the reason kept, so the cell still runs and ends, and the next move
+ * (a worker's claim, a cancel) overwrites it by compare-and-set instead of failing on it forever.
+ */
+export function decodeCellState(key: string, bytes: Uint8Array): { state: CellState; unreadable?: string } {
+  try {
+    const state = decodeJson(CellStateSchema, bytes, `cell ${key}`);
+    if (cellKey(state.sweep, state.cell) !== key) throw new Error(`cell ${key}: the value names cell ${cellKey(state.sweep, state.cell)}`);
+    return { state };
+  } catch (err) {
+    const unreadable = `unreadable cell state (${(err as Error).message})`;
+    return { state: { ...queuedState(key), error: unreadable }, unreadable };
+  }
 }
 
 /** The cell's state and revision, or null when the key is absent or deleted. */
 export async function readCell(cells: KV, key: string): Promise<CellEntry | null> {
   const entry = await cells.get(key);
   if (!entry || entry.operation !== 'PUT' || entry.length === 0) return null;
-  return { state: decodeJson(CellStateSchema, entry.value, `cell ${key}`), revision: entry.revision };
+  return { ...decodeCellState(key, entry.value), revision: entry.revision };
 }
 
 /** Moves a cell only if nobody moved it since `revision`; returns the new revision or null on a lost race. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GrnError } from '../errors.js';
 import { TrialConfigSchema } from '../trial.js';
 import { ID_PATTERN } from './names.js';
 
@@ -49,6 +50,12 @@ export const CellStateSchema = z.object({
   attempt: z.number().int().nonnegative(),
   node: z.string().optional(),
   slot: z.string().optional(),
+  /**
+   * The running attempt's delivery: the JetStream ack subject of the message its worker holds.
+   * The orchestrator naks it there when it knows that worker died (a local worker's exit), so the
+   * cell is redelivered at once instead of after the ack wait.
+   */
+  delivery: z.string().optional(),
   started_at: isoTime.optional(),
   updated_at: isoTime,
   /** The last error of a failed attempt (kept while the cell is retried). */
@@ -56,6 +63,8 @@ export const CellStateSchema = z.object({
   /** Final metrics once done, so status views need not fetch the whole result. */
   final_accuracy: z.number().nullable().optional(),
   final_loss: z.number().nullable().optional(),
+  /** Set when the done cell's trial diverged: the step of its first non-finite loss or gradient. */
+  diverged_at_step: z.number().int().nonnegative().optional(),
 });
 export type CellState = z.infer<typeof CellStateSchema>;
 
@@ -161,17 +170,23 @@ const decoder = new TextDecoder();
 export function encodeJson(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value));
 }
+/**
+ * A message or stored value that is not what its schema says (not JSON, a field missing or of the
+ * wrong type). A GrnError, so a command that meets one prints its one line, not a stack trace.
+ */
+export class WireFormatError extends GrnError {}
+
 export function decodeJson<T>(schema: z.ZodType<T>, bytes: Uint8Array, what: string): T {
   let value: unknown;
   try {
     value = JSON.parse(decoder.decode(bytes));
   } catch (err) {
-    throw new Error(`${what}: not JSON (${(err as Error).message})`);
+    throw new WireFormatError(`${what}: not JSON (${(err as Error).message})`);
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(`${what}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new WireFormatError(`${what}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   return parsed.data;
 }

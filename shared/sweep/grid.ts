@@ -69,58 +69,85 @@ export function cellHash(optimizer: string, axes: Record<string, HyperParameterV
   return createHash('sha256').update(canonical).digest('hex').slice(0, 8);
 }
 
-/**
- * Every cell of the sweep, in a deterministic order: optimizers as listed, then their variants,
- * then data sets, then seeds. Ids are unique: where two readable ids collide (slugging maps
- * 'a.b' and 'apb' alike) or one is too long, each affected id is cut and given the cell's hash,
- * so the result does not depend on which cell came first.
- */
-export function expandGrid(spec: SweepSpec): PlannedCell[] {
-  const cells: PlannedCell[] = [];
-  const dataRoot = spec.data_root?.replace(/\/+$/, '');
+/** How many cells the spec has, from its shape alone: nothing is expanded. */
+export function countCells(spec: SweepSpec): number {
+  let variants = 0;
+  for (const optimizer of spec.grid.optimizer) {
+    let n = 1;
+    for (const value of Object.values(spec.params?.[optimizer] ?? {})) n *= Array.isArray(value) ? value.length : 1;
+    variants += n;
+  }
+  return variants * spec.grid.dataset.length * spec.grid.seed.length;
+}
+
+/** One (optimizer variant, data set) pair: every seed of it is a cell. */
+interface Row {
+  readonly optimizer: string;
+  readonly variant: OptimizerVariant;
+  readonly dataset: string;
+  /** The cell id without its `-s<seed>` suffix. */
+  readonly prefix: string;
+}
+
+function* rows(spec: SweepSpec): Generator<Row> {
   for (const optimizer of spec.grid.optimizer) {
     for (const variant of optimizerVariants(spec.params?.[optimizer])) {
       for (const dataset of spec.grid.dataset) {
-        for (const seed of spec.grid.seed) {
-          const t = spec.train;
-          const trial = TrialConfigSchema.parse({
-            dataset,
-            // Synthetic workloads read no files; a data folder for them would only mislead.
-            dataDir: dataRoot !== undefined && !isSyntheticWorkload(dataset) ? `${dataRoot}/${dataset}` : undefined,
-            model: t.model ?? undefined,
-            optimizer,
-            hyperparameters: variant.hyperparameters,
-            epochs: t.epochs,
-            batchSize: t.batch_size,
-            seed,
-            trainLimit: t.train_limit ?? undefined,
-            testLimit: t.test_limit ?? undefined,
-            backend: t.backend,
-            telemetryEvery: t.telemetry_every,
-            durationMs: t.duration_ms ?? undefined,
-          });
-          // Drop the keys left undefined so the JSON plan and the wire carry only what is set.
-          for (const key of Object.keys(trial) as (keyof TrialConfig)[]) if (trial[key] === undefined) delete trial[key];
-          cells.push({
-            id: baseCellId(optimizer, variant.axes, dataset, seed),
-            optimizer,
-            variant: variant.axes,
-            label: variantLabel(optimizer, variant.axes),
-            dataset,
-            seed,
-            trial,
-          });
-        }
+        yield { optimizer, variant, dataset, prefix: baseCellId(optimizer, variant.axes, dataset, 0).replace(/-s0$/, '') };
       }
     }
   }
-  const count = new Map<string, number>();
-  for (const c of cells) count.set(c.id, (count.get(c.id) ?? 0) + 1);
-  for (const c of cells) {
-    if (count.get(c.id) === 1 && CELL_ID_PATTERN.test(c.id)) continue;
-    c.id = `${c.id.slice(0, MAX_ID_LENGTH - 9)}-${cellHash(c.optimizer, c.variant, c.dataset, c.seed)}`;
+}
+
+/**
+ * Every cell of the sweep, one at a time, in a deterministic order: optimizers as listed, then
+ * their variants, then data sets, then seeds. Ids are unique: where two readable ids collide
+ * (slugging maps 'a.b' and 'apb' alike) or one is too long, each affected id is cut and given the
+ * cell's hash, so the result does not depend on which cell came first. Two ids `P-s<seed>` can
+ * only be equal with equal seeds (the digits after the last `-s`) and equal P, so collisions are
+ * found among the (variant, data set) prefixes — memory grows with those, not with the seeds —
+ * and each pair's trial config is validated once, not once per seed.
+ */
+export function* gridCells(spec: SweepSpec): Generator<PlannedCell> {
+  const seen = new Map<string, number>();
+  for (const row of rows(spec)) seen.set(row.prefix, (seen.get(row.prefix) ?? 0) + 1);
+  const dataRoot = spec.data_root?.replace(/\/+$/, '');
+  const t = spec.train;
+  for (const row of rows(spec)) {
+    const base = TrialConfigSchema.parse({
+      dataset: row.dataset,
+      // Synthetic workloads read no files; a data folder for them would only mislead.
+      dataDir: dataRoot !== undefined && !isSyntheticWorkload(row.dataset) ? `${dataRoot}/${row.dataset}` : undefined,
+      model: t.model ?? undefined,
+      optimizer: row.optimizer,
+      hyperparameters: row.variant.hyperparameters,
+      epochs: t.epochs,
+      batchSize: t.batch_size,
+      seed: 0,
+      trainLimit: t.train_limit ?? undefined,
+      testLimit: t.test_limit ?? undefined,
+      backend: t.backend,
+      telemetryEvery: t.telemetry_every,
+      durationMs: t.duration_ms ?? undefined,
+    });
+    // Drop the keys left undefined so the JSON plan and the wire carry only what is set.
+    for (const key of Object.keys(base) as (keyof TrialConfig)[]) if (base[key] === undefined) delete base[key];
+    const label = variantLabel(row.optimizer, row.variant.axes);
+    const collides = seen.get(row.prefix)! > 1;
+    for (const seed of spec.grid.seed) {
+      let id = `${row.prefix}-s${seed}`;
+      if (collides || !CELL_ID_PATTERN.test(id)) id = `${id.slice(0, MAX_ID_LENGTH - 9)}-${cellHash(row.optimizer, row.variant.axes, row.dataset, seed)}`;
+      yield { id, optimizer: row.optimizer, variant: row.variant.axes, label, dataset: row.dataset, seed, trial: { ...base, seed } };
+    }
   }
-  if (new Set(cells.map((c) => c.id)).size !== cells.length) throw new Error('expandGrid: cell ids are not unique even with hashes');
+}
+
+/** Every cell of the sweep (gridCells, kept), checked to have unique ids. */
+export function expandGrid(spec: SweepSpec): PlannedCell[] {
+  const cells = [...gridCells(spec)];
+  const ids = new Set<string>();
+  for (const c of cells) ids.add(c.id);
+  if (ids.size !== cells.length) throw new Error('expandGrid: cell ids are not unique even with hashes');
   return cells;
 }
 

@@ -177,6 +177,14 @@ max_deliver: 1
     assert.match(specError('name: x\nname: y\n').message, /^sweeps\/x\.yaml:2:1: YAML: Map keys must be unique/);
   });
 
+  test('a file of several YAML documents says so, in words for the spec’s author', () => {
+    const message = specError(`${VALID}---\nname: other\n`).message;
+    assert.match(message, /^sweeps\/x\.yaml:\d+:1: YAML: the file holds more than one YAML document \(a '---' line starts another\); a sweep spec is one document/);
+    assert.doesNotMatch(message, /parseAllDocuments/);
+    // A single document that opens with '---' is one document.
+    assert.doesNotThrow(() => parseSweepSpec(`---\n${VALID}`, 'sweeps/x.yaml', KNOWN));
+  });
+
   test('an empty spec and a non-mapping are clear errors', () => {
     assert.match(specError('# nothing yet\n').message, /^sweeps\/x\.yaml:1:1: the spec is empty/);
     assert.match(specError('- a\n- b\n').message, /^sweeps\/x\.yaml:1:1: \(top level\): expected a mapping with at least name and grid, got a list$/);

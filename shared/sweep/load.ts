@@ -29,7 +29,7 @@ export function parseSweepSpec(text: string, file: string, known: KnownNames): S
   // prettyErrors off: we print file:line:col ourselves, without yaml's multi-line source excerpt.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new SpecError(file, doc.errors.map((e) => ({ ...lineCounter.linePos(e.pos[0]), message: `YAML: ${e.message}` })));
+    throw new SpecError(file, doc.errors.map((e) => ({ ...lineCounter.linePos(e.pos[0]), message: `YAML: ${yamlMessage(e)}` })));
   }
   let raw: unknown;
   try {
@@ -83,4 +83,10 @@ function issueFindings(issues: readonly z.core.$ZodIssue[], base: FieldPath, raw
     findings.push({ path, message });
   }
   return findings;
+}
+
+/** The yaml library's message, except where it speaks to programmers rather than to the spec's author. */
+function yamlMessage(e: { code: string; message: string }): string {
+  if (e.code === 'MULTIPLE_DOCS') return "the file holds more than one YAML document (a '---' line starts another); a sweep spec is one document: remove the separator, or split the file";
+  return e.message;
 }

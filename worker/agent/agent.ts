@@ -5,7 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
-import { decodeJson, encodeJson, TrialMessageSchema, type GpuMetrics, type NodeMetrics, type NodeRecord } from '../../shared/protocol/messages.js';
+import { encodeJson, type GpuMetrics, type NodeMetrics, type NodeRecord } from '../../shared/protocol/messages.js';
 import {
   ARTIFACTS_STORE,
   CELLS_BUCKET,
@@ -18,7 +18,7 @@ import {
   TRIALS_STREAM,
 } from '../../shared/protocol/names.js';
 import { SlotExecutor } from './executor.js';
-import { runCell, type RunnerContext, type SlotHandle } from './cell-runner.js';
+import { decodeTrial, runCell, type RunnerContext, type SlotHandle } from './cell-runner.js';
 import { hostMetrics, queryGpus, selectGpus, type GpuSample } from './gpus.js';
 import { planSlots } from './slots.js';
 import { SweepWatch } from './sweep-watch.js';
@@ -346,7 +346,7 @@ export class WorkerAgent {
   /** Queues a held cell's trial in the slot's trainer, so it starts the moment the trainer is free. */
   private preload(slot: SlotHandle, msg: JsMsg): number | null {
     try {
-      return slot.executor.preload(decodeJson(TrialMessageSchema, msg.data, `trial message on ${msg.subject}`).trial);
+      return slot.executor.preload(decodeTrial(msg).trial);
     } catch {
       return null; // runCell will term it and say why
     }

@@ -8,12 +8,15 @@ import {
   encodeJson,
   INLINE_RESULT_BYTES,
   TrialMessageSchema,
+  WireFormatError,
   type CellState,
   type ResultRecord,
   type SweepStatus,
   type TelemetryMessage,
+  type TrialMessage,
 } from '../../shared/protocol/messages.js';
 import { cellKey, parseTrialSubject, subjects } from '../../shared/protocol/names.js';
+import { readStoredResult } from '../../shared/protocol/result-store.js';
 import type { TrialResult } from '../../shared/result.js';
 import type { SlotExecutor } from './executor.js';
 import { TrainerCrashedError } from './trainer-process.js';
@@ -49,6 +52,16 @@ export interface SlotHandle {
 export type Outcome = 'done' | 'duplicate' | 'retry' | 'failed' | 'cancelled' | 'skipped' | 'invalid' | 'handed-back';
 
 const now = () => new Date().toISOString();
+
+/**
+ * The delivery's ack subject (`$JS.ACK.…`): the JsMsg type omits it, its implementation has it as
+ * `reply`. Recorded with the claim so the orchestrator can hand the cell back when it knows this
+ * worker died.
+ */
+function deliveryOf(msg: JsMsg): { delivery?: string } {
+  const reply = (msg as unknown as { reply?: unknown }).reply;
+  return typeof reply === 'string' && reply.startsWith('$JS.ACK.') ? { delivery: reply } : {};
+}
 const encoder = new TextEncoder();
 
 /** Retry delay after a failed attempt: 1 s, 2 s, 4 s, … capped at 15 s. */
@@ -78,10 +91,24 @@ export interface CellHooks {
   onEta?(ms: number): void;
 }
 
+/**
+ * The trial a message carries, checked against the subject it came on: the subject is what the
+ * stream, the consumer's filter and the permissions see, so a body naming another cell is not
+ * acted on (it would run, and store a result for, a cell this delivery is not about).
+ */
+export function decodeTrial(msg: JsMsg): TrialMessage {
+  const trial = decodeJson(TrialMessageSchema, msg.data, `trial message on ${msg.subject}`);
+  const parts = parseTrialSubject(msg.subject);
+  if (!parts || parts.sweep !== trial.sweep || parts.cell !== trial.cell) {
+    throw new WireFormatError(`trial message on ${msg.subject}: its body names cell ${trial.sweep}.${trial.cell}`);
+  }
+  return trial;
+}
+
 export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, hooks: CellHooks = {}): Promise<Outcome> {
   let trial;
   try {
-    trial = decodeJson(TrialMessageSchema, msg.data, `trial message on ${msg.subject}`);
+    trial = decodeTrial(msg);
   } catch (err) {
     msg.term();
     // The subject still names the cell when the body cannot be read.
@@ -102,7 +129,16 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
     msg.term();
     return 'cancelled';
   }
-  const claim = (from: CellState): CellState => ({ ...from, status: 'running', attempt, node: ctx.node, slot: slot.slot, started_at: now(), updated_at: now() });
+  const claim = (from: CellState): CellState => ({
+    ...from,
+    status: 'running',
+    attempt,
+    node: ctx.node,
+    slot: slot.slot,
+    ...deliveryOf(msg),
+    started_at: now(),
+    updated_at: now(),
+  });
   const telemetrySubject = subjects.telemetry(sweep, cell);
   const start = (): Promise<TrialResult> => {
     slot.running = { sweep, cell, handBack: false, cancelled: false };
@@ -139,8 +175,9 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
   }
   if (revision === null) {
     const entry = await readCell(ctx.cells, key);
+    if (entry?.unreadable) ctx.log(`${key}: ${entry.unreadable}; claiming it over that value`);
     const stored = await ctx.results.get(key);
-    if (stored && stored.operation === 'PUT') {
+    if (stored && stored.operation === 'PUT' && !('unreadable' in (await readStoredResult(key, stored.value, ctx.artifacts)))) {
       // Finished by an earlier attempt that died before acking: make the cell say so, then drop.
       await settleCell(ctx.cells, key, (s) => (s.status === 'done' ? null : { ...s, status: 'done', updated_at: now() }));
       msg.ack();
@@ -207,16 +244,21 @@ async function storeResult(
     record.object = `${a.sweep}/${a.cell}/attempt-${a.attempt}-${ctx.node}-${a.slot}.json`;
     await ctx.artifacts.putBlob({ name: record.object }, bytes);
   }
-  let won = true;
-  try {
-    await ctx.results.create(a.key, encodeJson(record));
-  } catch (err) {
-    if (!isRevisionConflict(err)) throw err;
-    won = false;
+  const won = await createResult(ctx, a.key, record);
+  if (!won) {
     ctx.log(`${a.key}: attempt ${a.attempt} finished after another attempt had stored the result; dropped this one`);
     if (record.object) await ctx.artifacts.delete(record.object).catch(() => undefined);
   }
-  const done = (s: CellState): CellState => ({ ...s, status: 'done', error: undefined, final_accuracy: finalAccuracy, final_loss: finalLoss, updated_at: now() });
+  const divergedAt = a.result.divergence?.step;
+  const done = (s: CellState): CellState => ({
+    ...s,
+    status: 'done',
+    error: undefined,
+    final_accuracy: finalAccuracy,
+    final_loss: finalLoss,
+    ...(divergedAt === undefined ? {} : { diverged_at_step: divergedAt }),
+    updated_at: now(),
+  });
   // Usually nobody moved the cell since our claim: one compare-and-set; else read and settle.
   if ((await casCell(ctx.cells, a.key, a.revision, done(a.running))) === null) {
     await settleCell(ctx.cells, a.key, (s) => (s.status === 'done' ? null : done(s)));
@@ -224,6 +266,36 @@ async function storeResult(
   // A plain ack: if it is lost, the redelivery finds the stored result and only acks.
   msg.ack();
   return won ? 'done' : 'duplicate';
+}
+
+/**
+ * Stores the cell's result once (create-if-absent). When a record is already there it is kept only
+ * if it is a usable result of this cell (another attempt finished first); an unreadable one — not
+ * a record, another cell's, a missing or malformed trial result — is not the cell's result and is
+ * replaced, by compare-and-set on its revision. Returns whether ours is the stored result.
+ */
+async function createResult(ctx: RunnerContext, key: string, record: ResultRecord): Promise<boolean> {
+  const bytes = encodeJson(record);
+  for (let tries = 0; tries < 5; tries++) {
+    try {
+      await ctx.results.create(key, bytes);
+      return true;
+    } catch (err) {
+      if (!isRevisionConflict(err)) throw err;
+    }
+    const existing = await ctx.results.get(key);
+    if (!existing || existing.operation !== 'PUT') continue; // deleted meanwhile: create again
+    const stored = await readStoredResult(key, existing.value, ctx.artifacts);
+    if (!('unreadable' in stored)) return false;
+    ctx.log(`${key}: replacing a stored result that cannot be used (${stored.unreadable})`);
+    try {
+      await ctx.results.update(key, bytes, existing.revision);
+      return true;
+    } catch (err) {
+      if (!isRevisionConflict(err)) throw err;
+    }
+  }
+  throw new Error(`result ${key}: could not be stored after 5 conflicting writes`);
 }
 
 async function failAttempt(

@@ -90,9 +90,23 @@ describe('training loop (cpu backend, MLP, synthetic MNIST-format data)', () => 
     assert.ok(result.entropy!.every((h) => h !== null && h < 0));
   });
 
-  it('reports a diverging run as diverged and stops', async () => {
-    const result = await runTrial(config({ epochs: 3, hyperparameters: { lr: 1e6 } }), { device });
+  it('ends a diverging run at its first non-finite step, keeping the last finite metrics', async () => {
+    const run = () => runTrial(config({ epochs: 3, hyperparameters: { lr: 1e6 } }), { device });
+    const result = await run();
+    TrialResultSchema.parse(result);
     assert.equal(result.status, 'diverged');
-    assert.ok(result.loss.length < 3 || !Number.isFinite(result.loss.at(-1)!));
+    const d = result.divergence!;
+    assert.ok(d, 'the result names where it diverged');
+    assert.equal(d.epoch, 1);
+    assert.ok(d.step >= 1 && d.step < 10, `step ${d.step}`);
+    assert.equal(d.loss === null || d.grad_norm === null, true, 'the diverging step has a non-finite loss or gradient');
+    assert.equal(d.last_finite?.step, d.step - 1);
+    assert.ok(Number.isFinite(d.last_finite!.loss));
+    // The partial epoch is not evaluated; the per-step record ends at the diverging step.
+    assert.deepEqual(result.accuracy, []);
+    assert.equal(result.batch_step.at(-1), d.step);
+    assert.ok(result.batch_loss.slice(0, -1).every((l) => Number.isFinite(l)));
+    // Where it diverges is a property of the run, not of how far the loop ran ahead of its reads.
+    assert.deepEqual((await run()).divergence, d);
   });
 });

@@ -25,11 +25,29 @@ export interface TrainOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Where a run diverged: the first step whose loss or gradient norm was not finite. */
+export interface Divergence {
+  /** 1-based epoch, as the original numbers them. */
+  epoch: number;
+  /** 0-based global step (as in batch_step). */
+  step: number;
+  loss: number;
+  gradNorm: number;
+  /** The last step before it with finite values (null when the first step diverged). */
+  lastFinite: { step: number; loss: number } | null;
+}
+
 export interface TrainingHistory {
   status: 'completed' | 'diverged';
   epochs: EpochSummary[];
-  /** Every `telemetryEvery`-th step's record. */
+  /** Every `telemetryEvery`-th step's record (and the diverging step, when there is one). */
   steps: StepRecord[];
+  divergence?: Divergence;
+}
+
+/** A step diverged when its loss or its gradients (their norm) are NaN or infinite. */
+function diverges(record: StepRecord): boolean {
+  return !Number.isFinite(record.loss) || !Number.isFinite(record.grad_norm);
 }
 
 const EVAL_BATCH = 1000;
@@ -92,8 +110,11 @@ export async function trainStep(model: Model, optimizer: Optimizer, images: tf.T
 
 /**
  * Trains `model` with `optimizer` for the given epochs, evaluating on the test split after each.
- * Batch losses are read back asynchronously (no pipeline stall per step on GPU backends); a
- * non-finite epoch loss stops training with status `diverged`.
+ * Batch losses are read back asynchronously (no pipeline stall per step on GPU backends). The
+ * first step with a non-finite loss or gradient ends training with status `diverged`: the epochs
+ * completed before it stay as they were, the partial epoch is not evaluated (its weights are no
+ * longer numbers), and `divergence` names the step. Which step that is depends only on the data,
+ * not on how far the loop ran ahead of its reads: later steps' records are dropped.
  */
 export async function train(model: Model, optimizer: Optimizer, data: ImageDataset, options: TrainOptions): Promise<TrainingHistory> {
   const { batchSize, listener } = options;
@@ -101,8 +122,9 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
   const batches = Math.ceil(data.train.count / batchSize);
   const history: TrainingHistory = { status: 'completed', epochs: [], steps: [] };
   let step = 0;
+  let lastFinite: Divergence['lastFinite'] = null;
 
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
+  for (let epoch = 0; epoch < options.epochs && !history.divergence; epoch++) {
     listener?.onEpochStart?.(epoch, options.epochs, batches);
     const order = permutation(data.train.count, options.shuffleRandom);
     const records: Array<StepRecord | undefined> = new Array(batches);
@@ -111,7 +133,7 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
     let pending: Promise<void>[] = [];
     const started = performance.now();
 
-    for (let b = 0; b < batches; b++) {
+    for (let b = 0; b < batches && !history.divergence; b++) {
       options.signal?.throwIfAborted();
       const start = b * batchSize;
       const size = Math.min(batchSize, data.train.count - start);
@@ -127,11 +149,18 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
       const globalStep = step;
       pending.push(
         Promise.all([output.scalars, output.optimizer]).then(([scalars, fromOptimizer]) => {
+          // Reads resolve in step order; nothing after the diverging step counts.
+          if (history.divergence) return;
           const record = stepRecord(epoch, globalStep, scalars, fromOptimizer);
           records[index] = record;
+          listener?.onStep?.(record);
+          if (diverges(record)) {
+            history.divergence = { epoch: epoch + 1, step: globalStep, loss: record.loss, gradNorm: record.grad_norm, lastFinite };
+            return;
+          }
+          lastFinite = { step: globalStep, loss: record.loss };
           lossSum += record.loss;
           lossesRead += 1;
-          listener?.onStep?.(record);
         }),
       );
       step += 1;
@@ -149,10 +178,19 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
         });
       }
     }
+    await Promise.all(pending);
     const epochTime = (performance.now() - started) / 1000;
+    // Set by the reads' callbacks, which TypeScript's narrowing of the loop condition cannot see.
+    const d = history.divergence as Divergence | undefined;
     records.forEach((record, b) => {
-      if (record && (epoch * batches + b) % options.telemetryEvery === 0) history.steps.push(record);
+      if (record && ((epoch * batches + b) % options.telemetryEvery === 0 || record.step === d?.step)) history.steps.push(record);
     });
+    if (d) {
+      history.status = 'diverged';
+      const last = d.lastFinite ? `; last finite loss ${d.lastFinite.loss.toPrecision(4)} at step ${d.lastFinite.step}` : '';
+      listener?.onMessage?.(`training diverged at step ${d.step} (epoch ${d.epoch}): loss ${d.loss}, gradient norm ${d.gradNorm}${last}; stopping`);
+      break;
+    }
     const trainLoss = lossSum / batches;
     const evaluation = await evaluate(model, data);
     const memory = await memorySnapshot(options.onGpu, options.deviceIndex);
@@ -168,13 +206,9 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
       ramMb: memory.ramMb,
       tensorMb: memory.tensorMb,
     };
+    // (Every step's loss was finite, so their float64 mean is too: divergence is caught per step.)
     history.epochs.push(summary);
     listener?.onEpochEnd?.(summary);
-    if (!Number.isFinite(trainLoss)) {
-      history.status = 'diverged';
-      listener?.onMessage?.(`training diverged in epoch ${epoch + 1} (loss ${trainLoss}); stopping`);
-      break;
-    }
   }
   return history;
 }

@@ -8,7 +8,7 @@ import { modelByName } from './models/index.js';
 import { createOptimizer } from './optimizers/index.js';
 import { randomStreams } from './random.js';
 import type { StepRecord, TrainingListener } from './telemetry/listener.js';
-import { train } from './train.js';
+import { train, type Divergence } from './train.js';
 import { coreVersions, gitCommit } from './versions.js';
 
 export interface TrialOptions {
@@ -35,16 +35,23 @@ const SERIES: Record<string, string> = {
   mix_prob: 'mix_prob',
 };
 
+/** A number as the result stores it: NaN and ±Inf (a diverged step's) become null, as in JSON. */
+const finiteOrNull = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
 function perStepSeries(steps: StepRecord[]) {
-  const series: Record<string, Array<number | null>> & { batch_step: number[]; batch_loss: number[] } = {
+  const series: Record<string, Array<number | null>> & { batch_step: number[]; batch_loss: Array<number | null> } = {
     batch_step: steps.map((r) => r.step),
-    batch_loss: steps.map((r) => r.loss),
+    batch_loss: steps.map((r) => finiteOrNull(r.loss)),
   };
   for (const [key, field] of Object.entries(SERIES)) {
     if (key === 'batch_loss' || !steps.some((r) => typeof r[field] === 'number')) continue;
-    series[key] = steps.map((r) => (typeof r[field] === 'number' ? (r[field] as number) : null));
+    series[key] = steps.map((r) => finiteOrNull(r[field]));
   }
   return series;
+}
+
+function divergenceRecord(d: Divergence): NonNullable<TrialResult['divergence']> {
+  return { epoch: d.epoch, step: d.step, loss: finiteOrNull(d.loss), grad_norm: finiteOrNull(d.gradNorm), last_finite: d.lastFinite };
 }
 
 /** The default model of each data set (the original's choice). */
@@ -100,6 +107,7 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
       tensor_memory_mb: epochs.map((e) => e.tensorMb),
       ...perStepSeries(history.steps),
       telemetry_every: config.telemetryEvery,
+      ...(history.divergence ? { divergence: divergenceRecord(history.divergence) } : {}),
       ...(optimizer.summary ? { optimizer_state: optimizer.summary() } : {}),
       manifest: {
         backend: device.backend,

@@ -43,6 +43,7 @@ export function FinalPanel({ store, width, height, row }: { store: DashboardStor
             {'  '}
             {`${r.n}/${r.seeds}`.padStart(7)}
             {r.failed ? <Text color="red"> {r.failed} failed</Text> : null}
+            {r.diverged ? <Text color="magenta"> {r.diverged} diverged</Text> : null}
           </Text>
         );
       })}

@@ -1,4 +1,4 @@
-import type { CellStatus } from '../../../shared/protocol/messages.js';
+import type { CellView } from '../state/grid-model.js';
 
 /**
  * Text building blocks of the panels, as pure functions. Everything here is plain text: colour is
@@ -30,8 +30,8 @@ export function bar(fraction: number | null, width: number): string {
   return ('█'.repeat(full) + part).padEnd(width, '·').slice(0, width);
 }
 
-export const STATUS_GLYPH: Record<CellStatus, string> = { done: '✓', running: '▶', queued: '·', failed: '✗', cancelled: '⊘' };
-export const STATUS_COLOR: Record<CellStatus, string> = { done: 'green', running: 'yellow', queued: 'gray', failed: 'red', cancelled: 'gray' };
+export const STATUS_GLYPH: Record<CellView, string> = { done: '✓', running: '▶', queued: '·', failed: '✗', cancelled: '⊘', diverged: '↯' };
+export const STATUS_COLOR: Record<CellView, string> = { done: 'green', running: 'yellow', queued: 'gray', failed: 'red', cancelled: 'gray', diverged: 'magenta' };
 
 /** `97.21%`; `—` when unknown. */
 export function pct(x: number | null | undefined, digits = 1): string {
@@ -81,9 +81,9 @@ export function clock(ms: number): string {
  * One grid cell's seeds: a glyph per seed while they fit in `width`, else a proportional bar of
  * done / running / failed / queued parts. Returned as coloured segments for Ink.
  */
-export function seedStrip(statuses: readonly (CellStatus | undefined)[], width: number): Array<{ text: string; status: CellStatus }> {
+export function seedStrip(statuses: readonly (CellView | undefined)[], width: number): Array<{ text: string; status: CellView }> {
   if (statuses.length <= width) {
-    const segments: Array<{ text: string; status: CellStatus }> = [];
+    const segments: Array<{ text: string; status: CellView }> = [];
     for (const raw of statuses) {
       const status = raw ?? 'queued';
       const last = segments.at(-1);
@@ -92,9 +92,9 @@ export function seedStrip(statuses: readonly (CellStatus | undefined)[], width: 
     }
     return segments;
   }
-  const counts: Record<CellStatus, number> = { done: 0, running: 0, failed: 0, cancelled: 0, queued: 0 };
+  const counts: Record<CellView, number> = { done: 0, diverged: 0, running: 0, failed: 0, cancelled: 0, queued: 0 };
   for (const s of statuses) counts[s ?? 'queued']++;
-  const order: CellStatus[] = ['done', 'running', 'failed', 'cancelled', 'queued'];
+  const order: CellView[] = ['done', 'diverged', 'running', 'failed', 'cancelled', 'queued'];
   // Largest-remainder rounding, and every non-empty part at least one character.
   const parts = order.map((status) => ({ status, exact: (counts[status] / statuses.length) * width, n: 0 }));
   for (const p of parts) p.n = counts[p.status] > 0 ? Math.max(1, Math.floor(p.exact)) : 0;
@@ -108,6 +108,6 @@ export function seedStrip(statuses: readonly (CellStatus | undefined)[], width: 
     if (total >= width) break;
     if (counts[p.status] > 0) (p.n++, total++);
   }
-  const fill: Record<CellStatus, string> = { done: '█', running: '▒', failed: '✗', cancelled: '⊘', queued: '·' };
+  const fill: Record<CellView, string> = { done: '█', diverged: '↯', running: '▒', failed: '✗', cancelled: '⊘', queued: '·' };
   return parts.filter((p) => p.n > 0).map((p) => ({ text: fill[p.status].repeat(p.n), status: p.status }));
 }

@@ -1,5 +1,4 @@
 import { Box, Text } from 'ink';
-import type { CellStatus } from '../../../shared/protocol/messages.js';
 import { groupKey, type GridModel, type GroupSummary } from '../state/grid-model.js';
 import type { DashboardStore } from '../state/store.js';
 import { fit, pct, seedStrip, STATUS_COLOR } from './format.js';
@@ -96,7 +95,7 @@ export function GridPanel({ store, grid, row, col, filter, filtering, focused, w
 
 function GridCell({ group, store, strip, width, selected, color }: { group: GroupSummary | undefined; store: DashboardStore; strip: number; width: number; selected: boolean; color: string | undefined }) {
   if (!group) return <Text>{' '.repeat(width + 1)}</Text>;
-  const statuses: Array<CellStatus | undefined> = group.cells.map((c) => store.cellState(c.id)?.status);
+  const statuses = group.cells.map((c) => store.cellView(c.id));
   const segments = seedStrip(statuses, strip);
   const used = segments.reduce((a, s) => a + s.text.length, 0);
   const mean = pct(group.meanAccuracy);

@@ -14,8 +14,8 @@ function SeedList({ store, group, seed, focused, width, height }: { store: Dashb
     <Box flexDirection="column" width={width} height={height}>
       {group.cells.slice(win.start, win.end).map((c, i) => {
         const s = store.cellState(c.id);
-        const status = s?.status ?? 'queued';
-        const detail = status === 'done' ? pct(store.accuracyOf(c.id)) : status === 'running' ? `#${s?.attempt} ${s?.node ?? ''}` : status === 'failed' ? (s?.error ?? 'failed') : status === 'queued' && s?.error ? `retry: ${s.error}` : status;
+        const status = store.cellView(c.id);
+        const detail = status === 'diverged' ? `diverged @${s?.diverged_at_step}` : status === 'done' ? pct(store.accuracyOf(c.id)) : status === 'running' ? `#${s?.attempt} ${s?.node ?? ''}` : status === 'failed' ? (s?.error ?? 'failed') : status === 'queued' && s?.error ? `retry: ${s.error}` : status;
         const selected = win.start + i === seed;
         return (
           <Text key={c.id} wrap="truncate-end" inverse={selected && focused} bold={selected}>
@@ -45,7 +45,7 @@ export function TrialPanel({ store, group, seed, focusSeeds, width, height }: { 
     );
   }
   const state = store.cellState(cell.id);
-  const status = state?.status ?? 'queued';
+  const status = store.cellView(cell.id);
   const live = store.telemetry.live(cell.id);
   const step = live?.step ?? null;
   const epochs = step?.epochs ?? live?.epoch?.epochs;

@@ -1,4 +1,4 @@
-import type { GridModel } from './grid-model.js';
+import type { CellView, GridModel } from './grid-model.js';
 
 /** One row of the final table: an optimizer variant on a data set, over its seeds. */
 export interface AggregateRow {
@@ -9,6 +9,8 @@ export interface AggregateRow {
   /** Seeds in the plan. */
   readonly seeds: number;
   readonly failed: number;
+  /** Seeds whose training diverged (they count in the mean with their last epoch's accuracy). */
+  readonly diverged: number;
   readonly mean: number | null;
   /** Sample standard deviation (n − 1); null below two values. */
   readonly std: number | null;
@@ -27,14 +29,15 @@ function meanStd(values: readonly number[]): { mean: number | null; std: number 
  * accuracy over the seeds that finished, with n. Rows in the grid's order (data set, then the
  * spec's optimizer order) so the eye compares optimizers on one data set.
  */
-export function aggregateTable(grid: GridModel, accuracyOf: (id: string) => number | null | undefined): AggregateRow[] {
+export function aggregateTable(grid: GridModel, accuracyOf: (id: string) => number | null | undefined, viewOf: (id: string) => CellView): AggregateRow[] {
   const rows: AggregateRow[] = [];
   for (const dataset of grid.datasets) {
     for (const label of grid.labels) {
       const group = grid.groups.get(`${label}\u0000${dataset}`);
       if (!group) continue;
       const values = group.cells.map((c) => accuracyOf(c.id)).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-      rows.push({ label, dataset, n: values.length, seeds: group.cells.length, failed: group.counts.failed, ...meanStd(values) });
+      const diverged = group.cells.filter((c) => viewOf(c.id) === 'diverged').length;
+      rows.push({ label, dataset, n: values.length, seeds: group.cells.length, failed: group.counts.failed, diverged, ...meanStd(values) });
     }
   }
   return rows;

@@ -27,7 +27,7 @@ const SPEC = 'name: feed\ngrid:\n  optimizer: [sgd, adam]\n  dataset: [noop]\n  
 test('cells, results, nodes, GPU metrics and telemetry reach the store; p through the real control moves the sweep', async () => {
   const { nc, stores } = env;
   const id = 'feed-1';
-  await publishSweep(nc, stores, await planSweepFromText(SPEC, 'feed.yaml', id));
+  await publishSweep(nc, stores, await planSweepFromText(SPEC, 'feed.yaml', { id }));
   const store = new DashboardStore(id);
   const feed = await startFeed(nc, await openBuckets(nc), store, id);
   try {
@@ -69,7 +69,7 @@ test('cells, results, nodes, GPU metrics and telemetry reach the store; p throug
 test('credentials that may not write the sweeps bucket: the refusal is a permission error and the store turns read-only', async () => {
   const { server, nc, stores } = env;
   const id = 'feed-2';
-  await publishSweep(nc, stores, await planSweepFromText(SPEC, 'feed.yaml', id));
+  await publishSweep(nc, stores, await planSweepFromText(SPEC, 'feed.yaml', { id }));
   const worker = await connectNats(server.url, { creds: server.workerCreds }, 'viewer');
   try {
     const control = natsControl(worker, id);

@@ -1,7 +1,6 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
-  CellStateSchema,
   decodeJson,
   GpuMetricsSchema,
   NodeMetricsSchema,
@@ -10,6 +9,7 @@ import {
   SweepRecordSchema,
   TelemetryMessageSchema,
 } from '../../../shared/protocol/messages.js';
+import { decodeCellState } from '../../../shared/protocol/cell-store.js';
 import { CELLS_BUCKET, GPU_PREFIX, NODE_METRICS_PREFIX, NODES_BUCKET, RESULTS_BUCKET, subjects, SWEEPS_BUCKET } from '../../../shared/protocol/names.js';
 import { cellsOfSweepRecord } from '../../sweep/retry.js';
 import type { DashboardStore } from './store.js';
@@ -69,7 +69,9 @@ export async function startFeed(nc: NatsConnection, buckets: FeedBuckets, store:
   });
   await follow(buckets.cells, `${sweepId}.>`, async (key, value) => {
     if (!value) return;
-    const state = decodeJson(CellStateSchema, value, `cell ${key}`);
+    // An unreadable value is shown as queued with its reason, as the orchestrator counts it.
+    const { state, unreadable } = decodeCellState(key, value);
+    if (unreadable) warn(new Error(unreadable));
     store.applyCell(state);
     if (state.status === 'done' && state.final_accuracy === undefined) {
       const entry = await buckets.results.get(key);

@@ -1,6 +1,9 @@
 import { tallyCells, type CellCounts } from '../../../shared/protocol/cell-store.js';
 import type { CellStatus } from '../../../shared/protocol/messages.js';
 
+/** What a cell shows: its status, or `diverged` for a done cell whose training diverged. */
+export type CellView = CellStatus | 'diverged';
+
 /** A cell of the sweep as the dashboard groups it: the grid's row (label), column (data set), seed. */
 export interface PlanCell {
   readonly id: string;

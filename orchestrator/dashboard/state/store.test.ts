@@ -145,3 +145,16 @@ test('notices expire; the sweep status change is an event; listeners hear every 
   assert.deepEqual(store.events().map((e) => e.text), ['sweep paused']);
   assert.ok(calls >= 4);
 });
+
+test('a diverged cell shows as diverged: its own glyph in the view, an event with the step, a count in the final table', () => {
+  const store = new DashboardStore('sw');
+  store.setPlan(plan(['sgd'], ['mnist'], [1, 2]));
+  store.applyCell(cell('sgd-mnist-s1', 'done', { final_accuracy: 0.9 }));
+  store.applyCell(cell('sgd-mnist-s2', 'done', { final_accuracy: null, diverged_at_step: 7 }));
+  assert.equal(store.cellView('sgd-mnist-s1'), 'done');
+  assert.equal(store.cellView('sgd-mnist-s2'), 'diverged');
+  assert.ok(store.events().some((e) => /sgd-mnist-s2 DIVERGED at step 7/.test(e.text)));
+  const [row] = store.finalTable();
+  assert.equal(row!.diverged, 1);
+  assert.equal(row!.n, 1, 'the diverged seed has no final accuracy to average');
+});

@@ -2,7 +2,7 @@ import { FINAL_STATUSES, tallyCells, type CellCounts } from '../../../shared/pro
 import type { CellState, GpuMetrics, NodeMetrics, NodeRecord, SweepRecord, TelemetryMessage } from '../../../shared/protocol/messages.js';
 import { NODE_TTL_S } from '../../../shared/protocol/names.js';
 import { aggregateTable, type AggregateRow } from './aggregate.js';
-import { groupKey, gridShape, summarizeGroup, type GridModel, type GridShape, type GroupSummary, type PlanCell } from './grid-model.js';
+import { groupKey, gridShape, summarizeGroup, type GridModel, type CellView, type GridShape, type GroupSummary, type PlanCell } from './grid-model.js';
 import { TrialTelemetry } from './trial-telemetry.js';
 
 export type { PlanCell } from './grid-model.js';
@@ -128,6 +128,13 @@ export class DashboardStore {
     return this.states.get(id);
   }
 
+  /** What the cell shows: its status, `diverged` for a done cell whose training diverged. */
+  cellView(id: string): CellView {
+    const s = this.states.get(id);
+    if (!s) return 'queued';
+    return s.status === 'done' && s.diverged_at_step !== undefined ? 'diverged' : s.status;
+  }
+
   applySweep(record: SweepRecord): void {
     const previous = this.sweep?.status;
     this.sweep = record;
@@ -170,7 +177,9 @@ export class DashboardStore {
   private cellEvent(s: CellState, previous: CellState | undefined): void {
     if (previous && previous.status === s.status && previous.attempt === s.attempt) return;
     const where = s.node ? ` on ${s.node}${s.slot ? `/${s.slot}` : ''}` : '';
-    if (s.status === 'done') {
+    if (s.status === 'done' && s.diverged_at_step !== undefined) {
+      this.addEvent('failed', `${s.cell} DIVERGED at step ${s.diverged_at_step} (non-finite loss or gradient)`);
+    } else if (s.status === 'done') {
       const acc = s.final_accuracy;
       this.addEvent('done', `${s.cell} finished${typeof acc === 'number' ? `: accuracy ${(acc * 100).toFixed(2)}%` : ''}`);
     } else if (s.status === 'failed') {
@@ -228,7 +237,7 @@ export class DashboardStore {
   }
 
   finalTable(): AggregateRow[] {
-    return aggregateTable(this.grid(), (id) => this.accuracyOf(id));
+    return aggregateTable(this.grid(), (id) => this.accuracyOf(id), (id) => this.cellView(id));
   }
 
   /** The sweep has ended: done, failed or cancelled. */

@@ -5,6 +5,7 @@ import '../tfjs-setup.js';
 import { modelByName } from '../models/index.js';
 import { stream } from '../random.js';
 import { crossEntropy } from '../train.js';
+import { backendOrSkip } from '../../../test/helpers/backends.js';
 import { activateBackend, backendByName, backends } from './index.js';
 
 /**
@@ -12,7 +13,6 @@ import { activateBackend, backendByName, backends } from './index.js';
  * A backend that is not installed here is skipped with its reason, unless GRN_REQUIRE_BACKENDS
  * names it (CI sets it for all), in which case its absence fails the test.
  */
-const required = new Set((process.env.GRN_REQUIRE_BACKENDS ?? '').split(',').filter(Boolean));
 
 /** Loss and gradients of SimpleCNN (seed 5) on a fixed batch of 4, on the active backend. */
 async function lossAndGradients(): Promise<{ loss: number; grads: Float32Array[] }> {
@@ -43,12 +43,7 @@ describe('backends', () => {
   let reference: { loss: number; grads: Float32Array[] } | undefined;
   for (const backend of backends.filter((b) => b.name !== 'cpu')) {
     it(`${backend.name}: SimpleCNN loss and gradients equal the cpu backend's`, async (t) => {
-      const availability = await backend.probe();
-      if (!availability.ok) {
-        assert.ok(!required.has(backend.name), `${backend.name} is required here but unavailable: ${availability.reason}`);
-        t.skip(`${backend.name} unavailable: ${availability.reason}`);
-        return;
-      }
+      if (!(await backendOrSkip(t, backend.name))) return;
       if (!reference) {
         await activateBackend('cpu');
         reference = await lossAndGradients();

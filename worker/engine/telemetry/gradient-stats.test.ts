@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { backendOrSkip } from '../../../test/helpers/backends.js';
 import { cpuBackend } from '../backends/cpu.js';
+import { activateBackend, backends } from '../backends/index.js';
 import { stream } from '../random.js';
 import { HISTOGRAM_BINS, STAT, gradientStatistics } from './gradient-stats.js';
 
@@ -63,4 +65,25 @@ describe('gradient statistics on the device', () => {
     assert.ok(Math.abs(constant[STAT.entropy]!) < 1e-12, 'a single occupied bin has zero entropy');
     assert.ok(Number.isFinite(constant[STAT.entropyDensity]!));
   });
+
+  // A diverging step's gradients: the statistics must stay computable (TensorFlow's bincount threw
+  // on the NaN → int32 cast) and say the step is not finite, on every backend.
+  for (const backend of backends) {
+    it(`${backend.name}: NaN and infinite gradients give non-finite variance and norm, without an error`, async (t) => {
+      if (!(await backendOrSkip(t, backend.name))) return;
+      await activateBackend(backend.name);
+      try {
+        for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+          const grads = [tf.tensor1d([0.1, bad, -0.2]), tf.tensor2d([[0.3, 0.4]])];
+          const stats = gradientStatistics(grads);
+          const values = await stats.data();
+          tf.dispose([stats, ...grads]);
+          assert.ok(!Number.isFinite(values[STAT.norm]!), `${bad}: norm ${values[STAT.norm]}`);
+          assert.ok(!Number.isFinite(values[STAT.variance]!), `${bad}: variance ${values[STAT.variance]}`);
+        }
+      } finally {
+        await cpuBackend.activate();
+      }
+    });
+  }
 });

@@ -41,11 +41,15 @@ export function gradientStatistics(grads: readonly tf.Tensor[]): tf.Tensor1D {
     const variance = tf.div(tf.sub(sumSq, tf.mul(sum, mean)), Math.max(1, n - 1));
     const norm = tf.sqrt(sumSq);
     // torch.histc semantics: 100 equal bins over [min, max], the maximum falling in the last bin.
-    // Truncating the cast is floor here because (g - min) >= 0.
+    // Truncating the cast is floor here because (g - min) >= 0 — for finite gradients. A diverging
+    // step's NaN or ±Inf casts to whatever the backend makes of it (INT_MIN on TensorFlow, whose
+    // bincount then throws): clamping to [0, 99] keeps the op valid, and the NaN variance and norm
+    // still tell the training loop that the step diverged.
     const range = tf.sub(max, min);
     const width = tf.div(range, HISTOGRAM_BINS);
     const scale = tf.div(HISTOGRAM_BINS, tf.maximum(range, 1e-30));
-    const index = tf.minimum(tf.cast(tf.mul(tf.sub(g, min), scale), 'int32'), tf.scalar(HISTOGRAM_BINS - 1, 'int32'));
+    const binned = tf.cast(tf.mul(tf.sub(g, min), scale), 'int32');
+    const index = tf.maximum(tf.minimum(binned, tf.scalar(HISTOGRAM_BINS - 1, 'int32')), tf.scalar(0, 'int32'));
     const counts = tf.cast(tf.bincount(index as tf.Tensor1D, [], HISTOGRAM_BINS), 'float32');
     const p = tf.div(counts, n);
     // 0·ln 0 = 0: empty bins contribute nothing to the probability entropy.
