@@ -1,0 +1,98 @@
+/**
+ * What a loaded data set is, for every task, with no TensorFlow.js in it: typed arrays on the host
+ * and a description of one sample. The task's batch builder (tasks/) turns them into tensors; a
+ * data set never touches the device. Loaders (kinds/) read files into these shapes.
+ */
+
+/** The kinds of learning problem the engine trains; each has its loss and metrics (tasks/). */
+export const TASK_NAMES = ['image-classification', 'text-classification', 'segmentation', 'synthetic'] as const;
+export type TaskName = (typeof TASK_NAMES)[number];
+
+/**
+ * How uint8 pixels become the model's input, per channel: (x/255 − mean[c]) / std[c]. `arithmetic`
+ * says in which precision, so each data set reproduces its reference bit for bit: `float64`
+ * computes x·(1/(255·std)) − mean/std in double precision and rounds once (what MNIST here has
+ * always done); `float32` rounds after every step as torchvision's ToTensor + Normalize does.
+ * Applied per batch on the device through a 256-entry table per channel (tasks/image-batches.ts).
+ */
+export interface PixelNormalization {
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+  readonly arithmetic: 'float64' | 'float32';
+}
+
+/** One image sample: its shape (NHWC without N), its classes, its normalisation. */
+export interface ImageSample {
+  readonly kind: 'image';
+  /** [height, width, channels] */
+  readonly shape: readonly [number, number, number];
+  readonly classes: number;
+  /** Class names in label order, where the source has them (folder names, CIFAR's batches.meta). */
+  readonly classNames?: readonly string[];
+  readonly normalization: PixelNormalization;
+}
+
+/** One split of an image-classification data set, held as bytes: `count` NHWC uint8 images. */
+export interface ImageSplit {
+  readonly count: number;
+  /** count × h × w × c bytes, image after image. */
+  readonly pixels: Uint8Array;
+  /** One class index per image, in [0, classes). */
+  readonly labels: Uint8Array | Uint16Array;
+}
+
+/** Samples that could not be read and were skipped (on_bad_sample: skip), with the first few. */
+export interface SkippedSamples {
+  readonly count: number;
+  /** Up to 20 entries `file: reason`. */
+  readonly examples: readonly string[];
+}
+
+export interface ImageClassificationData {
+  readonly task: 'image-classification';
+  readonly name: string;
+  readonly sample: ImageSample;
+  readonly train: ImageSplit;
+  readonly test: ImageSplit;
+  /**
+   * SHA-256 of every source file, by name (the decompressed bytes for gzip files, so
+   * recompressed copies match; an archive's own bytes for tar files).
+   */
+  readonly sha256: Record<string, string>;
+  readonly skipped?: SkippedSamples;
+}
+
+/** Every loaded data set (text and segmentation join this union). */
+export type LoadedDataset = ImageClassificationData;
+
+/** What to do with a sample that cannot be decoded: stop with its name, or skip it and count it. */
+export type BadSamplePolicy = 'fail' | 'skip';
+
+/** What a loader is asked for. Every field but `seed` is optional; loaders say what they ignore. */
+export interface LoadOptions {
+  /** A folder (or archive file) holding the data; nothing is downloaded when it is given. */
+  readonly dataDir?: string;
+  /** Where downloads and decoded caches go (default: defaultCacheDir()). */
+  readonly cacheDir?: string;
+  readonly trainLimit?: number;
+  readonly testLimit?: number;
+  /**
+   * A fraction in (0, 1): when the source has no test split (or always, for sources that ask),
+   * hold out this share of the training split as the test split, stratified by class and drawn
+   * from `seed`, so every optimizer of a sweep sees the same split.
+   */
+  readonly holdout?: number;
+  /** The trial's seed: the holdout split and anything else drawn at load time derive from it. */
+  readonly seed: number;
+  readonly onBadSample?: BadSamplePolicy;
+  /** Resize every image to [height, width] (bilinear); without it all images must share one size. */
+  readonly size?: readonly [number, number];
+  /** Force 1 (grey) or 3 (RGB) channels; without it, the source's. */
+  readonly channels?: 1 | 3;
+  /** Normalisation to use instead of the training split's own mean and std. */
+  readonly normalization?: { readonly mean: readonly number[]; readonly std: readonly number[] };
+  /** Threads for decoding (default: the machine's cores, at most 4). */
+  readonly threads?: number;
+  /** Progress of long steps (downloads, decoding) for the caller to display. */
+  readonly onProgress?: (message: string) => void;
+}
