@@ -116,3 +116,32 @@ export async function firstErrorInOrder<T extends readonly unknown[]>(promises: 
   if (failed) throw failed.reason;
   return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
+
+/**
+ * For files published with the SHA-256 of their raw bytes (archives read as they are, such as
+ * CIFAR's .tar.gz, where `file.sha256` is the archive's own checksum, not of decompressed bytes):
+ * the path of a checked copy in the cache, downloaded from the mirrors when missing or wrong. The
+ * bytes are not kept in memory; the caller streams the file.
+ */
+export async function fetchRawFile(
+  file: RemoteFile,
+  options: { cacheDir: string; onProgress?: (message: string) => void },
+): Promise<{ path: string; sha256: string }> {
+  const cached = join(options.cacheDir, file.name);
+  const raw = await readIfExists(cached);
+  if (raw) {
+    const digest = sha256(raw);
+    if (digest === file.sha256) return { path: cached, sha256: digest };
+    options.onProgress?.(`${cached}: checksum mismatch, downloading again`);
+  }
+  const downloaded = await download(file, options.onProgress);
+  const digest = sha256(downloaded);
+  if (digest !== file.sha256) {
+    throw new DataFileError(file.name, `downloaded file has SHA-256 ${digest}, expected ${file.sha256}`);
+  }
+  await mkdir(options.cacheDir, { recursive: true });
+  const partial = `${cached}.part`;
+  await writeFile(partial, downloaded);
+  await rename(partial, cached);
+  return { path: cached, sha256: digest };
+}
