@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { median } from 'simple-statistics';
-import { backends, safeProbe } from '../worker/engine/backends/index.js';
+import { loadBackends, safeProbe } from '../worker/engine/backends/index.js';
 import { benchArgs, numberFlag } from './args.js';
 import { LineWorker } from './line-worker.js';
 
@@ -53,7 +53,7 @@ export async function run(args: string[]): Promise<void> {
   const pairRatios: Record<string, number[]> = {};
   let machineMatmul: number | undefined;
   try {
-    for (const backend of backends) {
+    for (const backend of await loadBackends()) {
       if (wanted && !wanted.includes(backend.name)) continue;
       const availability = await safeProbe(backend);
       if (!availability.ok) {

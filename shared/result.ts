@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { METRIC_NAMES, type MetricName } from './metrics.js';
+import { STEP_SERIES, type StepSeriesKey } from './series.js';
 import { HyperParameterValue } from './trial.js';
 
 /**
@@ -10,6 +12,15 @@ import { HyperParameterValue } from './trial.js';
 export const RESULT_FORMAT = 'grn.trial-result/1';
 
 const perEpoch = z.array(z.number());
+const perStep = z.array(z.number().nullable());
+
+/** batch_loss is always there; every other series only where the optimizer has it. */
+function stepSeriesShape() {
+  return Object.fromEntries(STEP_SERIES.map((s) => [s.key, s.key === 'batch_loss' ? perStep : perStep.optional()])) as { batch_loss: typeof perStep } & Record<
+    Exclude<StepSeriesKey, 'batch_loss'>,
+    z.ZodOptional<typeof perStep>
+  >;
+}
 
 export const ManifestSchema = z.object({
   backend: z.string(),
@@ -20,10 +31,14 @@ export const ManifestSchema = z.object({
   seed: z.number().int(),
   dataset: z.object({
     name: z.string(),
-    /** SHA-256 of each file's decompressed bytes, so recompressed copies still match. */
+    /** The format it was read as (idx, image-folder, cifar-binary, …). */
+    kind: z.string().optional(),
+    /** SHA-256 of each source file (gzip: of the decompressed bytes, so recompressed copies still match). */
     sha256: z.record(z.string(), z.string()),
     train_samples: z.number().int(),
     test_samples: z.number().int(),
+    /** Samples that could not be read and were skipped (on_bad_sample: skip). */
+    skipped: z.object({ count: z.number().int().nonnegative(), examples: z.array(z.string()) }).optional(),
   }),
   model: z.string(),
   optimizer: z.string(),
@@ -40,8 +55,15 @@ export const TrialResultSchema = z.object({
   status: z.enum(['completed', 'diverged']),
   /** Mean training loss of each epoch. */
   loss: perEpoch,
-  /** Test accuracy after each epoch, as a fraction in [0, 1]. */
+  /** The task that was trained (absent in results of older versions: image classification). */
+  task: z.string().optional(),
+  /** Which per-epoch metric the task judges by (shared/metrics.ts); absent means accuracy. */
+  primary_metric: z.enum(METRIC_NAMES as [MetricName, ...MetricName[]]).optional(),
+  /** Test accuracy after each epoch, as a fraction in [0, 1] (pixel accuracy for segmentation). */
   accuracy: perEpoch,
+  /** Segmentation: pixel accuracy and mean intersection over union after each epoch. */
+  pixel_accuracy: perEpoch.optional(),
+  miou: perEpoch.optional(),
   /** Mean test loss after each epoch. */
   test_loss: perEpoch,
   /** Wall-clock seconds of each epoch's training (evaluation excluded). */
@@ -54,17 +76,13 @@ export const TrialResultSchema = z.object({
   tensor_memory_mb: perEpoch,
   /** Global step index of each kept per-batch record (every `telemetry_every`-th). */
   batch_step: z.array(z.number().int()),
-  /** Training loss of each kept batch (null for a diverged run's last, non-finite, step). */
-  batch_loss: z.array(z.number().nullable()),
-  /** The original's per-batch keys, where the optimizer has the quantity (null where a step had none). */
-  learning_rate: z.array(z.number().nullable()).optional(),
-  gradient_variance: z.array(z.number().nullable()).optional(),
-  entropy: z.array(z.number().nullable()).optional(),
-  mix_prob: z.array(z.number().nullable()).optional(),
-  /** Ours: momentum, the raw (un-smoothed) gradient variance, the gradient's L2 norm. */
-  momentum: z.array(z.number().nullable()).optional(),
-  raw_gradient_variance: z.array(z.number().nullable()).optional(),
-  grad_norm: z.array(z.number().nullable()).optional(),
+  /**
+   * Per-step series (shared/series.ts: batch_loss always; learning_rate, gradient_variance,
+   * entropy, mix_prob as the original named them; ours: momentum, raw_gradient_variance,
+   * grad_norm), where the optimizer has the quantity; null where a step had none or it was not
+   * finite (a diverged run's last step).
+   */
+  ...stepSeriesShape(),
   telemetry_every: z.number().int().positive(),
   /**
    * Where a diverged run stopped: the first step whose loss or gradient norm was not finite
@@ -89,3 +107,9 @@ export const TrialResultSchema = z.object({
 
 export type TrialResult = z.infer<typeof TrialResultSchema>;
 export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** The per-epoch series of the metric a result is judged by, and its name. */
+export function primaryMetric(result: Pick<TrialResult, 'primary_metric' | 'accuracy' | 'miou' | 'pixel_accuracy'>): { name: MetricName; values: number[] } {
+  const name = result.primary_metric ?? 'accuracy';
+  return { name, values: result[name] ?? [] };
+}

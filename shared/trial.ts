@@ -4,16 +4,26 @@ import { z } from 'zod';
  * One trial: what a worker needs to train one cell of a sweep, and what `grn train` builds from its
  * flags. The orchestrator and the worker both validate against this schema.
  */
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 
 export const HyperParameterValue = z.union([z.number(), z.string(), z.boolean()]);
 export type HyperParameterValue = z.infer<typeof HyperParameterValue>;
 
+/** What to do with a sample that cannot be read: stop with its name, or skip it and count it. */
+export const BAD_SAMPLE_POLICIES = ['fail', 'skip'] as const;
+
 export const TrialConfigSchema = z
   .object({
+    /** A data set of the catalog (mnist, cifar10, …), or the name of the user's own (with `kind`). */
     dataset: z.string().min(1),
-    /** A local folder holding the data set's files; otherwise the cache (with download). */
+    /** The user's own data: the format to read `dataDir` as (idx, image-folder, cifar-binary, …). */
+    kind: z.string().min(1).optional(),
+    /** A local folder (or archive) holding the data set's files; otherwise the cache (with download). */
     dataDir: z.string().min(1).optional(),
+    /** Options of the data set's format (size, channels, mean, std, …), checked by the format itself. */
+    dataOptions: z.record(z.string(), z.unknown()).optional(),
+    /** Hold out this fraction of the training split as the test split (seeded, stratified). */
+    holdout: z.number().gt(0).lt(1).optional(),
+    onBadSample: z.enum(BAD_SAMPLE_POLICIES).optional(),
     model: z.string().min(1).optional(),
     optimizer: z.string().min(1),
     /** Overrides of the optimizer's defaults (e.g. lr, momentum, weight_decay). */
@@ -23,7 +33,8 @@ export const TrialConfigSchema = z
     seed: z.number().int().nonnegative(),
     trainLimit: z.number().int().positive().optional(),
     testLimit: z.number().int().positive().optional(),
-    backend: z.enum(BACKEND_CHOICES).default('auto'),
+    /** `auto` or a backend of the engine's catalog (checked by the engine, which knows them). */
+    backend: z.string().min(1).default('auto'),
     /** The one device this trial may use (adapter index / CUDA device), set by the launcher. */
     deviceIndex: z.number().int().nonnegative().optional(),
     /** Keep every K-th per-batch telemetry record in the result (1 = all). */

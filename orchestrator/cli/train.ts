@@ -2,19 +2,20 @@ import { Command, Option } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
-import { TrialConfigSchema, BACKEND_CHOICES, type HyperParameterValue } from '../../shared/trial.js';
-import { datasets } from '../../worker/engine/datasets/index.js';
-import { models } from '../../worker/engine/models/index.js';
-import { optimizers } from '../../worker/engine/optimizers/index.js';
-import { consoleListener } from '../../worker/engine/telemetry/console.js';
-import { runTrial } from '../../worker/engine/trial.js';
+import { BAD_SAMPLE_POLICIES, TrialConfigSchema, type HyperParameterValue } from '../../shared/trial.js';
+import { BACKEND_CHOICES, DATASETS, datasetOptionProblems, FORMATS, MODELS, OPTIMIZERS, trialModel } from '../../worker/engine/catalog.js';
 import { hyperParameter, nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 import { checkOutputFile } from './output-paths.js';
 
 interface TrainFlags {
-  dataset: string;
+  dataset?: string;
+  datasetKind?: string;
   dataDir?: string;
   cacheDir?: string;
+  size?: [number, number];
+  channels?: 1 | 3;
+  holdout?: number;
+  onBadSample?: (typeof BAD_SAMPLE_POLICIES)[number];
   model?: string;
   optimizer: string;
   epochs: number;
@@ -22,7 +23,7 @@ interface TrainFlags {
   batchSize: number;
   lr?: number;
   hp: Record<string, HyperParameterValue>;
-  backend: (typeof BACKEND_CHOICES)[number];
+  backend: string;
   device?: number;
   trainLimit?: number;
   testLimit?: number;
@@ -31,18 +32,41 @@ interface TrainFlags {
   json?: boolean;
 }
 
+/** `--size 64x64` or `--size 64,64` → [height, width]. */
+function imageSize(text: string): [number, number] {
+  const m = /^(\d+)[x,](\d+)$/.exec(text.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new UsageError(`--size: expected HEIGHTxWIDTH in pixels (e.g. 64x64), got '${text}'`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+function channelCount(text: string): 1 | 3 {
+  if (text !== '1' && text !== '3') throw new UsageError(`--channels: expected 1 (grey) or 3 (RGB), got '${text}'`);
+  return Number(text) as 1 | 3;
+}
+
+function fraction(text: string): number {
+  const x = Number(text);
+  if (!(x > 0 && x < 1)) throw new UsageError(`--holdout: expected a fraction between 0 and 1 (e.g. 0.2), got '${text}'`);
+  return x;
+}
+
 export function trainCommand(): Command {
   return new Command('train')
     .description('train one trial (data set x optimizer x seed) and write its result JSON')
-    .addOption(new Option('--dataset <name>', 'data set').choices(Object.keys(datasets)).default('mnist'))
-    .option('--data-dir <dir>', 'folder holding the data set files (nothing is downloaded)')
-    .option('--cache-dir <dir>', 'download cache (default ~/.cache/grn/datasets)')
-    .addOption(new Option('--model <name>', 'model (default: the data set\'s)').choices(Object.keys(models)))
-    .addOption(new Option('--optimizer <name>', 'optimizer').choices(Object.keys(optimizers)).default('sgd'))
+    .addOption(new Option('--dataset <name>', "data set of the catalog, or with --dataset-kind the name of your own (default: mnist)"))
+    .addOption(new Option('--dataset-kind <kind>', 'read --data-dir as your own data set in this format').choices(FORMATS.names))
+    .option('--data-dir <dir>', 'folder (or archive) holding the data set files (nothing is downloaded)')
+    .option('--cache-dir <dir>', 'download and decoded-image cache (default ~/.cache/grn/datasets)')
+    .option('--size <HxW>', 'image formats: resize every image to HEIGHTxWIDTH', imageSize)
+    .option('--channels <n>', 'image formats: 1 (grey) or 3 (RGB)', channelCount)
+    .option('--holdout <fraction>', 'hold out this fraction of the training split as the test split (seeded, stratified)', fraction)
+    .addOption(new Option('--on-bad-sample <policy>', 'an unreadable image: fail naming it, or skip and count it').choices(BAD_SAMPLE_POLICIES))
+    .addOption(new Option('--model <name>', "model (default: the data set's)").choices(MODELS.names))
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZERS.names).default('sgd'))
     .option('--epochs <n>', 'epochs', positiveInt, 2)
     .option('--seed <n>', 'seed for initialisation, data order and optimizer randomness', nonNegativeInt, 1)
     .option('--batch-size <n>', 'batch size', positiveInt, 64)
-    .option('--lr <x>', 'learning rate (default: the optimizer\'s, as in the original)', positiveNumber)
+    .option('--lr <x>', "learning rate (default: the optimizer's, as in the original)", positiveNumber)
     .option('--hp <key=value>', 'any other optimizer hyper-parameter, repeatable (e.g. --hp momentum=0.95)', hyperParameter, {})
     .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES).default('auto'))
     .option('--device <index>', 'device index (WebGPU adapter / CUDA device) to train on', nonNegativeInt)
@@ -52,27 +76,10 @@ export function trainCommand(): Command {
     .option('--out <file>', 'result file (default results/train/<dataset>-<optimizer>-seed<seed>-<time>.json)')
     .option('--json', 'print the result JSON on stdout (progress stays on stderr)')
     .action(async (flags: TrainFlags) => {
-      const hyperparameters = { ...flags.hp };
-      if (flags.lr !== undefined) {
-        if ('lr' in flags.hp) throw new UsageError('give the learning rate once: --lr or --hp lr=…, not both');
-        hyperparameters.lr = flags.lr;
-      }
-      const config = TrialConfigSchema.parse({
-        dataset: flags.dataset,
-        dataDir: flags.dataDir,
-        model: flags.model,
-        optimizer: flags.optimizer,
-        hyperparameters,
-        epochs: flags.epochs,
-        batchSize: flags.batchSize,
-        seed: flags.seed,
-        trainLimit: flags.trainLimit,
-        testLimit: flags.testLimit,
-        backend: flags.backend,
-        deviceIndex: flags.device,
-        telemetryEvery: flags.telemetryEvery,
-      });
+      const config = trialConfig(flags);
       if (flags.out) await checkOutputFile(flags.out, '--out', 'result');
+      // The engine (and TensorFlow.js with it) loads only when a trial really runs.
+      const [{ runTrial }, { consoleListener }] = await Promise.all([import('../../worker/engine/trial.js'), import('../../worker/engine/telemetry/console.js')]);
       const result = await runTrial(config, { listener: consoleListener(), cacheDir: flags.cacheDir });
       const stamp = result.manifest.started_at.replace(/[:.]/g, '-');
       const out = flags.out ?? join('results', 'train', `${config.dataset}-${config.optimizer}-seed${config.seed}-${stamp}.json`);
@@ -83,4 +90,53 @@ export function trainCommand(): Command {
       if (flags.json) process.stdout.write(text);
       if (result.status === 'diverged') process.exitCode = 3;
     });
+}
+
+/** The flags as a trial, checked against the catalog: data set or format, its options, the model's task. */
+function trialConfig(flags: TrainFlags) {
+  const hyperparameters = { ...flags.hp };
+  if (flags.lr !== undefined) {
+    if ('lr' in flags.hp) throw new UsageError('give the learning rate once: --lr or --hp lr=…, not both');
+    hyperparameters.lr = flags.lr;
+  }
+  const kind = flags.datasetKind;
+  const dataset = flags.dataset ?? (kind ? undefined : 'mnist');
+  if (kind) {
+    if (!flags.dataDir) throw new UsageError(`--dataset-kind ${kind} reads your own files: give --data-dir (a folder or archive)`);
+    if (dataset !== undefined && DATASETS.has(dataset)) throw new UsageError(`--dataset ${dataset} is a catalog data set; with --dataset-kind, name your own data set something else`);
+  } else if (!DATASETS.has(dataset!)) {
+    throw new UsageError(`--dataset: unknown data set '${dataset}'; known: ${DATASETS.names.join(', ')} (or read your own with --dataset-kind ${FORMATS.names.join('|')} --data-dir DIR)`);
+  }
+  const name = dataset ?? defaultName(flags.dataDir!);
+  const dataOptions = Object.fromEntries(Object.entries({ size: flags.size, channels: flags.channels }).filter(([, v]) => v !== undefined));
+  const choice = { dataset: name, kind };
+  const problems = datasetOptionProblems(choice, dataOptions).map((p) => p.replace(/^size|^channels/, (f) => `--${f}`));
+  if (problems.length) throw new UsageError(problems.join('; '));
+  const { problem } = trialModel(choice, flags.model);
+  if (problem) throw new UsageError(problem);
+  return TrialConfigSchema.parse({
+    dataset: name,
+    kind,
+    dataDir: flags.dataDir,
+    ...(Object.keys(dataOptions).length ? { dataOptions } : {}),
+    holdout: flags.holdout,
+    onBadSample: flags.onBadSample,
+    model: flags.model,
+    optimizer: flags.optimizer,
+    hyperparameters,
+    epochs: flags.epochs,
+    batchSize: flags.batchSize,
+    seed: flags.seed,
+    trainLimit: flags.trainLimit,
+    testLimit: flags.testLimit,
+    backend: flags.backend,
+    deviceIndex: flags.device,
+    telemetryEvery: flags.telemetryEvery,
+  });
+}
+
+/** A user's data set named after its folder or archive: `/data/xray.tar` → `xray`. */
+function defaultName(dataDir: string): string {
+  const base = dataDir.replace(/\/+$/, '').split('/').pop() ?? 'data';
+  return base.replace(/\.(tar\.gz|tgz|tar|zip)$/i, '').replace(/[^A-Za-z0-9_-]/g, '_') || 'data';
 }

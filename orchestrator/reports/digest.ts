@@ -5,9 +5,12 @@
  * variant share their bins and can be averaged point by point.
  */
 
-/** Per-step series the report plots, in the result's own key names. */
-export const STEP_SERIES = ['batch_loss', 'learning_rate', 'momentum', 'gradient_variance', 'entropy', 'mix_prob', 'grad_norm'] as const;
-export type StepSeries = (typeof STEP_SERIES)[number];
+import { METRIC_NAMES, type MetricName } from '../../shared/metrics.js';
+import { PLOTTED_SERIES, type PlottedSeries } from '../../shared/series.js';
+
+/** Per-step series the report plots, in the result's own key names (defined in shared/series.ts). */
+export const STEP_SERIES = PLOTTED_SERIES;
+export type StepSeries = PlottedSeries;
 
 /** Bins per per-step series: enough for a smooth curve in a 300-pixel-wide panel. */
 export const MAX_POINTS = 120;
@@ -83,7 +86,8 @@ export function digestResult(cell: string, r: Json): CellDigest {
     device: String(m.device ?? 'unknown'),
     plannedEpochs,
     stepsPerEpoch,
-    accuracy: numbers(r.accuracy),
+    // The task's primary metric per epoch (accuracy; mIoU for segmentation): what reports rank by.
+    accuracy: numbers(r[typeof r.primary_metric === 'string' && METRIC_NAMES.includes(r.primary_metric as MetricName) ? r.primary_metric : 'accuracy']),
     loss: numbers(r.loss),
     testLoss: numbers(r.test_loss),
     epochTime: numbers(r.epoch_time),

@@ -1,19 +1,23 @@
 import type { KnownNames } from '../../shared/sweep/spec.js';
-import { SYNTHETIC_WORKLOADS } from '../../shared/sweep/workloads.js';
-import { datasets } from '../../worker/engine/datasets/index.js';
-import { models } from '../../worker/engine/models/index.js';
-import { hyperparameterProblems, optimizers } from '../../worker/engine/optimizers/index.js';
+import { BACKENDS, DATASETS, datasetOptionProblems, FORMATS, hyperparameterProblems, MODELS, OPTIMIZERS, trialModel } from '../../worker/engine/catalog.js';
 
 /**
- * The engine's registries as the names a sweep spec is checked against: the optimizers (with
- * their hyper-parameter schemas), the data set loaders plus the synthetic workloads, the models.
- * Lives beside the planner (not in cli/) because the dashboard and the planner use it too.
+ * The engine's catalog as the names a sweep spec is checked against: optimizers (with their
+ * hyper-parameter schemas), data sets and formats (with their options), models and the task each
+ * is for. Lives beside the planner (not in cli/) because the dashboard and the planner use it too.
  */
 export function engineKnownNames(): KnownNames {
   return {
-    optimizers: Object.keys(optimizers),
-    datasets: [...Object.keys(datasets), ...SYNTHETIC_WORKLOADS],
-    models: Object.keys(models),
+    optimizers: OPTIMIZERS.names,
+    datasets: DATASETS.names,
+    formats: FORMATS.names,
+    backends: BACKENDS.names,
+    models: MODELS.names,
     checkHyperparameters: hyperparameterProblems,
+    checkDataset: (choice, options, model) => {
+      const problems = datasetOptionProblems(choice, options);
+      const { problem } = trialModel(choice, model ?? undefined);
+      return problem ? [...problems, problem] : problems;
+    },
   };
 }

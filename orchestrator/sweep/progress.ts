@@ -1,4 +1,6 @@
 import cliProgress from 'cli-progress';
+import { metricTitle } from '../../shared/metrics.js';
+import { primaryMetric } from '../../shared/result.js';
 import type { CellCounts, SweepEvent } from './monitor.js';
 
 /**
@@ -26,11 +28,14 @@ function eventLine(e: SweepEvent, c: CellCounts): string | null {
       return null;
     }
     case 'result': {
-      const acc = e.result.accuracy.at(-1);
+      // The task's primary metric (accuracy, or mIoU for segmentation), never assumed to be accuracy.
+      const metric = primaryMetric(e.result);
+      const acc = metric.values.at(-1);
+      const title = metricTitle(metric.name);
       const secs = e.result.epoch_time.reduce((a, b) => a + b, 0);
       const d = e.result.divergence;
-      if (d) return `${tally} ${e.cell} DIVERGED at step ${d.step} (epoch ${d.epoch}, loss ${d.loss ?? 'NaN'}); last epoch's accuracy ${acc === undefined ? '-' : (acc * 100).toFixed(2) + '%'}, ${e.record.node}/${e.record.slot}`;
-      return `${tally} ${e.cell} done: accuracy ${acc === undefined ? '-' : (acc * 100).toFixed(2) + '%'}, ${secs.toFixed(1)} s training, ${e.record.node}/${e.record.slot}`;
+      if (d) return `${tally} ${e.cell} DIVERGED at step ${d.step} (epoch ${d.epoch}, loss ${d.loss ?? 'NaN'}); last epoch's ${title} ${acc === undefined ? '-' : (acc * 100).toFixed(2) + '%'}, ${e.record.node}/${e.record.slot}`;
+      return `${tally} ${e.cell} done: ${title} ${acc === undefined ? '-' : (acc * 100).toFixed(2) + '%'}, ${secs.toFixed(1)} s training, ${e.record.node}/${e.record.slot}`;
     }
     case 'node-joined':
       return `node ${e.node.node} joined: ${e.node.slots.map((s) => s.slot).join(', ')} (${e.node.host})`;

@@ -5,6 +5,7 @@ import { tallyCells } from '../../shared/protocol/cell-store.js';
 import { specIdentity } from '../../shared/sweep/identity.js';
 import type { CellState, NodeRecord } from '../../shared/protocol/messages.js';
 import type { TrialResult } from '../../shared/result.js';
+import { DATASETS, OPTIMIZERS } from '../../worker/engine/catalog.js';
 import { coreVersions, gitCommit } from '../../worker/engine/versions.js';
 import { BackgroundFileWriter } from './file-writer.js';
 import type { FailedWrite } from './write-files.task.js';
@@ -19,25 +20,11 @@ export interface CellInfo {
   readonly seed: number;
 }
 
-/** The original's spelling of our registry names, for `all_results.json` keys. */
-const ORIGINAL_NAMES: Record<string, string> = {
-  sgd: 'SGD',
-  adam: 'Adam',
-  adamw: 'AdamW',
-  rmsprop: 'RMSprop',
-  nadamw: 'NAdamW',
-  'enhanced-sgd': 'EnhancedSGD',
-  mnist: 'MNIST',
-  'cifar-10': 'CIFAR-10',
-  cifar10: 'CIFAR-10',
-  imdb: 'IMDB',
-  ag_news: 'AG_NEWS',
-};
 
-/** `<Optimizer>_<Dataset>`, with a params variant kept in brackets: `Adam[lr=0.0003]_MNIST`. */
+/** `<Optimizer>_<Dataset>` as the original spells them (the catalog's display names), with a params variant kept in brackets: `Adam[lr=0.0003]_MNIST`. */
 export function originalKey(cell: CellInfo): string {
   const variant = cell.label.startsWith(cell.optimizer) ? cell.label.slice(cell.optimizer.length) : '';
-  return `${ORIGINAL_NAMES[cell.optimizer] ?? cell.optimizer}${variant}_${ORIGINAL_NAMES[cell.dataset] ?? cell.dataset}`;
+  return `${OPTIMIZERS.find(cell.optimizer)?.displayName ?? cell.optimizer}${variant}_${DATASETS.find(cell.dataset)?.displayName ?? cell.dataset}`;
 }
 
 /** Write-then-rename, so a reader (or a crash) never sees half a file. */

@@ -7,8 +7,8 @@ import type { CellState } from '../../shared/protocol/messages.js';
 import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
 import { cellKey, consumerName, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import { specIdentity } from '../../shared/sweep/identity.js';
-import { isSyntheticWorkload } from '../../shared/sweep/workloads.js';
 import type { TrialConfig } from '../../shared/trial.js';
+import { DATASETS } from '../../worker/engine/catalog.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../server/embedded.js';
 import { ACK_WAIT_NS, ensureConsumer, ensureStores, type Stores } from './infrastructure.js';
 import { startLocalWorkers, type LocalWorkers } from './local-workers.js';
@@ -207,7 +207,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     const unwritten = folder.unwritten.size;
     if (unwritten) view.line(`${unwritten} result file(s) could not be written to ${folder.cellsDir}; their results are on the server: grn sweep export ${plan.id}`);
     // The report (tables, tests, plots, TensorBoard export) of a sweep that ended; a failure to write it is a warning, the results stay.
-    if (over && !unwritten && !plan.cells.every((c) => isSyntheticWorkload(c.dataset))) {
+    if (over && !unwritten && !plan.cells.every((c) => DATASETS.find(c.dataset)?.task === 'synthetic')) {
       await import('../reports/report.js')
         .then((r) => r.writeReport(options.resultsDir, { baseline: 'sgd' }))
         .then(() => view.line(`report: ${join(options.resultsDir, 'report.md')} and report.html`), (err: Error) => view.line(`warning: no report (${err.message}); the results are in ${options.resultsDir}, retry with grn report`));

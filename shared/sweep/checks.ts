@@ -1,7 +1,7 @@
 import type { HyperParameterValue } from '../trial.js';
 import { optimizerVariants } from './grid.js';
 import type { FieldPath } from './locate.js';
-import { OptimizerParamsSchema, type KnownNames } from './spec.js';
+import { DatasetEntrySchema, datasetEntryName, datasetSpec, OptimizerParamsSchema, type KnownNames } from './spec.js';
 import { unknownName } from './suggest.js';
 
 /** A problem before it is given a line and column: the field, and whether to point at its key. */
@@ -25,7 +25,8 @@ export function semanticFindings(raw: unknown, known: KnownNames): Finding[] {
   const findings: Finding[] = [];
   const grid = isDict(raw.grid) ? raw.grid : {};
   const gridOptimizers = checkNames(grid.optimizer, ['grid', 'optimizer'], 'optimizer', known.optimizers, findings);
-  const gridDatasets = checkNames(grid.dataset, ['grid', 'dataset'], 'data set', known.datasets, findings);
+  const model = isDict(raw.train) && typeof raw.train.model === 'string' && raw.train.model !== '' ? raw.train.model : null;
+  const gridDatasets = datasetFindings(grid.dataset, known, model, findings);
   checkDuplicates(grid.seed, ['grid', 'seed'], 'seed', findings);
 
   const params = isDict(raw.params) ? raw.params : {};
@@ -54,11 +55,57 @@ export function semanticFindings(raw: unknown, known: KnownNames): Finding[] {
       findings.push({ path: ['target', dataset], at: 'key', message: `data set '${dataset}' is not in grid.dataset (${gridDatasets.listed.join(', ')})` });
     }
   }
-  const model = isDict(raw.train) ? raw.train.model : undefined;
-  if (known.models && typeof model === 'string' && model !== '' && !known.models.includes(model)) {
+  const backend = isDict(raw.train) ? raw.train.backend : undefined;
+  if (known.backends && typeof backend === 'string' && backend !== '' && backend !== 'auto' && !known.backends.includes(backend)) {
+    findings.push({ path: ['train', 'backend'], message: `expected one of ${['auto', ...known.backends].join(', ')}, got '${backend}'` });
+  }
+  if (known.models && model !== null && !known.models.includes(model)) {
     findings.push({ path: ['train', 'model'], message: unknownName('model', model, known.models) });
   }
   return findings;
+}
+
+/**
+ * The grid's data sets: catalog names known, formats known, a path for the user's own data, names
+ * unique, and what the engine says of each entry's options and its model's task. Entries the
+ * schema rejects are left to it.
+ */
+function datasetFindings(list: unknown, known: KnownNames, model: string | null, findings: Finding[]): { listed: string[] } | undefined {
+  if (!Array.isArray(list)) return undefined;
+  const path = ['grid', 'dataset'];
+  const first = new Map<string, number>();
+  list.forEach((entry, i) => {
+    const parsed = DatasetEntrySchema.safeParse(entry);
+    if (!parsed.success) return;
+    const d = datasetSpec(parsed.data);
+    const name = datasetEntryName(parsed.data);
+    const at = [...path, i];
+    if (name === undefined) {
+      findings.push({ path: at, message: 'a data set mapping needs a name (or a path to name it after)' });
+      return;
+    }
+    const seen = first.get(name);
+    if (seen !== undefined) findings.push({ path: at, message: `duplicate data set '${name}' (also at [${seen}])` });
+    else first.set(name, i);
+    if (d.kind !== undefined) {
+      const formats = known.formats ?? [];
+      if (!formats.includes(d.kind)) {
+        findings.push({ path: [...at, 'kind'], message: unknownName('data format', d.kind, formats) });
+        return;
+      }
+      if (d.path === undefined) findings.push({ path: at, message: `data set '${name}' of kind '${d.kind}' needs a path (the folder or archive holding it)` });
+      if (known.datasets.includes(name)) findings.push({ path: [...at, 'name'], message: `'${name}' is a catalog data set; give your own data another name` });
+    } else if (!known.datasets.includes(name)) {
+      const hint = known.formats?.length ? ` (your own data needs a kind: ${known.formats.join(', ')})` : '';
+      findings.push({ path: typeof entry === 'string' ? at : [...at, 'name'], message: `${unknownName('data set', name, known.datasets)}${hint}` });
+      return;
+    }
+    for (const problem of known.checkDataset?.({ dataset: name, kind: d.kind }, d.options, model) ?? []) {
+      const key = Object.keys(d.options).find((k) => problem.startsWith(`${k}`) || problem.includes(`'${k}'`));
+      findings.push({ path: key !== undefined && typeof entry !== 'string' ? [...at, key] : at, at: key !== undefined && /unknown option/.test(problem) ? 'key' : 'value', message: `data set '${name}': ${problem}` });
+    }
+  });
+  return { listed: [...first.keys()] };
 }
 
 /** Unknown and repeated names in a list; returns the strings listed and the known, first-seen ones. */

@@ -87,8 +87,8 @@ data_root: /data/
     ]);
     assert.equal(cells[0]!.label, 'enhanced-sgd[lr=0.1,controller=intended]');
     assert.deepEqual(cells[0]!.trial.hyperparameters, { lr: 0.1, noise: false, controller: 'intended' });
-    // Synthetic workloads read no files, so they get no data folder.
-    assert.equal(cells[0]!.trial.dataDir, undefined);
+    // Every data set gets its folder under data_root; synthetic workloads ignore it.
+    assert.equal(cells[0]!.trial.dataDir, '/data/sleep');
     assert.deepEqual(cells[1]!.trial, {
       dataset: 'mnist',
       dataDir: '/data/mnist',

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TrialConfigSchema, type HyperParameterValue, type TrialConfig } from '../trial.js';
-import type { OptimizerParams, SweepSpec } from './spec.js';
-import { isSyntheticWorkload } from './workloads.js';
+import { datasetSpec, type DatasetSpec, type OptimizerParams, type SweepSpec } from './spec.js';
 
 /** One combination of an optimizer's list-valued hyper-parameters (its axes). */
 export interface OptimizerVariant {
@@ -84,7 +83,7 @@ export function countCells(spec: SweepSpec): number {
 interface Row {
   readonly optimizer: string;
   readonly variant: OptimizerVariant;
-  readonly dataset: string;
+  readonly dataset: DatasetSpec;
   /** The cell id without its `-s<seed>` suffix. */
   readonly prefix: string;
 }
@@ -92,8 +91,9 @@ interface Row {
 function* rows(spec: SweepSpec): Generator<Row> {
   for (const optimizer of spec.grid.optimizer) {
     for (const variant of optimizerVariants(spec.params?.[optimizer])) {
-      for (const dataset of spec.grid.dataset) {
-        yield { optimizer, variant, dataset, prefix: baseCellId(optimizer, variant.axes, dataset, 0).replace(/-s0$/, '') };
+      for (const entry of spec.grid.dataset) {
+        const dataset = datasetSpec(entry);
+        yield { optimizer, variant, dataset, prefix: baseCellId(optimizer, variant.axes, dataset.name, 0).replace(/-s0$/, '') };
       }
     }
   }
@@ -114,10 +114,15 @@ export function* gridCells(spec: SweepSpec): Generator<PlannedCell> {
   const dataRoot = spec.data_root?.replace(/\/+$/, '');
   const t = spec.train;
   for (const row of rows(spec)) {
+    const d = row.dataset;
     const base = TrialConfigSchema.parse({
-      dataset: row.dataset,
-      // Synthetic workloads read no files; a data folder for them would only mislead.
-      dataDir: dataRoot !== undefined && !isSyntheticWorkload(row.dataset) ? `${dataRoot}/${row.dataset}` : undefined,
+      dataset: d.name,
+      kind: d.kind,
+      // The entry's own path, else its folder under data_root (synthetic workloads ignore it).
+      dataDir: d.path ?? (dataRoot !== undefined ? `${dataRoot}/${d.name}` : undefined),
+      dataOptions: Object.keys(d.options).length ? d.options : undefined,
+      holdout: d.holdout,
+      onBadSample: d.onBadSample,
       model: t.model ?? undefined,
       optimizer: row.optimizer,
       hyperparameters: row.variant.hyperparameters,
@@ -136,8 +141,8 @@ export function* gridCells(spec: SweepSpec): Generator<PlannedCell> {
     const collides = seen.get(row.prefix)! > 1;
     for (const seed of spec.grid.seed) {
       let id = `${row.prefix}-s${seed}`;
-      if (collides || !CELL_ID_PATTERN.test(id)) id = `${id.slice(0, MAX_ID_LENGTH - 9)}-${cellHash(row.optimizer, row.variant.axes, row.dataset, seed)}`;
-      yield { id, optimizer: row.optimizer, variant: row.variant.axes, label, dataset: row.dataset, seed, trial: { ...base, seed } };
+      if (collides || !CELL_ID_PATTERN.test(id)) id = `${id.slice(0, MAX_ID_LENGTH - 9)}-${cellHash(row.optimizer, row.variant.axes, d.name, seed)}`;
+      yield { id, optimizer: row.optimizer, variant: row.variant.axes, label, dataset: d.name, seed, trial: { ...base, seed } };
     }
   }
 }

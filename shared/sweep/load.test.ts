@@ -12,6 +12,7 @@ import type { KnownNames } from './spec.js';
 const KNOWN: KnownNames = {
   optimizers: ['sgd', 'adam', 'adamw', 'rmsprop', 'enhanced-sgd'],
   datasets: ['mnist', 'noop', 'sleep'],
+  backends: ['tensorflow', 'webgpu', 'wasm', 'cpu'],
   checkHyperparameters(optimizer, hps) {
     const allowed: Record<string, string[]> = { sgd: ['lr', 'momentum'], adam: ['lr'], adamw: ['lr'], rmsprop: ['lr'], 'enhanced-sgd': ['lr', 'controller'] };
     const problems: string[] = [];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BACKEND_CHOICES, type HyperParameterValue } from '../trial.js';
+import type { HyperParameterValue } from '../trial.js';
 
 /**
  * The sweep spec: an optimizer × dataset × seed grid, per-optimizer hyper-parameters (a list adds
@@ -15,7 +15,17 @@ export const SWEEP_NAME_PATTERN = /^[A-Za-z0-9_-]{1,60}$/;
 /** Names a sweep is checked against; the CLI passes the engine's registries. */
 export interface KnownNames {
   optimizers: readonly string[];
+  /** Data sets of the catalog (a grid entry by name). */
   datasets: readonly string[];
+  /** Formats of users' own data (a grid entry's `kind`). */
+  formats?: readonly string[];
+  /**
+   * What is wrong with one data set of the grid — its format options, a model (train.model, or
+   * the data set's default) of another task — one message per problem; [] when it is fine.
+   */
+  checkDataset?(choice: { dataset: string; kind?: string }, options: Record<string, unknown>, model: string | null): readonly string[];
+  /** When given, `train.backend` must be `auto` or one of these. */
+  backends?: readonly string[];
   /** When given, `train.model` must be one of these. */
   models?: readonly string[];
   /**
@@ -42,6 +52,63 @@ export type ParamValue = z.infer<typeof ParamValueSchema>;
 export const OptimizerParamsSchema = z.record(z.string(), ParamValueSchema, { error: 'expected a mapping of hyper-parameter names to values' });
 export type OptimizerParams = z.infer<typeof OptimizerParamsSchema>;
 
+/** A data set's name: also a cell-id part and a folder name under data_root. */
+export const DATASET_NAME_PATTERN = /^[A-Za-z0-9_-]{1,60}$/;
+const datasetName = z.string({ error: 'expected a data set name' }).regex(DATASET_NAME_PATTERN, { error: 'expected 1 to 60 letters, digits, _ or -' });
+
+/** The keys every data-set object takes; any other key is an option of its format, checked by the engine. */
+export const DATASET_ENTRY_KEYS = ['name', 'kind', 'path', 'holdout', 'on_bad_sample'] as const;
+
+/**
+ * One data set of the grid: a catalog name (`mnist`), or a mapping — a catalog data set read from
+ * its own folder (`{name: mnist, path: /data/mnist}`) or the user's own data in a format
+ * (`{name: xray, kind: image-folder, path: /data/xray, size: [64, 64], channels: 1}`).
+ */
+export const DatasetEntrySchema = z.union(
+  [
+    datasetName,
+    z
+      .object({
+        name: datasetName.optional().describe("The data set's name in cell ids, tables and reports (default: the path's last part)."),
+        kind: z.string({ error: 'expected a format name' }).min(1).optional().describe('Format of your own data: idx, image-folder, cifar-binary.'),
+        path: z.string({ error: 'expected a folder or archive path' }).min(1, { error: 'expected a folder or archive path' }).optional().describe('Folder or archive holding the files, on the workers (a leading ~ is expanded there).'),
+        holdout: z.number({ error: 'expected a fraction in (0, 1)' }).gt(0, { error: 'expected a fraction in (0, 1)' }).lt(1, { error: 'expected a fraction in (0, 1)' }).optional().describe('Hold out this fraction of the training split as the test split (seeded, stratified by class).'),
+        on_bad_sample: z.enum(['fail', 'skip'], { error: "expected 'fail' or 'skip'" }).optional().describe('An unreadable image: fail naming it (default), or skip it and count it in the result.'),
+      })
+      .catchall(z.unknown())
+      .describe('A data set read from a path; other keys are options of its format (size, channels, mean, std).'),
+  ],
+  { error: 'expected a data set name or a mapping {name, kind, path, …}' },
+);
+export type DatasetEntry = z.infer<typeof DatasetEntrySchema>;
+
+/** A grid entry as the planner uses it: its name, format, path and the format's own options. */
+export interface DatasetSpec {
+  readonly name: string;
+  readonly kind?: string;
+  readonly path?: string;
+  readonly holdout?: number;
+  readonly onBadSample?: 'fail' | 'skip';
+  readonly options: Record<string, unknown>;
+}
+
+/** The name a grid entry goes by: its own, else its path's last part (`/data/xray.tar` → `xray`). */
+export function datasetEntryName(entry: unknown): string | undefined {
+  if (typeof entry === 'string') return entry;
+  if (entry === null || typeof entry !== 'object') return undefined;
+  const { name, path } = entry as { name?: unknown; path?: unknown };
+  if (typeof name === 'string') return name;
+  if (typeof path !== 'string') return undefined;
+  const base = path.replace(/\/+$/, '').split('/').pop() ?? '';
+  return base.replace(/\.(tar\.gz|tgz|tar)$/i, '').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60) || undefined;
+}
+
+export function datasetSpec(entry: DatasetEntry): DatasetSpec {
+  if (typeof entry === 'string') return { name: entry, options: {} };
+  const { name: _n, kind, path, holdout, on_bad_sample, ...options } = entry;
+  return { name: datasetEntryName(entry) ?? 'data', kind, path, holdout, onBadSample: on_bad_sample, options };
+}
+
 const nameList = (what: string) =>
   z
     .array(z.string({ error: `expected a name (${what})` }), { error: `expected a list of ${what} names` })
@@ -53,10 +120,13 @@ export const GridSchema = z
       description: 'Optimizers to compare, in report order (e.g. sgd, adam, adamw, rmsprop, enhanced-sgd).',
       uniqueItems: true,
     }),
-    dataset: nameList('data set').meta({
-      description: 'Data sets to train on (e.g. mnist); noop and sleep are synthetic workloads for dispatch benchmarks.',
-      uniqueItems: true,
-    }),
+    dataset: z
+      .array(DatasetEntrySchema, { error: 'expected a list of data sets (names or mappings)' })
+      .min(1, { error: 'expected a non-empty list of data sets' })
+      .meta({
+        description:
+          'Data sets to train on: catalog names (mnist, cifar10; noop and sleep are synthetic workloads for dispatch benchmarks) or mappings {name, kind, path, holdout, on_bad_sample, …format options} for your own data.',
+      }),
     seed: z
       .array(nonNegativeInt('a non-negative integer seed'), { error: 'expected a list of non-negative integer seeds' })
       .min(1, { error: 'expected a non-empty list of seeds' })
@@ -72,7 +142,7 @@ export const TrainSchema = z
     train_limit: positiveInt('a positive integer or null').nullable().default(null).describe('Use only the first N training samples (null: all).'),
     test_limit: positiveInt('a positive integer or null').nullable().default(null).describe('Use only the first N test samples (null: all).'),
     model: z.string({ error: 'expected a model name or null' }).min(1).nullable().default(null).describe("Model (null: the data set's default, e.g. simple-cnn for mnist)."),
-    backend: z.enum(BACKEND_CHOICES, { error: `expected one of ${BACKEND_CHOICES.join(', ')}` }).default('auto').describe('Compute backend on the worker.'),
+    backend: z.string({ error: 'expected a backend name' }).min(1).default('auto').describe("Compute backend on the worker: auto, or one of the engine's (tensorflow, webgpu, wasm, cpu)."),
     telemetry_every: positiveInt('a positive integer').default(1).describe('Keep every K-th per-batch telemetry record in the result (1: all).'),
     duration_ms: nonNegativeInt('a non-negative integer or null')
       .nullable()

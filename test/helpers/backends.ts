@@ -13,7 +13,7 @@ export const requiredBackends: ReadonlySet<string> = new Set((process.env.GRN_RE
  * when GRN_REQUIRE_BACKENDS names it.
  */
 export async function backendOrSkip(t: TestContext, name: string): Promise<boolean> {
-  const availability = await backendByName(name).probe();
+  const availability = await (await backendByName(name)).probe();
   if (availability.ok) return true;
   assert.ok(!requiredBackends.has(name), `${name} is required here but unavailable: ${availability.reason}`);
   t.skip(`${name} unavailable: ${availability.reason}`);

@@ -1,6 +1,7 @@
 import type { TrialResult } from '../../shared/result.js';
 import type { TrialConfig } from '../../shared/trial.js';
-import { runSynthetic } from '../trainer/workloads.js';
+import { DATASETS } from '../engine/catalog.js';
+import { runSynthetic } from '../engine/datasets/synthetic.js';
 import { TrainerProcess, type TrialSinks } from './trainer-process.js';
 
 /**
@@ -8,6 +9,9 @@ import { TrainerProcess, type TrialSinks } from './trainer-process.js';
  * the trainer hop) go to the slot's trainer process; `noop` trials run inside the agent, so the
  * no-op benchmark measures the queue/claim/store/ack path and nothing else.
  */
+/** A synthetic workload the catalog runs in the agent itself (`noop`), not through a trainer. */
+const inAgent = (trial: TrialConfig) => trial.kind === undefined && DATASETS.find(trial.dataset)?.runsIn === 'agent';
+
 export class SlotExecutor {
   private controller: AbortController | undefined;
 
@@ -18,7 +22,7 @@ export class SlotExecutor {
   }
 
   async run(trial: TrialConfig, sinks: TrialSinks): Promise<TrialResult> {
-    if (trial.dataset !== 'noop') return this.trainer.run(trial, sinks);
+    if (!inAgent(trial)) return this.trainer.run(trial, sinks);
     this.controller = new AbortController();
     try {
       return await runSynthetic(trial, this.controller.signal);
@@ -29,7 +33,7 @@ export class SlotExecutor {
 
   /** Lines `trial` up in the trainer behind the running one (see TrainerProcess.preload). */
   preload(trial: TrialConfig): number | null {
-    return trial.dataset === 'noop' ? null : this.trainer.preload(trial);
+    return inAgent(trial) ? null : this.trainer.preload(trial);
   }
 
   dropPreloaded(token: number): void {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { modelByName, type ImageShape } from './models/index.js';
+import { crossEntropy } from './tasks/classification.js';
 import { createOptimizer, type Optimizer } from './optimizers/index.js';
 import type { HyperParameterValue } from '../../shared/trial.js';
 import { stream } from './random.js';
@@ -35,13 +36,15 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
   const batch = options.batchSize ?? 64;
   const shape = options.shape ?? [28, 28, 1];
   const random = stream(0, 'throughput');
-  const model = modelByName(options.model ?? 'simple-cnn').create(shape, 10, random);
-  const created = createOptimizer(options.optimizer ?? 'sgd', options.hyperparameters ?? {}, 0);
+  // A sample as a data set would describe it; the inputs are already normalised random values.
+  const sample = { kind: 'image', shape, classes: 10, normalization: { mean: [0], std: [1], arithmetic: 'float32' } } as const;
+  const model = (await modelByName(options.model ?? 'simple-cnn')).create(sample, random);
+  const created = await createOptimizer(options.optimizer ?? 'sgd', options.hyperparameters ?? {}, 0);
   const optimizer = options.wrapOptimizer ? options.wrapOptimizer(created) : created;
   const images = tf.randomNormal([batch, ...shape], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10), 'float32')) as tf.Tensor2D;
   const step = async (i: number) => {
-    const output = await trainStep(model, optimizer, images, labels, 0, i);
+    const output = await trainStep(model, optimizer, (logits, targets) => crossEntropy(logits as tf.Tensor2D, targets as tf.Tensor2D), images, labels, 0, i);
     await output.scalars;
   };
   try {

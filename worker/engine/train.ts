@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './tfjs-setup.js';
-import { BatchBuilder, sequentialOrder } from './batches.js';
-import type { ImageDataset } from './datasets/types.js';
+import type { LoadedDataset } from './datasets/data.js';
 import type { Model } from './models/types.js';
 import { createStepContext, disposeStepContext } from './optimizers/context.js';
 import type { Optimizer, OptimizerTelemetry } from './optimizers/types.js';
@@ -9,6 +8,7 @@ import { permutation } from './random.js';
 import { STAT } from './telemetry/gradient-stats.js';
 import type { EpochSummary, StepRecord, TrainingListener } from './telemetry/listener.js';
 import { memorySnapshot } from './telemetry/memory.js';
+import type { BatchSource, TaskRunner } from './tasks/types.js';
 
 export interface TrainOptions {
   readonly epochs: number;
@@ -50,7 +50,6 @@ function diverges(record: StepRecord): boolean {
   return !Number.isFinite(record.loss) || !Number.isFinite(record.grad_norm);
 }
 
-const EVAL_BATCH = 1000;
 /** Outstanding asynchronous loss reads before the loop waits for them (bounds queued work). */
 const MAX_PENDING_READS = 32;
 
@@ -73,11 +72,6 @@ function stepRecord(epoch: number, step: number, scalars: Float32Array, fromOpti
   };
 }
 
-/** Mean softmax cross-entropy of logits against one-hot labels (torch.nn.CrossEntropyLoss). */
-export function crossEntropy(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar);
-}
-
 /** What one training step leaves for the loop: the batch loss and the step's host read. */
 export interface StepOutput {
   /** `[loss, ...gradient statistics]` (telemetry/gradient-stats.ts), one transfer. */
@@ -91,8 +85,16 @@ export interface StepOutput {
  * training loop, `grn backends` and the benchmarks so that what is measured is what trains.
  * Leaves no tensors behind once `scalars` has resolved.
  */
-export async function trainStep(model: Model, optimizer: Optimizer, images: tf.Tensor4D, labels: tf.Tensor2D, epoch: number, step: number): Promise<StepOutput> {
-  const { value, grads } = tf.variableGrads(() => crossEntropy(model.predict(images), labels), model.variables as tf.Variable[]);
+export async function trainStep(
+  model: Model,
+  optimizer: Optimizer,
+  loss: (outputs: tf.Tensor, targets: tf.Tensor) => tf.Scalar,
+  inputs: tf.Tensor,
+  targets: tf.Tensor,
+  epoch: number,
+  step: number,
+): Promise<StepOutput> {
+  const { value, grads } = tf.variableGrads(() => loss(model.predict(inputs), targets), model.variables as tf.Variable[]);
   const gradList = model.variables.map((v) => grads[v.name]!);
   const context = createStepContext(gradList, value, epoch, step);
   try {
@@ -116,9 +118,25 @@ export async function trainStep(model: Model, optimizer: Optimizer, images: tf.T
  * longer numbers), and `divergence` names the step. Which step that is depends only on the data,
  * not on how far the loop ran ahead of its reads: later steps' records are dropped.
  */
-export async function train(model: Model, optimizer: Optimizer, data: ImageDataset, options: TrainOptions): Promise<TrainingHistory> {
+export async function train<D extends LoadedDataset>(model: Model, optimizer: Optimizer, data: D, task: TaskRunner<D>, options: TrainOptions): Promise<TrainingHistory> {
+  const trainBatches = task.batches(data, 'train', options.batchSize);
+  try {
+    return await trainEpochs(model, optimizer, data, task, trainBatches, options);
+  } finally {
+    trainBatches.dispose();
+  }
+}
+
+async function trainEpochs<D extends LoadedDataset>(
+  model: Model,
+  optimizer: Optimizer,
+  data: D,
+  task: TaskRunner<D>,
+  trainBatches: BatchSource,
+  options: TrainOptions,
+): Promise<TrainingHistory> {
   const { batchSize, listener } = options;
-  const trainBatches = new BatchBuilder(data.train, data.shape, data.classes, batchSize);
+  const lossOf = (outputs: tf.Tensor, targets: tf.Tensor) => task.loss(outputs, targets, data);
   const batches = Math.ceil(data.train.count / batchSize);
   const history: TrainingHistory = { status: 'completed', epochs: [], steps: [] };
   let step = 0;
@@ -137,13 +155,13 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
       options.signal?.throwIfAborted();
       const start = b * batchSize;
       const size = Math.min(batchSize, data.train.count - start);
-      const { images, labels } = trainBatches.build(order, start, size);
+      const { inputs, targets } = trainBatches.build(order, start, size);
       let output: StepOutput;
       try {
-        output = await trainStep(model, optimizer, images, labels, epoch, step);
+        output = await trainStep(model, optimizer, lossOf, inputs, targets, epoch, step);
       } finally {
-        images.dispose();
-        labels.dispose();
+        inputs.dispose();
+        targets.dispose();
       }
       const index = b;
       const globalStep = step;
@@ -192,14 +210,17 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
       break;
     }
     const trainLoss = lossSum / batches;
-    const evaluation = await evaluate(model, data);
+    const evaluation = await task.evaluate(model, data);
     const memory = await memorySnapshot(options.onGpu, options.deviceIndex);
+    const primaryMetric = task.meta.primaryMetric;
     const summary: EpochSummary = {
       epoch,
       epochs: options.epochs,
       trainLoss,
       testLoss: evaluation.loss,
-      testAccuracy: evaluation.accuracy,
+      metrics: evaluation.metrics,
+      primaryMetric,
+      primary: evaluation.metrics[primaryMetric] ?? Number.NaN,
       epochTime,
       samplesPerSecond: data.train.count / epochTime,
       vramMb: memory.vramMb,
@@ -211,27 +232,4 @@ export async function train(model: Model, optimizer: Optimizer, data: ImageDatas
     listener?.onEpochEnd?.(summary);
   }
   return history;
-}
-
-/** Test loss and accuracy, accumulated on the device and read back once. */
-export async function evaluate(model: Model, data: ImageDataset): Promise<{ loss: number; accuracy: number }> {
-  const count = data.test.count;
-  const builder = new BatchBuilder(data.test, data.shape, data.classes, EVAL_BATCH);
-  const order = sequentialOrder(count);
-  let totals = tf.zeros([2]);
-  for (let start = 0; start < count; start += EVAL_BATCH) {
-    const size = Math.min(EVAL_BATCH, count - start);
-    const { images, labels } = builder.build(order, start, size);
-    const next = tf.tidy(() => {
-      const logits = model.predict(images);
-      const lossSum = tf.mul(crossEntropy(logits, labels), size);
-      const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(labels, 1)), 'float32'));
-      return tf.add(totals, tf.stack([lossSum, correct]));
-    });
-    tf.dispose([images, labels, totals]);
-    totals = next;
-  }
-  const [lossSum, correct] = await totals.data();
-  totals.dispose();
-  return { loss: lossSum! / count, accuracy: correct! / count };
 }

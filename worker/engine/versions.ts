@@ -2,7 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packageVersion } from './backends/cpu.js';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/** Version of an installed package, read from its package.json ("unknown" if it has none). */
+export function packageVersion(name: string): string {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** The project root (where package.json is), from this module's location in dist/ or the source tree. */
 export function projectRoot(): string {
@@ -34,7 +45,7 @@ export function gitCommit(): string | null {
   return commit;
 }
 
-/** Versions that decide a result's numbers: the project, Node, TensorFlow.js core. */
+/** Versions that decide a result's numbers: the project, Node, TensorFlow.js core (read from its package.json, not loaded). */
 export function coreVersions(): Record<string, string> {
   const root = projectRoot();
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };

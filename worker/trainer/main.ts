@@ -3,8 +3,6 @@ import { TrialConfigSchema, type TrialConfig } from '../../shared/trial.js';
 import { runTrial } from '../engine/trial.js';
 import type { FromTrainer, ToTrainer } from './ipc.js';
 import { telemetryForwarder } from './telemetry-forwarder.js';
-import { isSyntheticWorkload } from '../../shared/sweep/workloads.js';
-import { runSynthetic } from './workloads.js';
 
 /**
  * A trainer process: the node agent starts one per GPU (CUDA_VISIBLE_DEVICES set to that GPU) or
@@ -42,9 +40,7 @@ async function run(id: number, raw: unknown): Promise<void> {
     const trial = expandHome(TrialConfigSchema.parse(raw));
     const eta = (ms: number) => send({ type: 'eta', id, ms });
     const listener = telemetryForwarder((kind, record) => send({ type: 'telemetry', id, kind, record }), { batchSize: trial.batchSize, eta });
-    const result = isSyntheticWorkload(trial.dataset)
-      ? await runSynthetic(trial, controller.signal, eta)
-      : await runTrial(trial, { listener, signal: controller.signal });
+    const result = await runTrial(trial, { listener, signal: controller.signal, eta });
     send({ type: 'done', id, result });
   } catch (err) {
     failed(id, err);

@@ -1,4 +1,4 @@
-import type { TrainingListener, StepRecord } from '../engine/telemetry/listener.js';
+import { epochRecord, type StepRecord, type TrainingListener } from '../engine/telemetry/listener.js';
 import type { TelemetryKind, TelemetryRecord } from './ipc.js';
 
 /** Live records leave a trainer at most this often (the protocol's 4 per second per trial). */
@@ -37,7 +37,7 @@ export function telemetryForwarder(
       if (now() - lastSent >= TELEMETRY_INTERVAL_MS) flush(record);
     },
     onEpochEnd(s) {
-      send('epoch', { ...s });
+      send('epoch', epochRecord(s));
     },
     onMessage(message) {
       send('message', { message });

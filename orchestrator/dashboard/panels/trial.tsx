@@ -1,3 +1,4 @@
+import { OPTIMIZERS } from '../../../worker/engine/catalog.js';
 import { Box, Text } from 'ink';
 import type { GroupSummary } from '../state/grid-model.js';
 import type { DashboardStore } from '../state/store.js';
@@ -57,7 +58,7 @@ export function TrialPanel({ store, group, seed, focusSeeds, width, height }: { 
   const speed = status === 'running' && typeof step?.samples_per_s === 'number' ? ` · ${Math.round(step.samples_per_s)}/s` : '';
   const listWidth = Math.max(16, Math.min(30, Math.floor(width * 0.32)));
   const right = Math.max(20, width - listWidth - 1);
-  const controller = cell.optimizer === 'enhanced-sgd' || (step !== null && 'epsilon' in step);
+  const controller = OPTIMIZERS.find(cell.optimizer)?.steered === true || (step !== null && 'epsilon' in step);
   const body = Math.max(0, height - 1);
   const sparkRows = Math.min(SERIES_NAMES.length, Math.max(0, body - (controller ? 1 : 0)));
   const series = store.telemetry.series(cell.id);
@@ -100,7 +101,7 @@ export function TrialPanel({ store, group, seed, focusSeeds, width, height }: { 
           )}
           {controller && step ? (
             <Text wrap="truncate-end">
-              <Text dimColor>EnhancedSGD </Text>ε {num(step.epsilon ?? null)} mix_prob {num(step.mix_prob ?? null)} action <Text color="magenta">{String(step.action ?? '—')}</Text>
+              <Text dimColor>{OPTIMIZERS.find(cell.optimizer)?.displayName ?? cell.optimizer} </Text>ε {num(step.epsilon ?? null)} mix_prob {num(step.mix_prob ?? null)} action <Text color="magenta">{String(step.action ?? '—')}</Text>
             </Text>
           ) : null}
         </Box>

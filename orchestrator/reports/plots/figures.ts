@@ -1,3 +1,4 @@
+import { OPTIMIZERS } from '../../../worker/engine/catalog.js';
 import type { GroupSummary, ReportModel } from '../aggregate.js';
 import type { CellDigest, StepSeries } from '../digest.js';
 import type { LoadedSweep } from '../load.js';
@@ -57,7 +58,7 @@ export function* planFigures(sweep: LoadedSweep, model: ReportModel): Generator<
     const seedText = seedCount(shown);
     yield trainingFigure(dataset, name, shown, runs, style, seedText, note);
     yield accuracyTimeFigure(dataset, name, shown, runs, style, seedText, model.sweep.targets[dataset], note);
-    const enhanced = shown.filter((g) => g.optimizer === 'enhanced-sgd');
+    const enhanced = shown.filter((g) => OPTIMIZERS.find(g.optimizer)?.steered);
     if (enhanced.length) {
       yield controllerPaths(dataset, name, enhanced.slice(0, 4), runs, style);
       const heat = qTableHeatmap(dataset, name, enhanced.slice(0, 2), runs);

@@ -4,6 +4,7 @@
  * series as a second cue (for grey-scale print too), and one font that both vega's layout and
  * resvg's rasteriser use.
  */
+import { DATASETS } from '../../../worker/engine/catalog.js';
 export const OKABE_ITO = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442'] as const;
 export const BASELINE_COLOUR = '#000000';
 export const DASHES: number[][] = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [4, 4], [1, 3], [10, 2], [3, 1, 1, 1]];
@@ -22,9 +23,9 @@ export function dashScale(series: readonly string[]) {
   return { domain: [...series], range: series.map((_, i) => DASHES[i % DASHES.length]!) };
 }
 
-const DATASET_NAMES: Record<string, string> = { mnist: 'MNIST', 'cifar-10': 'CIFAR-10', cifar10: 'CIFAR-10', imdb: 'IMDB', ag_news: 'AG News' };
+/** A data set as papers spell it (the catalog's display name); a user's own data set by its name. */
 export function datasetTitle(dataset: string): string {
-  return DATASET_NAMES[dataset] ?? dataset;
+  return DATASETS.find(dataset)?.displayName ?? dataset;
 }
 
 /** vega-lite config for every figure: readable type sizes, light grid, white background. */

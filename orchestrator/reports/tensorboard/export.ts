@@ -1,18 +1,10 @@
 import { mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { STEP_SERIES } from '../../../shared/series.js';
 import { EventWriter, type Scalar } from './events.js';
 
 /** Per-step keys of a trial result → TensorBoard tags (grouped into sections by the prefix). */
-export const STEP_TAGS: Record<string, string> = {
-  batch_loss: 'train/batch_loss',
-  learning_rate: 'optimizer/learning_rate',
-  momentum: 'optimizer/momentum',
-  mix_prob: 'optimizer/mix_prob',
-  gradient_variance: 'gradient/variance',
-  raw_gradient_variance: 'gradient/raw_variance',
-  entropy: 'gradient/entropy',
-  grad_norm: 'gradient/norm',
-};
+export const STEP_TAGS: Record<string, string> = Object.fromEntries(STEP_SERIES.map((s) => [s.key, s.tag]));
 
 /** Per-epoch keys → tags; logged at the epoch's last global step so both share one x axis. */
 export const EPOCH_TAGS: Record<string, string> = {

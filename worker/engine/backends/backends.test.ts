@@ -4,9 +4,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../tfjs-setup.js';
 import { modelByName } from '../models/index.js';
 import { stream } from '../random.js';
-import { crossEntropy } from '../train.js';
+import type { ImageSample } from '../datasets/data.js';
+import { crossEntropy } from '../tasks/classification.js';
 import { backendOrSkip } from '../../../test/helpers/backends.js';
-import { activateBackend, backendByName, backends } from './index.js';
+import { BACKENDS } from './catalog.js';
+import { activateBackend, backendByName } from './index.js';
 
 /**
  * Each native/accelerated backend must compute the same gradients as the reference cpu backend.
@@ -14,13 +16,15 @@ import { activateBackend, backendByName, backends } from './index.js';
  * names it (CI sets it for all), in which case its absence fails the test.
  */
 
+const IMAGE_28: ImageSample = { kind: 'image', shape: [28, 28, 1], classes: 10, normalization: { mean: [0], std: [1], arithmetic: 'float32' } };
+
 /** Loss and gradients of SimpleCNN (seed 5) on a fixed batch of 4, on the active backend. */
 async function lossAndGradients(): Promise<{ loss: number; grads: Float32Array[] }> {
-  const model = modelByName('simple-cnn').create([28, 28, 1], 10, stream(5, 'init'));
+  const model = (await modelByName('simple-cnn')).create(IMAGE_28, stream(5, 'init'));
   const random = stream(5, 'data');
   const images = tf.tensor4d(Float32Array.from({ length: 4 * 784 }, () => random() * 2 - 1), [4, 28, 28, 1]);
   const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d([3, 1, 4, 1], 'int32'), 10), 'float32')) as tf.Tensor2D;
-  const { value, grads } = tf.variableGrads(() => crossEntropy(model.predict(images), labels), model.variables as tf.Variable[]);
+  const { value, grads } = tf.variableGrads(() => crossEntropy(model.predict(images) as tf.Tensor2D, labels), model.variables as tf.Variable[]);
   // data(), not dataSync(): WebGPU under Node cannot read GPU buffers synchronously.
   const out = { loss: (await value.data())[0]!, grads: await Promise.all(model.variables.map(async (v) => (await grads[v.name]!.data()) as Float32Array)) };
   tf.dispose([value, images, labels, ...Object.values(grads)]);
@@ -30,18 +34,18 @@ async function lossAndGradients(): Promise<{ loss: number; grads: Float32Array[]
 
 describe('backends', () => {
   it('rejects an unknown backend name, listing the known ones', () => {
-    assert.throws(() => backendByName('tpu'), /unknown backend 'tpu'; known: auto, tensorflow, webgpu, wasm, cpu/);
+    assert.throws(() => backendByName('tpu'), /unknown backend 'tpu' \(did you mean 'cpu'\?\); known: tensorflow, webgpu, wasm, cpu/);
   });
 
   it('auto picks an available backend and reports its device', async () => {
     const report = await activateBackend('auto');
-    assert.ok(backends.some((b) => b.name === report.backend));
+    assert.ok(BACKENDS.has(report.backend));
     assert.equal(tf.getBackend(), report.backend);
     assert.ok(report.device.length > 0);
   });
 
   let reference: { loss: number; grads: Float32Array[] } | undefined;
-  for (const backend of backends.filter((b) => b.name !== 'cpu')) {
+  for (const backend of BACKENDS.entries.filter((b) => b.name !== 'cpu')) {
     it(`${backend.name}: SimpleCNN loss and gradients equal the cpu backend's`, async (t) => {
       if (!(await backendOrSkip(t, backend.name))) return;
       if (!reference) {

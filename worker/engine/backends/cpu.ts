@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRequire } from 'node:module';
+import { packageVersion } from '../versions.js';
 import type { Backend, DeviceReport } from './types.js';
-
-const require = createRequire(import.meta.url);
 
 /** The pure-JavaScript reference backend: always available, slow; good for tiny tests. */
 export const cpuBackend: Backend = {
@@ -22,12 +20,3 @@ export const cpuBackend: Backend = {
     };
   },
 };
-
-/** Version of an installed package, read from its package.json ("unknown" if it has none). */
-export function packageVersion(name: string): string {
-  try {
-    return (require(`${name}/package.json`) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}

@@ -1,23 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../tfjs-setup.js';
-import { BackendUnavailableError, UsageError } from '../../../shared/errors.js';
-import { cpuBackend } from './cpu.js';
-import { tensorflowBackend } from './tensorflow.js';
+import { BackendUnavailableError } from '../../../shared/errors.js';
+import { BACKENDS } from './catalog.js';
 import type { ActivateOptions, Availability, Backend, BackendName, DeviceReport } from './types.js';
-import { wasmBackend } from './wasm.js';
-import { webgpuBackend } from './webgpu.js';
 
 export type { Backend, BackendName, DeviceReport } from './types.js';
 
-/** Every backend, in `auto` preference order: native TensorFlow, WebGPU, WebAssembly, plain JS. */
-export const backends: readonly Backend[] = [tensorflowBackend, webgpuBackend, wasmBackend, cpuBackend];
+/** The implementation of a catalog backend (a usage error naming the known ones otherwise). */
+export function backendByName(name: string): Promise<Backend> {
+  return BACKENDS.get(name).load();
+}
 
-export function backendByName(name: string): Backend {
-  const found = backends.find((b) => b.name === name);
-  if (!found) {
-    throw new UsageError(`unknown backend '${name}'; known: auto, ${backends.map((b) => b.name).join(', ')}`);
-  }
-  return found;
+/** Every backend's implementation, in `auto` preference order. */
+export function loadBackends(): Promise<Backend[]> {
+  return Promise.all(BACKENDS.entries.map((b) => b.load()));
 }
 
 /** A backend's availability; a probe that throws counts as unavailable, with its message. */
@@ -34,17 +30,17 @@ export async function safeProbe(backend: Backend): Promise<Availability> {
  * adapter (lavapipe) is slower than WebAssembly, so `auto` only keeps it when it reports a GPU.
  */
 export async function activateBackend(
-  choice: BackendName | 'auto',
+  choice: BackendName | 'auto' | (string & {}),
   options: ActivateOptions = {},
 ): Promise<DeviceReport> {
   if (choice !== 'auto') {
-    const backend = backendByName(choice);
+    const backend = await backendByName(choice);
     const availability = await safeProbe(backend);
     if (!availability.ok) throw new BackendUnavailableError(`backend '${choice}' is not available: ${availability.reason}`);
     return backend.activate(options);
   }
   const skipped: string[] = [];
-  for (const backend of backends) {
+  for (const backend of await loadBackends()) {
     const availability = await safeProbe(backend);
     if (!availability.ok) {
       skipped.push(`${backend.name}: ${availability.reason}`);

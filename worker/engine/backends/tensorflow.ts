@@ -24,7 +24,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { packageVersion } from './cpu.js';
+import { packageVersion } from '../versions.js';
 import type { ActivateOptions, Availability, Backend, DeviceReport } from './types.js';
 
 const require = createRequire(import.meta.url);

@@ -3,7 +3,8 @@
  * ./index.ts. Backends are loaded lazily (dynamic import) so that a missing optional native package
  * (tfjs-node, webgpu) never breaks the others.
  */
-export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+/** A backend of the catalog (catalog.ts), by name. */
+export type BackendName = string;
 
 /** Whether a backend can run here, and why not when it cannot. */
 export type Availability = { ok: true; detail?: string } | { ok: false; reason: string };

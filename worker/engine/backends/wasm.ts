@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { packageVersion } from './cpu.js';
+import { packageVersion } from '../versions.js';
 import type { Availability, Backend, DeviceReport } from './types.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 

@@ -19,7 +19,7 @@
  *    setup:webgpu`). That is a software adapter: it is reported with `gpu: false`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { packageVersion } from './cpu.js';
+import { packageVersion } from '../versions.js';
 import type { ActivateOptions, Availability, Backend, DeviceReport } from './types.js';
 
 // Minimal structural types for the parts of WebGPU/Dawn used here, so that this file compiles

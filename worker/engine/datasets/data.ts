@@ -62,8 +62,34 @@ export interface ImageClassificationData {
   readonly skipped?: SkippedSamples;
 }
 
-/** Every loaded data set (text and segmentation join this union). */
-export type LoadedDataset = ImageClassificationData;
+/** One image-and-mask sample: the image as ImageSample describes it, one class per pixel. */
+export interface MaskSample extends Omit<ImageSample, 'kind'> {
+  readonly kind: 'image-mask';
+  /** The mask value of pixels that belong to no class (VOC: 255, its object boundaries). */
+  readonly ignoreIndex: number;
+}
+
+/** One split of a segmentation data set: `count` images and as many [h, w] masks of class indices. */
+export interface MaskSplit {
+  readonly count: number;
+  /** count × h × w × c bytes. */
+  readonly pixels: Uint8Array;
+  /** count × h × w class indices (or ignoreIndex). */
+  readonly masks: Uint8Array;
+}
+
+export interface SegmentationData {
+  readonly task: 'segmentation';
+  readonly name: string;
+  readonly sample: MaskSample;
+  readonly train: MaskSplit;
+  readonly test: MaskSplit;
+  readonly sha256: Record<string, string>;
+  readonly skipped?: SkippedSamples;
+}
+
+/** Every loaded data set (text joins this union). */
+export type LoadedDataset = ImageClassificationData | SegmentationData;
 
 /** What to do with a sample that cannot be decoded: stop with its name, or skip it and count it. */
 export type BadSamplePolicy = 'fail' | 'skip';

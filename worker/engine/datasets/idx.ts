@@ -29,17 +29,18 @@ export function decompress(bytes: Uint8Array, file: string): Uint8Array {
 }
 
 /** Parses decompressed IDX bytes, checking the magic, the rank and that the data is all there. */
-export function parseIdx(bytes: Uint8Array, file: string, expectedRank: number): IdxArray {
+export function parseIdx(bytes: Uint8Array, file: string, expectedRank: number | readonly number[]): IdxArray {
+  const ranks = typeof expectedRank === 'number' ? [expectedRank] : expectedRank;
   if (bytes.length < 4) throw new DataFileError(file, `too short for an IDX header (${bytes.length} bytes)`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new DataFileError(file, `not an IDX file: wrong magic ${hex(bytes.subarray(0, 4))} (expected 00 00 08 0${expectedRank})`);
+    throw new DataFileError(file, `not an IDX file: wrong magic ${hex(bytes.subarray(0, 4))} (expected 00 00 08 0${ranks[0]})`);
   }
   if (bytes[2] !== UBYTE) {
     throw new DataFileError(file, `unsupported IDX element type 0x${bytes[2]!.toString(16)} (only unsigned bytes, 0x08)`);
   }
   const rank = bytes[3]!;
-  if (rank !== expectedRank) {
-    throw new DataFileError(file, `IDX file has ${rank} dimensions, expected ${expectedRank}`);
+  if (!ranks.includes(rank)) {
+    throw new DataFileError(file, `IDX file has ${rank} dimensions, expected ${ranks.join(' or ')}`);
   }
   const headerLength = 4 + 4 * rank;
   if (bytes.length < headerLength) throw new DataFileError(file, 'truncated IDX header');

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { denseLayer } from './init.js';
-import type { ImageShape, Model, ModelFactory } from './types.js';
+import type { Model, ModelFactory, ModelInput } from './types.js';
 
 /**
  * A one-hidden-layer perceptron (flatten, dense 64, ReLU, dense classes). Cheap on every backend,
@@ -8,16 +8,16 @@ import type { ImageShape, Model, ModelFactory } from './types.js';
  */
 export const mlp: ModelFactory = {
   name: 'mlp',
-  description: 'flatten, dense 64, ReLU, dense classes (tests and quick checks)',
-  create(input: ImageShape, classes: number, random: () => number): Model {
-    const features = input[0] * input[1] * input[2];
+  create(sample: ModelInput, random: () => number): Model {
+    const classes = sample.classes;
+    const features = sample.shape[0] * sample.shape[1] * sample.shape[2];
     const fc1 = denseLayer(features, 64, random);
     const fc2 = denseLayer(64, classes, random);
     const variables = [fc1.weight, fc1.bias, fc2.weight, fc2.bias];
     return {
       name: 'mlp',
       variables,
-      predict(images: tf.Tensor4D): tf.Tensor2D {
+      predict(images: tf.Tensor): tf.Tensor2D {
         return tf.tidy(() => {
           const h = tf.relu(tf.add(tf.matMul(tf.reshape(images, [-1, features]), fc1.weight), fc1.bias));
           return tf.add(tf.matMul(h, fc2.weight), fc2.bias) as tf.Tensor2D;

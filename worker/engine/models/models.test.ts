@@ -3,16 +3,19 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { cpuBackend } from '../backends/cpu.js';
 import { stream } from '../random.js';
+import type { ImageSample } from '../datasets/data.js';
 import { modelByName } from './index.js';
 
-describe('SimpleCNN', () => {
+const image = (shape: readonly [number, number, number]): ImageSample => ({ kind: 'image', shape, classes: 10, normalization: { mean: [0], std: [1], arithmetic: 'float32' } });
+
+describe('SimpleCNN', async () => {
   before(async () => {
     await cpuBackend.activate();
   });
 
   for (const shape of [[28, 28, 1], [32, 32, 3]] as const) {
-    it(`maps ${shape.join('x')} images to 10 logits with the original's parameter shapes`, () => {
-      const model = modelByName('simple-cnn').create(shape, 10, stream(1, 'init'));
+    it(`maps ${shape.join('x')} images to 10 logits with the original's parameter shapes`, async () => {
+      const model = (await modelByName('simple-cnn')).create(image(shape), stream(1, 'init'));
       const flat = (shape[0] / 4) * (shape[1] / 4) * 64;
       assert.deepEqual(
         model.variables.map((v) => v.shape),
@@ -25,8 +28,17 @@ describe('SimpleCNN', () => {
     });
   }
 
-  it('initialises like PyTorch: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases', () => {
-    const model = modelByName('simple-cnn').create([28, 28, 1], 10, stream(1, 'init'));
+  it("has the original's 545,098 parameters on 32x32x3 (CIFAR-10) and 421,642 on 28x28x1 (MNIST)", async () => {
+    const factory = await modelByName('simple-cnn');
+    for (const [shape, want] of [[[32, 32, 3], 545_098], [[28, 28, 1], 421_642]] as const) {
+      const model = factory.create(image(shape), stream(1, 'init'));
+      assert.equal(model.variables.reduce((n, v) => n + v.size, 0), want, shape.join('x'));
+      model.dispose();
+    }
+  });
+
+  it('initialises like PyTorch: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases', async () => {
+    const model = (await modelByName('simple-cnn')).create(image([28, 28, 1]), stream(1, 'init'));
     const fanIns = [9, 9, 288, 288, 3136, 3136, 128, 128];
     model.variables.forEach((v, i) => {
       const values = v.dataSync();
@@ -39,10 +51,10 @@ describe('SimpleCNN', () => {
     model.dispose();
   });
 
-  it('draws the same weights from the same seed', () => {
-    const a = modelByName('simple-cnn').create([28, 28, 1], 10, stream(3, 'init'));
-    const b = modelByName('simple-cnn').create([28, 28, 1], 10, stream(3, 'init'));
-    const c = modelByName('simple-cnn').create([28, 28, 1], 10, stream(4, 'init'));
+  it('draws the same weights from the same seed', async () => {
+    const a = (await modelByName('simple-cnn')).create(image([28, 28, 1]), stream(3, 'init'));
+    const b = (await modelByName('simple-cnn')).create(image([28, 28, 1]), stream(3, 'init'));
+    const c = (await modelByName('simple-cnn')).create(image([28, 28, 1]), stream(4, 'init'));
     assert.deepEqual(Array.from(a.variables[0]!.dataSync()), Array.from(b.variables[0]!.dataSync()));
     assert.notDeepEqual(Array.from(a.variables[0]!.dataSync()), Array.from(c.variables[0]!.dataSync()));
     [a, b, c].forEach((m) => m.dispose());

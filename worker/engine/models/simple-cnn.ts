@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { convLayer, denseLayer } from './init.js';
-import type { ImageShape, Model, ModelFactory } from './types.js';
+import type { Model, ModelFactory, ModelInput } from './types.js';
 
 /**
  * The original project's SimpleCNN: conv 3x3 (pad 1) -> 32, ReLU, max-pool 2; conv 3x3 (pad 1) ->
@@ -8,9 +8,9 @@ import type { ImageShape, Model, ModelFactory } from './types.js';
  */
 export const simpleCnn: ModelFactory = {
   name: 'simple-cnn',
-  description: 'SimpleCNN of the original: 2 conv (32, 64) + max-pool, dense 128, dense classes',
-  create(input: ImageShape, classes: number, random: () => number): Model {
-    const [height, width, channels] = input;
+  create(sample: ModelInput, random: () => number): Model {
+    const classes = sample.classes;
+    const [height, width, channels] = sample.shape;
     const conv1 = convLayer(3, channels, 32, random);
     const conv2 = convLayer(3, 32, 64, random);
     const flat = Math.floor(height / 4) * Math.floor(width / 4) * 64;
@@ -20,9 +20,9 @@ export const simpleCnn: ModelFactory = {
     return {
       name: 'simple-cnn',
       variables,
-      predict(images: tf.Tensor4D): tf.Tensor2D {
+      predict(images: tf.Tensor): tf.Tensor2D {
         return tf.tidy(() => {
-          let x = tf.relu(tf.add<tf.Tensor4D>(tf.conv2d(images, conv1.filter as tf.Tensor4D, 1, 'same'), conv1.bias));
+          let x = tf.relu(tf.add<tf.Tensor4D>(tf.conv2d(images as tf.Tensor4D, conv1.filter as tf.Tensor4D, 1, 'same'), conv1.bias));
           x = tf.maxPool(x, 2, 2, 'valid');
           x = tf.relu(tf.add<tf.Tensor4D>(tf.conv2d(x, conv2.filter as tf.Tensor4D, 1, 'same'), conv2.bias));
           x = tf.maxPool(x, 2, 2, 'valid');

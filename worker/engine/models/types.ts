@@ -1,21 +1,26 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ImageSample, MaskSample } from '../datasets/data.js';
 
 /** Input image shape, NHWC without the batch: [height, width, channels]. */
 export type ImageShape = readonly [number, number, number];
 
-/** A trainable classifier: its variables and a forward pass to logits. */
+/** What a model is built for: the data set's sample (its shape, classes). */
+export type ModelInput = ImageSample | MaskSample;
+
+/**
+ * A trainable model: its variables and a forward pass from a batch of inputs to logits —
+ * `[batch, classes]` for classification, `[batch, h, w, classes]` for segmentation.
+ */
 export interface Model {
   readonly name: string;
   /** Trainable parameters, in a fixed order (optimizers keep per-tensor state by index). */
   readonly variables: readonly tf.Variable[];
-  /** Logits `[batch, classes]` for a batch of images `[batch, h, w, c]`. */
-  predict(images: tf.Tensor4D): tf.Tensor2D;
+  predict(inputs: tf.Tensor): tf.Tensor;
   dispose(): void;
 }
 
 export interface ModelFactory {
   readonly name: string;
-  readonly description: string;
   /** Builds the model with PyTorch-default initialisation drawn from `random` (seeded). */
-  create(input: ImageShape, classes: number, random: () => number): Model;
+  create(input: ModelInput, random: () => number): Model;
 }

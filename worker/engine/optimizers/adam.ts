@@ -1,21 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { adamParams } from './catalog.js';
 import { decayWeights, SlotState, withWeightDecay } from './state.js';
 import type { Optimizer, OptimizerFactory } from './types.js';
 
-function adamSchema(weightDecay: number) {
-  return z
-    .object({
-      lr: z.number().positive().default(1e-3),
-      beta1: z.number().min(0).lt(1).default(0.9),
-      beta2: z.number().min(0).lt(1).default(0.999),
-      eps: z.number().positive().default(1e-8),
-      weight_decay: z.number().min(0).default(weightDecay),
-    })
-    .strict();
-}
-const adamParams = adamSchema(0);
-const adamwParams = adamSchema(0.01);
 type AdamParams = z.infer<typeof adamParams>;
 
 /**
@@ -55,16 +43,10 @@ function adamLike(name: string, hp: AdamParams, decoupled: boolean): Optimizer {
   };
 }
 
-export const adam: OptimizerFactory<typeof adamParams> = {
-  name: 'adam',
-  description: 'Adam (PyTorch semantics; seed default lr 1e-3)',
-  schema: adamParams,
+export const adam: OptimizerFactory<AdamParams> = {
   create: (hp) => adamLike('adam', hp, false),
 };
 
-export const adamw: OptimizerFactory<typeof adamwParams> = {
-  name: 'adamw',
-  description: 'AdamW, decoupled weight decay 0.01 (PyTorch semantics; seed default lr 1e-3)',
-  schema: adamwParams,
+export const adamw: OptimizerFactory<AdamParams> = {
   create: (hp) => adamLike('adamw', hp, true),
 };

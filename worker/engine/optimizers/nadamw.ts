@@ -1,28 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { nadamwSchema } from './catalog.js';
 import { decayWeights, SlotState } from './state.js';
 import type { OptimizerFactory } from './types.js';
-
-const schema = z
-  .object({
-    lr: z.number().positive().default(1e-3),
-    beta1: z.number().min(0).lt(1).default(0.9),
-    beta2: z.number().min(0).lt(1).default(0.999),
-    eps: z.number().positive().default(1e-8),
-    weight_decay: z.number().min(0).default(0.01),
-    momentum_decay: z.number().min(0).default(4e-3),
-  })
-  .strict();
 
 /**
  * torch.optim.NAdam with decoupled_weight_decay=True (the AlgoPerf baseline "NAdamW").
  * μ_t = β1·(1 − ½·0.96^(t·ψ)); the update mixes the current gradient and the momentum with the
  * running product of μ, as PyTorch's single-tensor implementation does.
  */
-export const nadamw: OptimizerFactory<typeof schema> = {
-  name: 'nadamw',
-  description: 'NAdam with decoupled weight decay 0.01 (PyTorch NAdam(decoupled_weight_decay=True))',
-  schema,
+export const nadamw: OptimizerFactory<z.infer<typeof nadamwSchema>> = {
   create(hp) {
     const m = new SlotState('nadamw_m');
     const v = new SlotState('nadamw_v');

@@ -1,27 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { rmspropSchema } from './catalog.js';
 import { SlotState, withWeightDecay } from './state.js';
 import type { OptimizerFactory } from './types.js';
-
-const schema = z
-  .object({
-    lr: z.number().positive().default(1e-3),
-    alpha: z.number().min(0).lt(1).default(0.99),
-    eps: z.number().positive().default(1e-8),
-    weight_decay: z.number().min(0).default(0),
-    momentum: z.number().min(0).lt(1).default(0),
-    centered: z.boolean().default(false),
-  })
-  .strict();
 
 /**
  * torch.optim.RMSprop: sq = α·sq + (1 − α)·g²; avg = sqrt(sq − ga²) + eps when centered
  * (ga the running mean of g), else sqrt(sq) + eps; p -= lr·g/avg, or through a momentum buffer.
  */
-export const rmsprop: OptimizerFactory<typeof schema> = {
-  name: 'rmsprop',
-  description: 'RMSprop (PyTorch semantics; seed default lr 1e-3)',
-  schema,
+export const rmsprop: OptimizerFactory<z.infer<typeof rmspropSchema>> = {
   create(hp) {
     const square = new SlotState('rmsprop_sq');
     const gradAvg = new SlotState('rmsprop_ga');

@@ -1,23 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { sgdSchema } from './catalog.js';
 import { SlotState, withWeightDecay } from './state.js';
 import type { OptimizerFactory } from './types.js';
 
-const schema = z
-  .object({
-    lr: z.number().positive().default(0.01),
-    momentum: z.number().min(0).max(1).default(0.9),
-    dampening: z.number().min(0).max(1).default(0),
-    weight_decay: z.number().min(0).default(0),
-    nesterov: z.boolean().default(false),
-  })
-  .strict();
-
 /** torch.optim.SGD: buf = μ·buf + (1 − dampening)·g (buf = g on the first step), p -= lr·buf. */
-export const sgd: OptimizerFactory<typeof schema> = {
-  name: 'sgd',
-  description: 'SGD with momentum (PyTorch semantics; seed defaults lr 0.01, momentum 0.9)',
-  schema,
+export const sgd: OptimizerFactory<z.infer<typeof sgdSchema>> = {
   create(hp) {
     const buffers = new SlotState('sgd_momentum');
     let first = true;

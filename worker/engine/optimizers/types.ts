@@ -1,5 +1,4 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { z } from 'zod';
 import type { HyperParameterValue } from '../../../shared/trial.js';
 
 export type HyperParameters = Record<string, HyperParameterValue>;
@@ -43,10 +42,8 @@ export interface Optimizer {
   dispose(): void;
 }
 
-export interface OptimizerFactory<S extends z.ZodObject = z.ZodObject> {
-  readonly name: string;
-  readonly description: string;
-  /** Hyper-parameters with their defaults; strict, so a misspelt name is an error. */
-  readonly schema: S;
-  create(hyperparameters: z.infer<S>, seed: number): Optimizer;
+/** An optimizer's implementation; its name, schema and defaults are its catalog entry (catalog.ts). */
+export interface OptimizerFactory<H = HyperParameters> {
+  /** Builds the optimizer from validated hyper-parameters (defaults filled in). */
+  create(hyperparameters: H, seed: number): Optimizer;
 }

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { formatMetric, metricTitle } from '../../../shared/metrics.js';
 import type { BatchProgress, EpochSummary, StepRecord, TrainingListener } from './listener.js';
 
 /**
@@ -12,7 +13,7 @@ export function consoleListener(stream: NodeJS.WriteStream = process.stderr): Tr
 function epochLine(s: EpochSummary): string {
   return (
     `epoch ${s.epoch + 1}/${s.epochs}: train loss ${s.trainLoss.toFixed(4)}, test loss ${s.testLoss.toFixed(4)}, ` +
-    `test accuracy ${(s.testAccuracy * 100).toFixed(2)}%, ${s.epochTime.toFixed(1)} s, ` +
+    `${Object.entries(s.metrics).map(([name, v]) => `test ${metricTitle(name)} ${formatMetric(v)}`).join(', ')}, ${s.epochTime.toFixed(1)} s, ` +
     `${Math.round(s.samplesPerSecond)} samples/s, RAM ${Math.round(s.ramMb)} MB` +
     (s.vramMb > 0 ? `, VRAM ${Math.round(s.vramMb)} MB` : '')
   );

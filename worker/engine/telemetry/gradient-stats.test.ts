@@ -3,7 +3,8 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { backendOrSkip } from '../../../test/helpers/backends.js';
 import { cpuBackend } from '../backends/cpu.js';
-import { activateBackend, backends } from '../backends/index.js';
+import { BACKENDS } from '../backends/catalog.js';
+import { activateBackend } from '../backends/index.js';
 import { stream } from '../random.js';
 import { HISTOGRAM_BINS, STAT, gradientStatistics } from './gradient-stats.js';
 
@@ -68,7 +69,7 @@ describe('gradient statistics on the device', () => {
 
   // A diverging step's gradients: the statistics must stay computable (TensorFlow's bincount threw
   // on the NaN → int32 cast) and say the step is not finite, on every backend.
-  for (const backend of backends) {
+  for (const backend of BACKENDS.entries) {
     it(`${backend.name}: NaN and infinite gradients give non-finite variance and norm, without an error`, async (t) => {
       if (!(await backendOrSkip(t, backend.name))) return;
       await activateBackend(backend.name);

@@ -1,3 +1,5 @@
+import type { MetricName } from '../../../shared/metrics.js';
+
 /**
  * What the training loop reports while it runs. The CLI shows it as a progress bar or plain
  * lines; a sweep worker forwards the same records over NATS. Every method is optional.
@@ -19,7 +21,11 @@ export interface EpochSummary {
   readonly epochs: number;
   readonly trainLoss: number;
   readonly testLoss: number;
-  readonly testAccuracy: number;
+  /** Every metric of the task after this epoch (tasks/catalog.ts), as fractions. */
+  readonly metrics: Partial<Record<MetricName, number>>;
+  /** The metric the task is judged by, and its value. */
+  readonly primaryMetric: MetricName;
+  readonly primary: number;
   readonly epochTime: number;
   readonly samplesPerSecond: number;
   readonly vramMb: number;
@@ -53,4 +59,10 @@ export interface TrainingListener {
   onEpochEnd?(summary: EpochSummary): void;
   /** Free-form status (data loading, backend choice). */
   onMessage?(message: string): void;
+}
+
+/** An epoch summary as one flat telemetry record: its metrics become keys of their own. */
+export function epochRecord(s: EpochSummary): Record<string, number | string | null> {
+  const { metrics, ...rest } = s;
+  return { ...rest, ...metrics };
 }

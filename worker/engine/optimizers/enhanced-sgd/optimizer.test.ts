@@ -24,7 +24,7 @@ interface Run {
 
 /** Runs `steps` steps with real step contexts (statistics on the device), as the training loop does. */
 async function run(hp: Record<string, string | number | boolean>, options: { steps?: number; losses?: number[]; epoch?: number; grads?: number[][][]; seed?: number; optimizer?: string } = {}): Promise<Run> {
-  const optimizer = createOptimizer(options.optimizer ?? 'enhanced-sgd', hp, options.seed ?? 1);
+  const optimizer = await createOptimizer(options.optimizer ?? 'enhanced-sgd', hp, options.seed ?? 1);
   const vars = P0.map((p, i) => tf.tidy(() => tf.variable(tf.tensor(p, SHAPES[i]))));
   const telemetry: OptimizerTelemetry[] = [];
   const grads = options.grads ?? GRADS;
@@ -86,7 +86,7 @@ function assertClose(got: number[][], want: number[][], tolerance = 1e-6): void 
   got.forEach((row, t) => row.forEach((x, k) => assert.ok(Math.abs(x - want[t]![k]!) <= tolerance, `[${t}][${k}] ${x} vs ${want[t]![k]}`)));
 }
 
-describe('EnhancedSGD', () => {
+describe('EnhancedSGD', async () => {
   before(async () => {
     await cpuBackend.activate();
   });
@@ -239,22 +239,22 @@ describe('EnhancedSGD', () => {
     sgd.optimizer.dispose();
   });
 
-  it('resolves switches after parsing: the mode gives the default, an explicit value wins', () => {
+  it('resolves switches after parsing: the mode gives the default, an explicit value wins', async () => {
     for (const mode of MODES) {
-      const hp = createOptimizer('enhanced-sgd', { controller: mode }, 0).hyperparameters;
+      const hp = (await createOptimizer('enhanced-sgd', { controller: mode }, 0)).hyperparameters;
       for (const s of SWITCHES) assert.equal(hp[s], MODE_DEFAULTS[mode][s], `${mode}.${s}`);
       assert.equal(hp.lr, 0.01);
       assert.equal(hp.stabilizing_threshold, 0.9, 'defaults to stabilizing_factor');
     }
-    const hp = createOptimizer('enhanced-sgd', { controller: 'seed', centering: false, probability_entropy: true }, 0).hyperparameters;
+    const hp = (await createOptimizer('enhanced-sgd', { controller: 'seed', centering: false, probability_entropy: true }, 0)).hyperparameters;
     assert.equal(hp.centering, false);
     assert.equal(hp.probability_entropy, true);
     assert.equal(hp.clipping, true);
-    assert.equal(createOptimizer('enhanced-sgd', { controller: 'off', noise: true }, 0).hyperparameters.noise, true);
-    assert.equal(createOptimizer('enhanced-sgd', { controller: 'seed', pass_loss: true, q_controller: true }, 0).hyperparameters.q_controller, true);
+    assert.equal((await createOptimizer('enhanced-sgd', { controller: 'off', noise: true }, 0)).hyperparameters.noise, true);
+    assert.equal((await createOptimizer('enhanced-sgd', { controller: 'seed', pass_loss: true, q_controller: true }, 0)).hyperparameters.q_controller, true);
     // What needs the loss cannot be asked for in a mode that does not pass it.
-    assert.throws(() => createOptimizer('enhanced-sgd', { controller: 'seed', q_controller: true }, 0), /q_controller needs the loss/);
-    assert.throws(() => createOptimizer('enhanced-sgd', { controller: 'off', spike_correction: true }, 0), /spike_correction needs the loss/);
+    await assert.rejects(() => createOptimizer('enhanced-sgd', { controller: 'seed', q_controller: true }, 0), /q_controller needs the loss/);
+    await assert.rejects(() => createOptimizer('enhanced-sgd', { controller: 'off', spike_correction: true }, 0), /spike_correction needs the loss/);
   });
 
   it('seed mode: over 10 steps, spikes and all, lr stays 0.01 and momentum 0.9; no controller, no reward', async () => {
@@ -375,8 +375,8 @@ describe('EnhancedSGD', () => {
     [plain, bayes].forEach((r) => r.optimizer.dispose());
   });
 
-  it('rejects an unknown hyper-parameter or mode, naming it', () => {
-    assert.throws(() => createOptimizer('enhanced-sgd', { controler: 'seed' }, 0), /unknown hyper-parameter 'controler'/);
-    assert.throws(() => createOptimizer('enhanced-sgd', { controller: 'faithful' }, 0), /controller: /);
+  it('rejects an unknown hyper-parameter or mode, naming it', async () => {
+    await assert.rejects(() => createOptimizer('enhanced-sgd', { controler: 'seed' }, 0), /unknown hyper-parameter 'controler'/);
+    await assert.rejects(() => createOptimizer('enhanced-sgd', { controller: 'faithful' }, 0), /controller: /);
   });
 });

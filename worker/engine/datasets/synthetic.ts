@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RESULT_FORMAT, type TrialResult } from '../../shared/result.js';
-import type { TrialConfig } from '../../shared/trial.js';
+import { RESULT_FORMAT, type TrialResult } from '../../../shared/result.js';
+import type { TrialConfig } from '../../../shared/trial.js';
 
 /**
- * Synthetic trials (shared/sweep/workloads.ts) for measuring dispatch: `noop` returns at once, `sleep` waits `durationMs`.
+ * Synthetic trials (the catalog's `synthetic` data sets) for measuring dispatch: `noop` returns at once, `sleep` waits `durationMs`.
  * They go through the whole sweep path (queue, claim, result store, ack) but train nothing, so a
  * benchmark sees the machinery's cost alone. Their results are valid trial results with one
  * "epoch" of zeros.
@@ -37,6 +37,8 @@ export async function runSynthetic(trial: TrialConfig, signal?: AbortSignal, eta
   return {
     format: RESULT_FORMAT,
     status: 'completed',
+    task: 'synthetic',
+    primary_metric: 'accuracy',
     loss: [0],
     accuracy: [0],
     test_loss: [0],

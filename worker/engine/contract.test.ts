@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import './tfjs-setup.js';
+import { writeCifarFolder, writeImageFolder } from '../../test/helpers/image-fixtures.js';
+import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
+import { cpuBackend } from './backends/cpu.js';
+import { DATASETS, FORMATS, MODELS, OPTIMIZERS, TASKS } from './catalog.js';
+import { loadDataset, type DatasetChoice } from './datasets/catalog.js';
+import type { LoadedDataset } from './datasets/data.js';
+import { createOptimizer } from './optimizers/index.js';
+import { stream } from './random.js';
+import { runnerFor } from './tasks/index.js';
+import { trainStep } from './train.js';
+
+/**
+ * One suite over every registered entry, as Optuna runs one over every sampler: each data set and
+ * format on a fixture the test writes in its real file format, each model on its task's data, each
+ * optimizer on a real step. Registering an entry puts it under these checks; a data set or format
+ * without a fixture here fails the suite, so none is left unchecked.
+ */
+type Fixture = (dir: string) => Promise<string>;
+const FIXTURES: Record<string, Fixture> = {
+  mnist: () => writeMnistFixture({ train: 24, test: 8 }),
+  idx: () => writeMnistFixture({ train: 24, test: 8 }),
+  cifar10: (dir) => writeCifarFolder(join(dir, 'cifar10')),
+  'cifar-binary': (dir) => writeCifarFolder(join(dir, 'cifar-binary')),
+  'image-folder': (dir) => writeImageFolder(join(dir, 'folder'), { classes: ['a', 'b', 'c'], perClass: 4, height: 12, width: 12 }),
+};
+
+/** Every data set that holds data: the catalog's (not the synthetic workloads) and one per format. */
+const CHOICES: Array<{ label: string; fixture: string; choice: DatasetChoice }> = [
+  ...DATASETS.entries.filter((d) => d.task !== 'synthetic').map((d) => ({ label: d.name, fixture: d.name, choice: { dataset: d.name } })),
+  ...FORMATS.entries.map((f) => ({ label: `format ${f.name}`, fixture: f.name, choice: { dataset: `my-${f.name}`, kind: f.name } })),
+];
+
+let dir: string;
+let cacheDir: string;
+before(async () => {
+  await cpuBackend.activate();
+  dir = await mkdtemp(join(tmpdir(), 'grn-contract-'));
+  cacheDir = join(dir, 'cache');
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+const loaded = new Map<string, Promise<LoadedDataset>>();
+function load(c: (typeof CHOICES)[number]): Promise<LoadedDataset> {
+  if (!loaded.has(c.label)) {
+    const fixture = FIXTURES[c.fixture];
+    assert.ok(fixture, `no fixture for ${c.label}: add one to FIXTURES`);
+    loaded.set(c.label, fixture(dir).then((dataDir) => loadDataset(c.choice, { dataDir, cacheDir, seed: 1 })));
+  }
+  return loaded.get(c.label)!;
+}
+
+/** The numbers of one training step from fresh weights drawn from `seed`: loss and a weight checksum. */
+async function oneStep(data: LoadedDataset, modelName: string, optimizerName: string, seed: number) {
+  const runner = await runnerFor(data);
+  const model = (await MODELS.get(modelName).load()).create(data.sample, stream(seed, 'init'));
+  const optimizer = await createOptimizer(optimizerName, {}, seed);
+  const batches = runner.batches(data, 'train', 4);
+  const order = Uint32Array.from({ length: data.train.count }, (_, i) => i);
+  const run = async (step: number) => {
+    const batch = batches.build(order, 0, 4);
+    try {
+      const out = await trainStep(model, optimizer, (o, t) => runner.loss(o, t, data), batch.inputs, batch.targets, 0, step);
+      return (await out.scalars)[0]!; // the loss comes first (train.ts stepRecord)
+    } finally {
+      tf.dispose([batch.inputs, batch.targets]);
+    }
+  };
+  const loss = await run(0);
+  const tensorsAfterFirst = tf.memory().numTensors;
+  await run(1);
+  const leaked = tf.memory().numTensors - tensorsAfterFirst;
+  const weights = model.variables.map((v) => Array.from(v.dataSync().subarray(0, 16)));
+  optimizer.dispose();
+  model.dispose();
+  batches.dispose();
+  return { loss, weights, leaked };
+}
+
+describe('contract: every data set and format', () => {
+  it('has a fixture for every entry', () => {
+    for (const c of CHOICES) assert.ok(FIXTURES[c.fixture], `no fixture for ${c.label}`);
+  });
+
+  for (const c of CHOICES) {
+    it(`${c.label}: loads a sample description that matches its splits, and batches of the model's input shape`, async () => {
+      const data = await load(c);
+      const { task } = data;
+      assert.ok(TASKS[task].runner, `${c.label}: task ${task} has no runner`);
+      if (data.task === 'image-classification') {
+        const [h, w, ch] = data.sample.shape;
+        for (const split of [data.train, data.test]) {
+          assert.ok(split.count > 0);
+          assert.equal(split.pixels.length, split.count * h * w * ch);
+          assert.equal(split.labels.length, split.count);
+          assert.ok(Array.from(split.labels).every((l) => l < data.sample.classes));
+        }
+        assert.equal(data.sample.normalization.mean.length, ch);
+        assert.ok(Object.keys(data.sha256).length > 0, 'source checksums');
+        const runner = await runnerFor(data);
+        const batches = runner.batches(data, 'train', 4);
+        const batch = batches.build(Uint32Array.from({ length: data.train.count }, (_, i) => i), 0, 4);
+        assert.deepEqual(batch.inputs.shape, [4, h, w, ch]);
+        assert.equal(batch.inputs.dtype, 'float32');
+        assert.deepEqual(batch.targets.shape, [4, data.sample.classes]);
+        tf.dispose([batch.inputs, batch.targets]);
+        batches.dispose();
+      }
+    });
+  }
+});
+
+describe('contract: every model', () => {
+  for (const m of MODELS.entries) {
+    it(`${m.name}: maps a batch of each data set of its task to one logit per class; a step leaks nothing; same seed, same numbers; dispose frees all`, async () => {
+      const datasets = CHOICES.filter((c) => {
+        const meta = c.choice.kind ? FORMATS.get(c.choice.kind) : DATASETS.get(c.choice.dataset);
+        return meta.task === m.task;
+      });
+      assert.ok(datasets.length > 0, `no data set of task ${m.task} to check ${m.name} on`);
+      for (const c of datasets) {
+        const data = await load(c);
+        const before = tf.memory().numTensors;
+        const model = (await m.load()).create(data.sample, stream(1, 'init'));
+        const input = tf.zeros([2, ...data.sample.shape]);
+        const out = model.predict(input);
+        assert.deepEqual(out.shape, [2, data.sample.classes], `${m.name} on ${c.label}`);
+        tf.dispose([input, out]);
+        model.dispose();
+        assert.equal(tf.memory().numTensors, before, `${m.name} on ${c.label}: dispose left tensors`);
+        const a = await oneStep(data, m.name, 'sgd', 3);
+        const b = await oneStep(data, m.name, 'sgd', 3);
+        assert.equal(a.leaked, 0, `${m.name} on ${c.label}: a training step leaked ${a.leaked} tensors`);
+        assert.equal(a.loss, b.loss);
+        assert.deepEqual(a.weights, b.weights);
+        assert.equal(tf.memory().numTensors, before, `${m.name} on ${c.label}: tensors left after dispose`);
+      }
+    });
+  }
+});
+
+describe('contract: every optimizer', () => {
+  for (const o of OPTIMIZERS.entries) {
+    it(`${o.name}: a step on real data leaks nothing, moves the weights, and the same seed gives the same numbers`, async () => {
+      const data = await load(CHOICES[0]!);
+      const before = tf.memory().numTensors;
+      const a = await oneStep(data, 'mlp', o.name, 7);
+      const b = await oneStep(data, 'mlp', o.name, 7);
+      assert.equal(a.leaked, 0, `${o.name}: a step leaked ${a.leaked} tensors`);
+      assert.ok(Number.isFinite(a.loss));
+      assert.equal(a.loss, b.loss);
+      assert.deepEqual(a.weights, b.weights);
+      const fresh = (await MODELS.get('mlp').load()).create(data.sample, stream(7, 'init'));
+      assert.notDeepEqual(a.weights, fresh.variables.map((v) => Array.from(v.dataSync().subarray(0, 16))), `${o.name} did not move the weights`);
+      fresh.dispose();
+      assert.equal(tf.memory().numTensors, before, `${o.name}: dispose left tensors`);
+    });
+  }
+});

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { UsageError } from '../../../shared/errors.js';
+import { Registry } from '../registry.js';
+import type { LoadedDataset, LoadOptions, TaskName } from './data.js';
+
+/**
+ * The data sets and data formats the engine reads, as everything outside the engine needs to know
+ * them — names, task, default model, accepted options — with no TensorFlow.js and no reading code:
+ * each entry's `load` imports its implementation when a trial runs.
+ */
+
+/** Options of image formats: the training size, the channels, the normalisation. */
+const imageOptions = z
+  .object({
+    size: z.tuple([z.int().positive(), z.int().positive()], { error: 'expected [height, width] in pixels' }).optional(),
+    channels: z.union([z.literal(1), z.literal(3)], { error: 'expected 1 (grey) or 3 (RGB)' }).optional(),
+    mean: z.array(z.number(), { error: 'expected a list of per-channel means' }).min(1).optional(),
+    std: z.array(z.number().positive(), { error: 'expected a list of per-channel standard deviations' }).min(1).optional(),
+  })
+  .strict();
+const normalizationOptions = imageOptions.pick({ mean: true, std: true });
+const noOptions = z.object({}).strict();
+
+/** Data read in one format from a folder the user names (a spec's `{name, kind, path, …}`). */
+export interface FormatMeta {
+  readonly name: string;
+  readonly description: string;
+  readonly task: TaskName;
+  readonly defaultModel: string;
+  /** The format's own options (beyond holdout and on_bad_sample, which every data set takes). */
+  readonly options: z.ZodObject;
+  readonly load: (name: string, options: LoadOptions) => Promise<LoadedDataset>;
+}
+
+/** A data set of the catalog: a name users write, with everything else known. */
+export interface DatasetMeta {
+  readonly name: string;
+  /** As the original and papers spell it (`all_results.json` keys, report headings). */
+  readonly displayName: string;
+  readonly description: string;
+  readonly task: TaskName;
+  /** The model a trial uses when the spec names none (the original's choice). */
+  readonly defaultModel?: string;
+  readonly options: z.ZodObject;
+  /**
+   * Synthetic workloads train nothing: where they run — `agent` (no trainer process: what a no-op
+   * dispatch benchmark measures), or `trainer` (through the trainer process, as real trainings).
+   */
+  readonly runsIn?: 'agent' | 'trainer';
+  readonly load?: (options: LoadOptions) => Promise<LoadedDataset>;
+}
+
+/** Formats for users' own data. Adding one is one file in kinds/ and one entry here. */
+export const FORMATS = new Registry<FormatMeta>('data format', [
+  {
+    name: 'idx',
+    description: "IDX image and label files in MNIST's layout (train-images-idx3-ubyte[.gz], …; Fashion-MNIST, KMNIST, …)",
+    task: 'image-classification',
+    defaultModel: 'simple-cnn',
+    options: normalizationOptions,
+    load: (name, o) => import('./kinds/idx.js').then((m) => m.loadIdx({ name, files: m.localIdxFiles() }, o)),
+  },
+  {
+    name: 'image-folder',
+    description: 'JPEG/PNG images in class folders: train/<class>/*, test/<class>/* (or <class>/* with holdout), a folder or a .tar/.tar.gz of it',
+    task: 'image-classification',
+    defaultModel: 'simple-cnn',
+    options: imageOptions,
+    load: (name, o) => import('./kinds/image-folder.js').then((m) => m.loadImageFolder(name, o)),
+  },
+  {
+    name: 'cifar-binary',
+    description: "CIFAR's binary batches (data_batch_1..5.bin, test_batch.bin: 3,073 bytes per record), a folder or the .tar.gz",
+    task: 'image-classification',
+    defaultModel: 'simple-cnn',
+    options: normalizationOptions,
+    load: (name, o) => import('./kinds/cifar-binary.js').then((m) => m.loadCifarBinary(name, o, {})),
+  },
+]);
+
+/** Every data set. Adding one is one file in this folder and one entry here. */
+export const DATASETS = new Registry<DatasetMeta>('data set', [
+  {
+    name: 'mnist',
+    displayName: 'MNIST',
+    description: 'MNIST handwritten digits, 28x28x1, 60,000 train / 10,000 test (IDX files, gzip or raw)',
+    task: 'image-classification',
+    defaultModel: 'simple-cnn',
+    options: noOptions,
+    load: (o) => import('./mnist.js').then((m) => m.loadMnist(o)),
+  },
+  {
+    name: 'cifar10',
+    displayName: 'CIFAR-10',
+    description: 'CIFAR-10, 32x32x3, 50,000 train / 10,000 test: the binary version (downloaded, SHA-256 checked) or an image-folder copy',
+    task: 'image-classification',
+    defaultModel: 'simple-cnn',
+    options: noOptions,
+    load: (o) => import('./kinds/cifar10.js').then((m) => m.loadCifar10(o)),
+  },
+  {
+    name: 'noop',
+    displayName: 'noop',
+    description: 'synthetic: finishes at once, in the worker agent (dispatch benchmarks)',
+    task: 'synthetic',
+    options: noOptions,
+    runsIn: 'agent',
+  },
+  {
+    name: 'sleep',
+    displayName: 'sleep',
+    description: 'synthetic: takes train.duration_ms in the trainer process (dispatch benchmarks)',
+    task: 'synthetic',
+    options: noOptions,
+    runsIn: 'trainer',
+  },
+]);
+
+/** What a trial's data is: a catalog data set by name, or the user's own in a format (`kind`). */
+export interface DatasetChoice {
+  readonly dataset: string;
+  readonly kind?: string;
+}
+
+/** The description of a trial's data set: its task, default model and accepted options. */
+export function describeDataset(choice: DatasetChoice): { name: string; displayName: string; task: TaskName; defaultModel?: string; options: z.ZodObject; runsIn?: 'agent' | 'trainer' } {
+  if (choice.kind !== undefined) {
+    const format = FORMATS.get(choice.kind);
+    return { name: choice.dataset, displayName: choice.dataset, task: format.task, defaultModel: format.defaultModel, options: format.options };
+  }
+  const meta = DATASETS.get(choice.dataset);
+  return { ...meta };
+}
+
+/** The problems with a data set's options, one per entry naming the option; empty when valid. */
+export function datasetOptionProblems(choice: DatasetChoice, options: Record<string, unknown>): string[] {
+  const { options: schema } = describeDataset(choice);
+  const parsed = schema.safeParse(options);
+  if (parsed.success) return [];
+  const known = Object.keys(schema.shape);
+  return parsed.error.issues.map((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? `unknown option ${issue.keys.map((k) => `'${k}'`).join(', ')} for ${choice.kind ? `format '${choice.kind}'` : `data set '${choice.dataset}'`} (${known.length ? `known: ${known.join(', ')}` : 'it takes none'})`
+      : `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+  );
+}
+
+/** Loads a trial's data set: the catalog's, or the user's own through its format. */
+export async function loadDataset(choice: DatasetChoice, options: LoadOptions): Promise<LoadedDataset> {
+  if (choice.kind !== undefined) return FORMATS.get(choice.kind).load(choice.dataset, options);
+  const meta = DATASETS.get(choice.dataset);
+  if (!meta.load) throw new UsageError(`data set '${meta.name}' is synthetic: it has no data to load`);
+  return meta.load(options);
+}
