@@ -46,16 +46,28 @@ export async function fetchDataFile(
     }
     throw new DataFileError(candidates[0]!, `file not found (also looked for ${candidates[1]})`);
   }
+  return fromCacheOrDownload(file, options, decompress);
+}
+
+/**
+ * The cache's copy of `file` if its checksum (over `checked(raw)`) matches, else a fresh download
+ * checked the same way before it is kept (written to `.part`, then renamed).
+ */
+async function fromCacheOrDownload(
+  file: RemoteFile,
+  options: { cacheDir: string; onProgress?: (message: string) => void },
+  checked: (raw: Uint8Array, path: string) => Uint8Array,
+): Promise<{ bytes: Uint8Array; sha256: string; path: string }> {
   const cached = join(options.cacheDir, file.name);
   const raw = await readIfExists(cached);
   if (raw) {
-    const bytes = decompress(raw, cached);
+    const bytes = checked(raw, cached);
     const digest = sha256(bytes);
     if (digest === file.sha256) return { bytes, sha256: digest, path: cached };
     options.onProgress?.(`${cached}: checksum mismatch, downloading again`);
   }
   const downloaded = await download(file, options.onProgress);
-  const bytes = decompress(downloaded, file.name);
+  const bytes = checked(downloaded, file.name);
   const digest = sha256(bytes);
   if (digest !== file.sha256) {
     throw new DataFileError(file.name, `downloaded file has SHA-256 ${digest}, expected ${file.sha256}`);
@@ -127,21 +139,6 @@ export async function fetchRawFile(
   file: RemoteFile,
   options: { cacheDir: string; onProgress?: (message: string) => void },
 ): Promise<{ path: string; sha256: string }> {
-  const cached = join(options.cacheDir, file.name);
-  const raw = await readIfExists(cached);
-  if (raw) {
-    const digest = sha256(raw);
-    if (digest === file.sha256) return { path: cached, sha256: digest };
-    options.onProgress?.(`${cached}: checksum mismatch, downloading again`);
-  }
-  const downloaded = await download(file, options.onProgress);
-  const digest = sha256(downloaded);
-  if (digest !== file.sha256) {
-    throw new DataFileError(file.name, `downloaded file has SHA-256 ${digest}, expected ${file.sha256}`);
-  }
-  await mkdir(options.cacheDir, { recursive: true });
-  const partial = `${cached}.part`;
-  await writeFile(partial, downloaded);
-  await rename(partial, cached);
-  return { path: cached, sha256: digest };
+  const { path, sha256: digest } = await fromCacheOrDownload(file, options, (raw) => raw);
+  return { path, sha256: digest };
 }
