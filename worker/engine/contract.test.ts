@@ -128,10 +128,14 @@ describe('contract: every model', () => {
         const data = await load(c);
         const before = tf.memory().numTensors;
         const model = (await m.load()).create(data.sample, stream(1, 'init'));
-        const input = tf.zeros([2, ...data.sample.shape]);
-        const out = model.predict(input);
-        assert.deepEqual(out.shape, [2, data.sample.classes], `${m.name} on ${c.label}`);
-        tf.dispose([input, out]);
+        // A real batch of the data set (images, or token ids) through the task's own batch builder.
+        const batches = (await runnerFor(data)).batches(data, 'train', 2);
+        const batch = batches.build(Uint32Array.from({ length: data.train.count }, (_, i) => i), 0, 2);
+        const out = model.predict(batch.inputs);
+        const perSample = data.task === 'segmentation' ? [...data.sample.shape.slice(0, 2), data.sample.classes] : [data.sample.classes];
+        assert.deepEqual(out.shape, [2, ...perSample], `${m.name} on ${c.label}`);
+        tf.dispose([batch.inputs, batch.targets, out]);
+        batches.dispose();
         model.dispose();
         assert.equal(tf.memory().numTensors, before, `${m.name} on ${c.label}: dispose left tensors`);
         const a = await oneStep(data, m.name, 'sgd', 3);

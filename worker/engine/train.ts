@@ -94,7 +94,7 @@ export async function trainStep(
   epoch: number,
   step: number,
 ): Promise<StepOutput> {
-  const { value, grads } = tf.variableGrads(() => loss(model.predict(inputs), targets), model.variables as tf.Variable[]);
+  const { value, grads } = tf.variableGrads(() => loss(model.predict(inputs, true), targets), model.variables as tf.Variable[]);
   const gradList = model.variables.map((v) => grads[v.name]!);
   const context = createStepContext(gradList, value, epoch, step);
   try {

@@ -88,8 +88,51 @@ export interface SegmentationData {
   readonly skipped?: SkippedSamples;
 }
 
-/** Every loaded data set (text joins this union). */
-export type LoadedDataset = ImageClassificationData | SegmentationData;
+/**
+ * How a data set's texts became token ids: the algorithm, the vocabulary's size and where it came
+ * from (built from the training split, or a pretrained tokenizer's files), so results say it.
+ */
+export interface TokenizerInfo {
+  /** e.g. `word-level (lower-cased, BERT basic pre-tokenizer)`, `wordpiece (vocab.txt)`. */
+  readonly algorithm: string;
+  /** `training split` or the tokenizer file it was read from. */
+  readonly source: string;
+}
+
+/** One text sample: token ids padded or cut to `maxLength`, with its classes. */
+export interface TextSample {
+  readonly kind: 'tokens';
+  /** Tokens per sample (the original: 128); shorter texts are padded with `padId`. */
+  readonly maxLength: number;
+  /** Token ids are in [0, vocabSize). */
+  readonly vocabSize: number;
+  readonly padId: number;
+  readonly classes: number;
+  readonly classNames?: readonly string[];
+  readonly tokenizer: TokenizerInfo;
+}
+
+/** One split of a text-classification data set: `count` rows of `maxLength` token ids. */
+export interface TextSplit {
+  readonly count: number;
+  /** count × maxLength token ids, row after row, padded with padId. */
+  readonly tokens: Int32Array;
+  /** One class index per text, in [0, classes). */
+  readonly labels: Uint8Array | Uint16Array;
+}
+
+export interface TextClassificationData {
+  readonly task: 'text-classification';
+  readonly name: string;
+  readonly sample: TextSample;
+  readonly train: TextSplit;
+  readonly test: TextSplit;
+  readonly sha256: Record<string, string>;
+  readonly skipped?: SkippedSamples;
+}
+
+/** Every loaded data set. */
+export type LoadedDataset = ImageClassificationData | TextClassificationData | SegmentationData;
 
 /** What to do with a sample that cannot be decoded: stop with its name, or skip it and count it. */
 export type BadSamplePolicy = 'fail' | 'skip';
@@ -119,6 +162,10 @@ export interface LoadOptions {
   readonly normalization?: { readonly mean: readonly number[]; readonly std: readonly number[] };
   /** Threads for decoding (default: the machine's cores, at most 4). */
   readonly threads?: number;
+  /** Text: tokens per sample (default 128, the original's max length). */
+  readonly maxLength?: number;
+  /** Text: a Hugging Face tokenizer to use instead of a vocabulary built from the training split (`tokenizer.json` or `vocab.txt`, or a folder holding one). */
+  readonly tokenizer?: string;
   /** Progress of long steps (downloads, decoding) for the caller to display. */
   readonly onProgress?: (message: string) => void;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { denseLayer } from './init.js';
-import type { Model, ModelFactory, ModelInput } from './types.js';
+import { imageInput, type Model, type ModelFactory, type ModelInput } from './types.js';
 
 /**
  * A one-hidden-layer perceptron (flatten, dense 64, ReLU, dense classes). Cheap on every backend,
@@ -8,7 +8,8 @@ import type { Model, ModelFactory, ModelInput } from './types.js';
  */
 export const mlp: ModelFactory = {
   name: 'mlp',
-  create(sample: ModelInput, random: () => number): Model {
+  create(input: ModelInput, random: () => number): Model {
+    const sample = imageInput(input, 'mlp');
     const classes = sample.classes;
     const features = sample.shape[0] * sample.shape[1] * sample.shape[2];
     const fc1 = denseLayer(features, 64, random);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { convLayer, denseLayer } from './init.js';
-import type { Model, ModelFactory, ModelInput } from './types.js';
+import { imageInput, type Model, type ModelFactory, type ModelInput } from './types.js';
 
 /**
  * The original project's SimpleCNN: conv 3x3 (pad 1) -> 32, ReLU, max-pool 2; conv 3x3 (pad 1) ->
@@ -8,7 +8,8 @@ import type { Model, ModelFactory, ModelInput } from './types.js';
  */
 export const simpleCnn: ModelFactory = {
   name: 'simple-cnn',
-  create(sample: ModelInput, random: () => number): Model {
+  create(input: ModelInput, random: () => number): Model {
+    const sample = imageInput(input, 'simple-cnn');
     const classes = sample.classes;
     const [height, width, channels] = sample.shape;
     const conv1 = convLayer(3, channels, 32, random);

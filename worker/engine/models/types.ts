@@ -1,11 +1,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ImageSample, MaskSample } from '../datasets/data.js';
+import type { ImageSample, MaskSample, TextSample } from '../datasets/data.js';
 
 /** Input image shape, NHWC without the batch: [height, width, channels]. */
 export type ImageShape = readonly [number, number, number];
 
 /** What a model is built for: the data set's sample (its shape, classes). */
-export type ModelInput = ImageSample | MaskSample;
+export type ModelInput = ImageSample | MaskSample | TextSample;
 
 /**
  * A trainable model: its variables and a forward pass from a batch of inputs to logits —
@@ -15,12 +15,27 @@ export interface Model {
   readonly name: string;
   /** Trainable parameters, in a fixed order (optimizers keep per-tensor state by index). */
   readonly variables: readonly tf.Variable[];
-  predict(inputs: tf.Tensor): tf.Tensor;
+  /**
+   * The forward pass. `training` (default false) switches what differs between training and
+   * evaluation: dropout on, batch norm from the batch's statistics (and its running statistics
+   * updated) rather than from the running ones.
+   */
+  predict(inputs: tf.Tensor, training?: boolean): tf.Tensor;
   dispose(): void;
 }
 
 export interface ModelFactory {
   readonly name: string;
-  /** Builds the model with PyTorch-default initialisation drawn from `random` (seeded). */
-  create(input: ModelInput, random: () => number): Model;
+  /**
+   * Builds the model with PyTorch-default initialisation drawn from `random` (seeded). `options`
+   * are the model's own (validated against its catalog schema; e.g. `pretrained: DIR` for bert,
+   * whose files are read synchronously here).
+   */
+  create(input: ModelInput, random: () => number, options?: Readonly<Record<string, unknown>>): Model;
+}
+
+/** The image sample an image model is built for; a usage error for text (a catalog pairing slip). */
+export function imageInput(input: ModelInput, model: string): ImageSample | MaskSample {
+  if (input.kind === 'tokens') throw new Error(`model '${model}' takes images, not token ids`);
+  return input;
 }
