@@ -42,6 +42,8 @@ export interface DatasetMeta {
   /** The model a trial uses when the spec names none (the original's choice). */
   readonly defaultModel?: string;
   readonly options: z.ZodObject;
+  /** What one sample is, where fixed by the data set (benchmarks build synthetic batches of it). */
+  readonly sample?: { readonly shape: readonly [number, number, number]; readonly classes: number };
   /**
    * Synthetic workloads train nothing: where they run — `agent` (no trainer process: what a no-op
    * dispatch benchmark measures), or `trainer` (through the trainer process, as real trainings).
@@ -87,6 +89,7 @@ export const DATASETS = new Registry<DatasetMeta>('data set', [
     task: 'image-classification',
     defaultModel: 'simple-cnn',
     options: noOptions,
+    sample: { shape: [28, 28, 1], classes: 10 },
     load: (o) => import('./mnist.js').then((m) => m.loadMnist(o)),
   },
   {
@@ -96,6 +99,7 @@ export const DATASETS = new Registry<DatasetMeta>('data set', [
     task: 'image-classification',
     defaultModel: 'simple-cnn',
     options: noOptions,
+    sample: { shape: [32, 32, 3], classes: 10 },
     load: (o) => import('./kinds/cifar10.js').then((m) => m.loadCifar10(o)),
   },
   {
