@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { TaskName } from '../datasets/data.js';
 import { Registry } from '../registry.js';
 import type { ModelFactory } from './types.js';
@@ -8,8 +9,13 @@ export interface ModelMeta {
   readonly description: string;
   /** The task whose data sets it trains on; a spec pairing it with another task's data is refused. */
   readonly task: TaskName;
+  /** The model's own options (a spec's model_options, ModelFactory.create's third argument); none when absent. */
+  readonly options?: z.ZodObject;
   readonly load: () => Promise<ModelFactory>;
 }
+
+/** The options of a model that declares none: any key is an error. */
+const NO_OPTIONS = z.object({}).strict();
 
 /** Every model. Adding one is one file in this folder and one entry here. */
 export const MODELS = new Registry<ModelMeta>('model', [
@@ -26,3 +32,20 @@ export const MODELS = new Registry<ModelMeta>('model', [
     load: () => import('./mlp.js').then((m) => m.mlp),
   },
 ]);
+
+/**
+ * A model's options checked against its schema: the options with its defaults filled in, and one
+ * problem per bad entry naming the option ([] when valid; then `options` is what the model gets).
+ */
+export function modelOptions(name: string, given: Readonly<Record<string, unknown>>): { options: Record<string, unknown>; problems: string[] } {
+  const schema = MODELS.get(name).options ?? NO_OPTIONS;
+  const parsed = schema.safeParse(given);
+  if (parsed.success) return { options: parsed.data, problems: [] };
+  const known = Object.keys(schema.shape);
+  const problems = parsed.error.issues.map((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? `unknown option ${issue.keys.map((k) => `'${k}'`).join(', ')} for model '${name}' (${known.length ? `known: ${known.join(', ')}` : 'it takes none'})`
+      : `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+  );
+  return { options: { ...given }, problems };
+}
