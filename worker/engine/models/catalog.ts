@@ -17,6 +17,9 @@ export interface ModelMeta {
 /** The options of a model that declares none: any key is an error. */
 const NO_OPTIONS = z.object({}).strict();
 
+/** mlp's options: the width of its hidden layer. */
+export const mlpOptions = z.object({ hidden: z.int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' }).default(64) }).strict();
+
 /** Every model. Adding one is one file in this folder and one entry here. */
 export const MODELS = new Registry<ModelMeta>('model', [
   {
@@ -27,8 +30,9 @@ export const MODELS = new Registry<ModelMeta>('model', [
   },
   {
     name: 'mlp',
-    description: 'flatten, dense 64, ReLU, dense classes (tests and quick checks)',
+    description: 'flatten, dense hidden (64), ReLU, dense classes (tests and quick checks); option hidden',
     task: 'image-classification',
+    options: mlpOptions,
     load: () => import('./mlp.js').then((m) => m.mlp),
   },
 ]);
