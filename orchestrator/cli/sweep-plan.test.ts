@@ -88,17 +88,19 @@ describe('grn sweep plan', () => {
   });
 });
 
+/** The problems a spec has against the real registries, as `line:col path: message`. */
+function problems(text: string): string[] {
+  try {
+    parseSweepSpec(text, 's.yaml', engineKnownNames());
+  } catch (err) {
+    if (err instanceof SpecError) return err.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
+    throw err;
+  }
+  return [];
+}
+
 describe('hyper-parameters checked by the optimizers themselves', () => {
   const spec = (params: string) => `name: x\ngrid:\n  optimizer: [sgd, enhanced-sgd]\n  dataset: [mnist, noop]\n  seed: [1]\nparams:\n${params}`;
-  const problems = (text: string) => {
-    try {
-      parseSweepSpec(text, 's.yaml', engineKnownNames());
-    } catch (err) {
-      if (err instanceof SpecError) return err.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
-      throw err;
-    }
-    return [];
-  };
 
   test('valid hyper-parameters, also for synthetic workloads', () => {
     assert.deepEqual(problems(spec('  sgd: { lr: [0.1, 0.01], nesterov: true }\n  enhanced-sgd: { controller: [intended, as-written, seed, off] }\n')), []);
@@ -114,15 +116,6 @@ describe('hyper-parameters checked by the optimizers themselves', () => {
 });
 
 describe('settings per data set, against the real catalog', () => {
-  const problems = (text: string) => {
-    try {
-      parseSweepSpec(text, 's.yaml', engineKnownNames());
-    } catch (err) {
-      if (err instanceof SpecError) return err.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
-      throw err;
-    }
-    return [];
-  };
   const head = 'name: x\ngrid:\n  optimizer: [sgd, adam]\n  dataset: [mnist, cifar10]\n  seed: [1]\n';
 
   test('cifar10 with its own batch size and lr: the plan shows what differs by data set', async () => {
@@ -162,6 +155,10 @@ describe('settings per data set, against the real catalog', () => {
     assert.deepEqual(problems(`${head}train: { model_options: { width: 2 } }\ntrain_overrides:\n  cifar10: { model: mlp, hyperparameters: { momentum: 0.5 } }\n`), [
       "6:27 train.model_options.width: data set 'mnist', model 'simple-cnn': unknown option 'width' for model 'simple-cnn' (it takes none)",
       "8:45 train_overrides.cifar10.hyperparameters.momentum: optimizer 'adam': unknown hyper-parameter 'momentum' (known: lr, beta1, beta2, eps, weight_decay)",
+    ]);
+    // The same problem for several data sets is one finding naming them all.
+    assert.deepEqual(problems(`${head}train: { model_options: { width: 2 } }\n`), [
+      "6:27 train.model_options.width: data sets 'mnist', 'cifar10', model 'simple-cnn': unknown option 'width' for model 'simple-cnn' (it takes none)",
     ]);
     assert.deepEqual(problems(`${head}train_overrides:\n  cifar10: { model: bogus, batch_size: 0 }\n`), [
       '7:40 train_overrides.cifar10.batch_size: expected a positive integer, got 0',

@@ -134,10 +134,13 @@ function trainingFindings(raw: Dict, known: KnownNames, datasets: { listed: stri
   }
   const train = TrainSchema.safeParse(raw.train ?? {});
   if (!train.success) return findings;
-  const seen = new Set<string>();
-  const add = (f: Finding) => {
-    const key = `${f.path.join('.')}\0${f.message}`;
-    if (!seen.has(key)) findings.push(f), seen.add(key);
+  // One finding per place and problem: train.model_options wrong for several data sets names them all.
+  const byPlace = new Map<string, { finding: Finding; datasets: string[]; problem: string; model?: string }>();
+  const add = (f: Finding, dataset?: string, model?: string) => {
+    const key = `${f.path.join('.')}\0${f.message}\0${model ?? ''}`;
+    const seen = byPlace.get(key);
+    if (seen && dataset !== undefined) seen.datasets.push(dataset);
+    else if (!seen) byPlace.set(key, { finding: f, datasets: dataset === undefined ? [] : [dataset], problem: f.message, model });
   };
   for (const { choice, at } of datasets.valid) {
     const parsed = overrides[choice.dataset] === undefined ? undefined : TrainOverrideSchema.safeParse(overrides[choice.dataset]);
@@ -150,11 +153,8 @@ function trainingFindings(raw: Dict, known: KnownNames, datasets: { listed: stri
     ];
     const named = override.model !== undefined ? here : train.data.model !== null ? ['train'] : undefined;
     const modelProblem = known.checkModel?.(choice, override.model ?? train.data.model);
-    if (modelProblem) {
-      add({ path: named ? [...named, 'model'] : at, message: modelProblem });
-      continue;
-    }
-    if (known.training) {
+    if (modelProblem) add({ path: named ? [...named, 'model'] : at, message: modelProblem });
+    if (!modelProblem && known.training) {
       const base = known.training.defaults(choice);
       const { model, counting } = modelLayers(base.model, layers.map((l) => l.layer));
       if (model !== undefined && counting.length > 0) {
@@ -164,7 +164,7 @@ function trainingFindings(raw: Dict, known: KnownNames, datasets: { listed: stri
           const key = Object.keys(given).find((k) => problem.includes(`'${k}'`) || problem.startsWith(`${k}:`));
           const owner = key === undefined ? undefined : [...counting].reverse().find((i) => layers[i]!.layer.model_options && key in layers[i]!.layer.model_options);
           const path = owner !== undefined ? [...layers[owner]!.path, 'model_options', key!] : top;
-          add({ path, at: /unknown option/.test(problem) ? 'key' : 'value', message: `data set '${choice.dataset}', model '${model}': ${problem}` });
+          add({ path, at: /unknown option/.test(problem) ? 'key' : 'value', message: problem }, choice.dataset, model);
         }
       }
     }
@@ -177,6 +177,10 @@ function trainingFindings(raw: Dict, known: KnownNames, datasets: { listed: stri
         }
       }
     }
+  }
+  for (const { finding, datasets: names, problem, model } of byPlace.values()) {
+    const which = names.length === 0 ? '' : `data set${names.length > 1 ? 's' : ''} ${names.map((n) => `'${n}'`).join(', ')}, model '${model}': `;
+    findings.push({ ...finding, message: `${which}${problem}` });
   }
   return findings;
 }

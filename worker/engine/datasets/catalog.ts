@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { UsageError } from '../../../shared/errors.js';
 import type { TrainingDefaults } from '../../../shared/settings.js';
+import { checkOptions } from '../options.js';
 import { Registry } from '../registry.js';
 import type { LoadedDataset, LoadOptions, TaskName } from './data.js';
 
@@ -152,14 +153,7 @@ export function describeDataset(choice: DatasetChoice): {
 /** The problems with a data set's options, one per entry naming the option; empty when valid. */
 export function datasetOptionProblems(choice: DatasetChoice, options: Record<string, unknown>): string[] {
   const { options: schema } = describeDataset(choice);
-  const parsed = schema.safeParse(options);
-  if (parsed.success) return [];
-  const known = Object.keys(schema.shape);
-  return parsed.error.issues.map((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? `unknown option ${issue.keys.map((k) => `'${k}'`).join(', ')} for ${choice.kind ? `format '${choice.kind}'` : `data set '${choice.dataset}'`} (${known.length ? `known: ${known.join(', ')}` : 'it takes none'})`
-      : `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-  );
+  return checkOptions(schema, choice.kind ? `format '${choice.kind}'` : `data set '${choice.dataset}'`, options).problems;
 }
 
 /** Loads a trial's data set: the catalog's, or the user's own through its format. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TaskName } from '../datasets/data.js';
+import { checkOptions } from '../options.js';
 import { Registry } from '../registry.js';
 import type { ModelFactory } from './types.js';
 
@@ -42,14 +43,5 @@ export const MODELS = new Registry<ModelMeta>('model', [
  * problem per bad entry naming the option ([] when valid; then `options` is what the model gets).
  */
 export function modelOptions(name: string, given: Readonly<Record<string, unknown>>): { options: Record<string, unknown>; problems: string[] } {
-  const schema = MODELS.get(name).options ?? NO_OPTIONS;
-  const parsed = schema.safeParse(given);
-  if (parsed.success) return { options: parsed.data, problems: [] };
-  const known = Object.keys(schema.shape);
-  const problems = parsed.error.issues.map((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? `unknown option ${issue.keys.map((k) => `'${k}'`).join(', ')} for model '${name}' (${known.length ? `known: ${known.join(', ')}` : 'it takes none'})`
-      : `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-  );
-  return { options: { ...given }, problems };
+  return checkOptions(MODELS.get(name).options ?? NO_OPTIONS, `model '${name}'`, given);
 }
