@@ -57,6 +57,8 @@ export interface TrialSinks {
   onTelemetry(kind: TelemetryKind, record: TelemetryRecord): void;
   /** The trial expects to end in about `ms` milliseconds. */
   onEta?(ms: number): void;
+  /** A file the trial made (Grad-CAM PNG), before its result. */
+  onArtefact?(name: string, bytes: Uint8Array): void;
 }
 
 /**
@@ -104,6 +106,7 @@ export class TrainerProcess {
     if (!pending) return;
     if (message.type === 'telemetry') pending.sinks.onTelemetry(message.kind, message.record);
     else if (message.type === 'eta') pending.sinks.onEta?.(message.ms);
+    else if (message.type === 'artefact') pending.sinks.onArtefact?.(message.name, new Uint8Array(Buffer.from(message.data, 'base64')));
     else {
       this.pending.delete(message.id);
       if (message.type === 'done') pending.resolve(message.result);
