@@ -134,7 +134,7 @@ export function* gridCells(spec: SweepSpec): Generator<PlannedCell> {
       backend: t.backend,
       telemetryEvery: t.telemetry_every,
       durationMs: t.duration_ms ?? undefined,
-      gradcam: gradcamConfig(d.gradcam ?? t.gradcam),
+      gradcam: gradcamConfig(d.gradcam ?? t.gradcam ?? false),
     });
     // Drop the keys left undefined so the JSON plan and the wire carry only what is set.
     for (const key of Object.keys(base) as (keyof TrialConfig)[]) if (base[key] === undefined) delete base[key];

@@ -168,7 +168,7 @@ export const TrainSchema = z
       .nullable()
       .default(null)
       .describe('Only for the synthetic sleep data set: how long each such cell takes, in milliseconds.'),
-    gradcam: GradcamSpecSchema.default(false).describe('Grad-CAM overlays of fixed test samples for every cell (image models): true, or {samples, layer}; a data set entry may override it.'),
+    gradcam: GradcamSpecSchema.optional().describe('Grad-CAM overlays of fixed test samples for every cell (image models): true, or {samples, layer}; a data set entry may override it.'),
   }, { error: 'expected a mapping of training settings' })
   .strict()
   .describe('Training settings shared by every cell.');
