@@ -75,7 +75,7 @@ export class TrainerProcess {
   private child: TrainerChild | undefined;
   /** Trials sent to the child and not answered yet, by id, oldest (the running one) first. */
   private readonly pending = new Map<number, Pending>();
-  private preloaded: { id: number; key: string; promise: Promise<TrialResult>; eta?: number } | undefined;
+  private preloaded: { id: number; key: string; promise: Promise<TrialResult>; eta?: number; artefacts: Array<[string, Uint8Array]> } | undefined;
   private nextId = 1;
   private stopping = false;
 
@@ -131,6 +131,7 @@ export class TrainerProcess {
       const pending = this.pending.get(preloaded.id);
       if (pending) pending.sinks = sinks;
       if (preloaded.eta !== undefined) sinks.onEta?.(preloaded.eta);
+      for (const [name, bytes] of preloaded.artefacts) sinks.onArtefact?.(name, bytes);
       return preloaded.promise;
     }
     if (preloaded) this.dropPreloaded(preloaded.id);
@@ -144,15 +145,18 @@ export class TrainerProcess {
    */
   preload(trial: TrialConfig): number | null {
     if (this.pending.size !== 1 || this.preloaded || !this.child) return null;
-    // Until run() adopts it, its live output is kept (the ETA) or dropped (telemetry).
+    // Until run() adopts it, its live output is kept (the ETA, its files) or dropped (telemetry).
     const { id, promise } = this.send(trial, {
       onTelemetry: () => undefined,
       onEta: (ms) => {
         if (this.preloaded?.id === id) this.preloaded.eta = ms;
       },
+      onArtefact: (name, bytes) => {
+        if (this.preloaded?.id === id) this.preloaded.artefacts.push([name, bytes]);
+      },
     });
     promise.catch(() => undefined); // a dropped or crashed preload is nobody's error
-    this.preloaded = { id, key: JSON.stringify(trial), promise };
+    this.preloaded = { id, key: JSON.stringify(trial), promise, artefacts: [] };
     return id;
   }
 
