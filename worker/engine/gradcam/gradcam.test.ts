@@ -65,34 +65,26 @@ describe('Grad-CAM', () => {
   const sample = (s: number) => Array.from({ length: 3 }, (_, y) => Array.from({ length: 4 }, (_, x) => [Math.sin(s + y + 2 * x), Math.cos(3 * s + x - y)]));
   const a = [sample(0), sample(1)];
 
-  it('equals the weighted sum of the activation for a linear head (the predicted class)', async () => {
-    const model = linearModel(v);
-    const inputs = tf.tensor4d(a);
-    const logits = (await model.predict(inputs).array()) as number[][];
-    const { maps, predicted } = await gradCam(model, inputs, 'input', [3, 4]);
-    for (let s = 0; s < 2; s++) {
-      const top = logits[s]!.indexOf(Math.max(...logits[s]!));
-      assert.equal(predicted[s], top);
-      close(maps.subarray(s * 12, (s + 1) * 12), expectedCam(a[s]!, v, top));
-    }
-    inputs.dispose();
-    model.dispose();
-  });
-
-  it('scores a segmentation model by the class mean of its logits over the pixels', async () => {
-    // Per-pixel logits with the same V: their pixel mean is the classification model's logit, so the map is the same.
-    const model = linearModel(v, true);
-    const inputs = tf.tensor4d(a);
-    const classMeans = (await tf.mean(model.predict(inputs), [1, 2]).array()) as number[][];
-    const { maps, predicted } = await gradCam(model, inputs, 'input', [3, 4]);
-    for (let s = 0; s < 2; s++) {
-      const top = classMeans[s]!.indexOf(Math.max(...classMeans[s]!));
-      assert.equal(predicted[s], top);
-      close(maps.subarray(s * 12, (s + 1) * 12), expectedCam(a[s]!, v, top));
-    }
-    inputs.dispose();
-    model.dispose();
-  });
+  // Per-pixel logits with the same V have the classification logits as their pixel mean, so both give the same map.
+  for (const [what, segmentation] of [
+    ['equals the weighted sum of the activation for a linear head (the predicted class)', false],
+    ['scores a segmentation model by the class mean of its logits over the pixels', true],
+  ] as const) {
+    it(what, async () => {
+      const model = linearModel(v, segmentation);
+      const inputs = tf.tensor4d(a);
+      const out = model.predict(inputs);
+      const scores = (await (segmentation ? tf.mean(out, [1, 2]) : out).array()) as number[][];
+      const { maps, predicted } = await gradCam(model, inputs, 'input', [3, 4]);
+      for (let s = 0; s < 2; s++) {
+        const top = scores[s]!.indexOf(Math.max(...scores[s]!));
+        assert.equal(predicted[s], top);
+        close(maps.subarray(s * 12, (s + 1) * 12), expectedCam(a[s]!, v, top));
+      }
+      tf.dispose([inputs, out]);
+      model.dispose();
+    });
+  }
 
   it('upsamples bilinearly with half-pixel centres and stays in [0, 1]', async () => {
     // One channel, class 0 wins (logits [mean, 0]): the map is the activation over its maximum, [[0, 1]] → 4 wide.
