@@ -54,6 +54,36 @@ export const ManifestSchema = z.object({
   ended_at: z.string(),
 });
 
+/**
+ * The Grad-CAM images of a trial (worker/engine/gradcam/): PNG files named here, stored beside the
+ * result (`dir`, relative to the result file, set by whoever writes the file) or, in a sweep, in
+ * the Object Store until the orchestrator writes them into `results/<id>/gradcam/<cell>/`.
+ */
+export const GradcamRecordSchema = z.object({
+  /** The layer explained (a name of the model's camLayers). */
+  layer: z.string(),
+  /** Which class is explained: the model's predicted class of each sample. */
+  target: z.literal('predicted'),
+  /** `logit` (classification) or `pixel-mean logit` (segmentation: the class's logits averaged over the image). */
+  score: z.enum(['logit', 'pixel-mean logit']),
+  /** Folder of the PNGs relative to the result file; absent in a result not yet written beside its images. */
+  dir: z.string().optional(),
+  images: z.array(
+    z.object({
+      file: z.string(),
+      /** 0-based index of the sample in the test split. */
+      index: z.number().int().nonnegative(),
+      /** True class (classification; absent for segmentation). */
+      label: z.number().int().optional(),
+      predicted: z.number().int(),
+      width: z.number().int().positive(),
+      height: z.number().int().positive(),
+      sha256: z.string(),
+    }),
+  ),
+});
+export type GradcamRecord = z.infer<typeof GradcamRecordSchema>;
+
 export const TrialResultSchema = z.object({
   format: z.literal(RESULT_FORMAT),
   status: z.enum(['completed', 'diverged']),
@@ -106,6 +136,8 @@ export const TrialResultSchema = z.object({
     .optional(),
   /** End-of-run optimizer state, e.g. EnhancedSGD's `controller` (Q-table, visits, ε, mix_prob). */
   optimizer_state: z.record(z.string(), z.unknown()).optional(),
+  /** Grad-CAM overlays of fixed test samples, when asked for (`--gradcam`, spec `gradcam`). */
+  gradcam: GradcamRecordSchema.optional(),
   manifest: ManifestSchema,
 });
 

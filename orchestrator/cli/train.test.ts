@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { TrialResultSchema } from '../../shared/result.js';
 import { backendOrSkip } from '../../test/helpers/backends.js';
 import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
+import { cifarFiles, writeCifarFolder } from '../../test/helpers/image-fixtures.js';
+import { PNG } from 'pngjs';
+import { createHash } from 'node:crypto';
 
 const GRN = fileURLToPath(new URL('../../../bin/grn.js', import.meta.url));
 
@@ -131,5 +134,52 @@ describe('grn train', () => {
     const r = await grn(['train', '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /--train-limit <n>/);
+  });
+});
+
+describe('grn train --gradcam', () => {
+  let work: string;
+  let cifar: string;
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'grn-gradcam-'));
+    // 10 records per batch: 50 training and 10 test images of 32x32x3, CIFAR's binary format.
+    cifar = await writeCifarFolder(work, cifarFiles(10));
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('writes one PNG of the image size per fixed test sample beside the result, listed with its sha256', async (t) => {
+    // SimpleCNN on 32x32x3 takes minutes an epoch on the pure-JS cpu backend.
+    if (!(await backendOrSkip(t, 'tensorflow'))) return;
+    const out = join(work, 'cam.json');
+    const r = await grn(['train', '--dataset', 'cifar10', '--data-dir', cifar, '--backend', 'tensorflow', '--epochs', '1', '--batch-size', '10', '--gradcam', '--gradcam-samples', '3', '--cache-dir', join(work, 'cache'), '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /3 Grad-CAM image\(s\) written to .*cam\.gradcam/);
+    const result = TrialResultSchema.parse(JSON.parse(await readFile(out, 'utf8')));
+    const cam = result.gradcam!;
+    assert.equal(cam.layer, 'conv2');
+    assert.equal(cam.dir, 'cam.gradcam');
+    assert.deepEqual(cam.images.map((i) => i.index), [0, 3, 6]);
+    assert.deepEqual(cam.images.map((i) => i.file), [0, 1, 2].map((i) => `cifar10-sgd-seed1-${i}.png`));
+    for (const image of cam.images) {
+      const bytes: Buffer = await readFile(join(work, cam.dir!, image.file));
+      assert.equal(createHash('sha256').update(bytes).digest('hex'), image.sha256);
+      const png = PNG.sync.read(bytes);
+      assert.deepEqual([png.width, png.height, image.width, image.height], [32, 32, 32, 32]);
+    }
+  });
+
+  it('names the model\'s layers when asked for one it does not have, before training', async () => {
+    const r = await grn(['train', '--dataset', 'cifar10', '--data-dir', cifar, '--backend', 'cpu', '--epochs', '1', '--gradcam-layer', 'fc9', '--cache-dir', join(work, 'cache'), '--out', join(work, 'bad.json')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /Grad-CAM layer 'fc9': model 'simple-cnn' has no such layer; its layers: conv1, conv2/);
+    assert.doesNotMatch(r.stderr, /epoch 1\/1/, 'nothing was trained');
+  });
+
+  it('refuses a model without conv layers', async () => {
+    const r = await grn(['train', '--dataset', 'cifar10', '--data-dir', cifar, '--model', 'mlp', '--backend', 'cpu', '--epochs', '1', '--gradcam', '--cache-dir', join(work, 'cache'), '--out', join(work, 'mlp.json')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /Grad-CAM: model 'mlp' has no layer it can explain/);
   });
 });

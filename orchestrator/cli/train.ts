@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
 import { BUILT_IN_TRAINING, resolveSettings } from '../../shared/settings.js';
-import { BAD_SAMPLE_POLICIES, TrialConfigSchema, type HyperParameterValue } from '../../shared/trial.js';
+import { BAD_SAMPLE_POLICIES, GRADCAM_DEFAULT_SAMPLES, TrialConfigSchema, type HyperParameterValue } from '../../shared/trial.js';
 import { BACKEND_CHOICES, DATASETS, datasetOptionProblems, FORMATS, MODELS, OPTIMIZERS, trainingCatalog, trialModel } from '../../worker/engine/catalog.js';
 import { hyperParameter, nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 import { checkOutputFile } from './output-paths.js';
@@ -32,6 +32,9 @@ interface TrainFlags {
   telemetryEvery: number;
   out?: string;
   json?: boolean;
+  gradcam?: boolean;
+  gradcamSamples?: number;
+  gradcamLayer?: string;
 }
 
 /** `--size 64x64` or `--size 64,64` → [height, width]. */
@@ -78,15 +81,27 @@ export function trainCommand(): Command {
     .option('--telemetry-every <k>', 'keep every K-th batch record in the result', positiveInt, 1)
     .option('--out <file>', 'result file (default results/train/<dataset>-<optimizer>-seed<seed>-<time>.json)')
     .option('--json', 'print the result JSON on stdout (progress stays on stderr)')
+    .option('--gradcam', 'after training, write Grad-CAM overlays of fixed test samples beside the result (<out>.gradcam/)')
+    .option('--gradcam-samples <n>', `test samples to explain (default ${GRADCAM_DEFAULT_SAMPLES}); implies --gradcam`, positiveInt)
+    .option('--gradcam-layer <name>', "layer to explain (default: the model's last conv); implies --gradcam")
     .action(async (flags: TrainFlags) => {
       const config = trialConfig(flags);
       if (flags.out) await checkOutputFile(flags.out, '--out', 'result');
       // The engine (and TensorFlow.js with it) loads only when a trial really runs.
       const [{ runTrial }, { consoleListener }] = await Promise.all([import('../../worker/engine/trial.js'), import('../../worker/engine/telemetry/console.js')]);
-      const result = await runTrial(config, { listener: consoleListener(), cacheDir: flags.cacheDir });
+      const artefacts: Array<{ name: string; bytes: Uint8Array }> = [];
+      const result = await runTrial(config, { listener: consoleListener(), cacheDir: flags.cacheDir, onArtefact: (a) => void artefacts.push(a) });
       const stamp = result.manifest.started_at.replace(/[:.]/g, '-');
       const out = flags.out ?? join('results', 'train', `${config.dataset}-${config.optimizer}-seed${config.seed}-${stamp}.json`);
       await mkdir(dirname(out), { recursive: true });
+      if (result.gradcam) {
+        // `run.json` → `run.gradcam/`, named in the result relative to it.
+        const dir = `${out.replace(/\.json$/i, '')}.gradcam`;
+        await mkdir(dir, { recursive: true });
+        for (const a of artefacts) await writeFile(join(dir, a.name), a.bytes);
+        result.gradcam.dir = basename(dir);
+        process.stderr.write(`${artefacts.length} Grad-CAM image(s) written to ${dir}\n`);
+      }
       const text = `${JSON.stringify(result, null, 2)}\n`;
       await writeFile(out, text);
       process.stderr.write(`result written to ${out}\n`);
@@ -148,6 +163,9 @@ function trialConfig(flags: TrainFlags) {
     backend: flags.backend,
     deviceIndex: flags.device,
     telemetryEvery: flags.telemetryEvery,
+    ...(flags.gradcam || flags.gradcamSamples !== undefined || flags.gradcamLayer !== undefined
+      ? { gradcam: { samples: flags.gradcamSamples ?? GRADCAM_DEFAULT_SAMPLES, ...(flags.gradcamLayer ? { layer: flags.gradcamLayer } : {}) } }
+      : {}),
   });
 }
 

@@ -54,6 +54,20 @@ export interface ComparisonRow {
   readonly verdict: 'better' | 'worse' | 'no significant difference' | 'too few seeds' | 'no test';
 }
 
+/**
+ * A data set's Grad-CAM images laid out optimizer variant × sample, all from one seed (the lowest
+ * with images), so each column is the same test image under every optimizer.
+ */
+export interface GradcamGrid {
+  readonly dataset: string;
+  readonly layer: string;
+  readonly seed: number;
+  /** The columns: test index and true class (null for segmentation). */
+  readonly samples: ReadonlyArray<{ readonly index: number; readonly label: number | null }>;
+  /** One row per variant, in report order; an image is null where that cell has none on disk. */
+  readonly rows: ReadonlyArray<{ readonly label: string; readonly images: ReadonlyArray<{ readonly path: string; readonly predicted: number } | null> }>;
+}
+
 export interface ReportModel {
   readonly sweep: Pick<LoadedSweep, 'dir' | 'id' | 'name' | 'status' | 'description' | 'startedAt' | 'endedAt' | 'targets' | 'backends' | 'warnings'>;
   readonly baseline: string;
@@ -66,6 +80,8 @@ export interface ReportModel {
   readonly profile: (Profile & { readonly submissions: readonly string[]; readonly workloads: readonly string[]; readonly times: number[][] }) | null;
   readonly cells: { readonly planned: number; readonly reported: number };
   readonly missing: readonly MissingCell[];
+  /** Per data set with Grad-CAM images. */
+  readonly gradcam: readonly GradcamGrid[];
 }
 
 export interface AggregateOptions {
@@ -106,6 +122,22 @@ function groupCells(cells: readonly CellRecord[]): Map<string, CellRecord[]> {
  * the spec's target; the performance profile over data sets. Every bootstrap draws from one fixed
  * seed, so a report of the same folder is the same report.
  */
+function gradcamGrid(dataset: string, groups: readonly GroupSummary[], runsOf: ReadonlyMap<GroupSummary, ReadonlyMap<number, CellDigest>>): GradcamGrid[] {
+  const seeds = groups.flatMap((g) => [...runsOf.get(g)!].filter(([, d]) => d.gradcam?.images.length).map(([s]) => s));
+  if (!seeds.length) return [];
+  const seed = Math.min(...seeds);
+  const first = groups.map((g) => runsOf.get(g)!.get(seed)?.gradcam).find((c) => c?.images.length)!;
+  const samples = first.images.map((i) => ({ index: i.index, label: i.label }));
+  const rows = groups.map((g) => {
+    const images = runsOf.get(g)!.get(seed)?.gradcam?.images ?? [];
+    return { label: g.label, images: samples.map((s) => {
+      const i = images.find((x) => x.index === s.index);
+      return i?.path ? { path: i.path, predicted: i.predicted } : null;
+    }) };
+  });
+  return [{ dataset, layer: first.layer, seed, samples, rows }];
+}
+
 export function aggregate(sweep: LoadedSweep, options: AggregateOptions): ReportModel {
   const alpha = options.alpha ?? 0.05;
   const missingBy = new Map<string, MissingCell[]>();
@@ -159,6 +191,7 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
   }
 
   const datasets = [...new Set(groups.map((g) => g.dataset))];
+  const gradcam = datasets.flatMap((d) => gradcamGrid(d, groups.filter((g) => g.dataset === d), runsOf));
   const baselineOf: Record<string, string | null> = {};
   const pending: Array<Omit<ComparisonRow, 'wilcoxonHolm' | 'tHolm' | 'verdict'>> = [];
   for (const dataset of datasets) {
@@ -210,6 +243,7 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
     profile: profileOf(groups, datasets),
     cells: { planned: sweep.cells.length, reported: sweep.results.size },
     missing: sweep.missing,
+    gradcam,
   };
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -174,4 +174,42 @@ test('a segmentation data set is reported by its primary metric, mIoU: table hea
   // The mIoU values, not the pixel accuracy that the result's `accuracy` key also holds.
   const vocSgd = voc.find((g) => g.label === 'sgd')!;
   assert.ok(vocSgd.score.mean < 0.7, `mIoU mean ${vocSgd.score.mean}`);
+});
+
+test('a data set with Grad-CAM images gets an optimizer × sample grid of them, from one seed, in md and html', async () => {
+  const dir = join(root, 'gradcam');
+  await writeSyntheticFolder(dir, { name: 'cam', optimizers: ['sgd', 'adam'], datasets: ['cifar-10', 'mnist'], seeds: [1, 2], epochs: 2, stepsPerEpoch: 5, telemetryEvery: 1 });
+  // Grad-CAM records as the orchestrator writes them: images in gradcam/<cell>/, named relative to the cell file.
+  for (const optimizer of ['sgd', 'adam']) {
+    for (const seed of [1, 2]) {
+      const cell = `${optimizer}-cifar-10-s${seed}`;
+      const path = join(dir, 'cells', `${cell}.json`);
+      const result = JSON.parse(readFileSync(path, 'utf8'));
+      const files = [0, 1, 2].map((i) => `cifar-10-${optimizer}-seed${seed}-${i}.png`);
+      result.gradcam = {
+        layer: 'conv2',
+        target: 'predicted',
+        score: 'logit',
+        dir: `../gradcam/${cell}`,
+        images: files.map((file, i) => ({ file, index: i * 10, label: i, predicted: (i + seed) % 10, width: 2, height: 2, sha256: '0'.repeat(64) })),
+      };
+      writeFileSync(path, JSON.stringify(result));
+      mkdirSync(join(dir, 'gradcam', cell), { recursive: true });
+      // adam's seed-1 third image is missing on disk: the grid says so.
+      for (const file of files) if (!(optimizer === 'adam' && seed === 1 && file.endsWith('-2.png'))) writeFileSync(join(dir, 'gradcam', cell, file), Buffer.from('png'));
+    }
+  }
+  const out = join(root, 'gradcam-report');
+  const outcome = await writeReport(dir, { threads: 1, formats: ['md', 'html'], out, png: false });
+  assert.deepEqual(outcome.model.gradcam.map((g) => [g.dataset, g.layer, g.seed, g.rows.map((r) => r.label)]), [['cifar-10', 'conv2', 1, ['sgd', 'adam']]]);
+  const md = readFileSync(join(out, 'report.md'), 'utf8');
+  assert.match(md, /### Grad-CAM: cifar-10/);
+  assert.match(md, /\| optimizer \| #0 \(class 0\) \| #10 \(class 1\) \| #20 \(class 2\) \|/);
+  assert.match(md, /\| sgd \| !\[sgd, sample 0\]\(\.\.\/gradcam\/gradcam\/sgd-cifar-10-s1\/cifar-10-sgd-seed1-0\.png\)<br>predicted 1 \|/);
+  assert.match(md, /\| adam \| .*cifar-10-adam-seed1-1\.png\)<br>predicted 2 \| missing \|/);
+  assert.doesNotMatch(md, /seed2-\d\.png/, 'one seed only');
+  assert.doesNotMatch(md, /Grad-CAM: MNIST/, 'no section without images');
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(html, /<img src="\.\.\/gradcam\/gradcam\/sgd-cifar-10-s1\/cifar-10-sgd-seed1-0\.png" alt="sgd, sample 0">/);
+  assert.equal((html.match(/<td class="cam">/g) ?? []).length, 6);
 });

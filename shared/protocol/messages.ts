@@ -92,6 +92,8 @@ export const ResultRecordSchema = z.object({
   metric: z.string().optional(),
   final_score: z.number().nullable(),
   final_loss: z.number().nullable(),
+  /** Files the trial made besides its result (Grad-CAM PNGs), each in the Object Store under `object`. */
+  artefacts: z.array(z.object({ name: z.string(), object: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string() })).optional(),
   created_at: isoTime,
 });
 export type ResultRecord = z.infer<typeof ResultRecordSchema>;

@@ -211,3 +211,19 @@ train_overrides:
     assert.deepEqual(cell(all, 'sgd-mnist-s1').modelOptions, { width: 5, depth: 3 });
   });
 });
+
+test('gradcam: the sweep-wide setting reaches every cell, a data set entry overrides it', () => {
+  const cells = plan(`name: cam
+grid:
+  optimizer: [sgd]
+  dataset: [mnist, { name: noop, gradcam: { samples: 3, layer: conv1 } }, { name: sleep, gradcam: false }]
+  seed: [1]
+train: { gradcam: true }
+`);
+  assert.deepEqual(
+    cells.map((c) => [c.dataset, c.trial.gradcam]),
+    [['mnist', { samples: 5 }], ['noop', { samples: 3, layer: 'conv1' }], ['sleep', undefined]],
+  );
+  assert.equal(plan(EXAMPLE)[0]!.trial.gradcam, undefined, 'off unless asked for');
+  assert.throws(() => plan(`name: cam\ngrid: { optimizer: [sgd], dataset: [mnist], seed: [1] }\ntrain: { gradcam: { samples: 0 } }\n`), /gradcam.*samples.*expected a positive integer/s);
+});

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolveSettings, type TrainingCatalog } from '../settings.js';
-import { TrialConfigSchema, type HyperParameterValue, type TrialConfig } from '../trial.js';
-import { datasetSpec, type DatasetSpec, type OptimizerParams, type SweepSpec } from './spec.js';
+import { GRADCAM_DEFAULT_SAMPLES, TrialConfigSchema, type GradcamConfig, type HyperParameterValue, type TrialConfig } from '../trial.js';
+import { datasetSpec, type DatasetSpec, type GradcamSpec, type OptimizerParams, type SweepSpec } from './spec.js';
 
 /** One combination of an optimizer's list-valued hyper-parameters (its axes). */
 export interface OptimizerVariant {
@@ -147,6 +147,7 @@ export function* gridCells(spec: SweepSpec, catalog: TrainingCatalog): Generator
       backend: t.backend,
       telemetryEvery: t.telemetry_every,
       durationMs: t.duration_ms ?? undefined,
+      gradcam: gradcamConfig(d.gradcam ?? t.gradcam ?? false),
     });
     // Drop the keys left undefined so the JSON plan and the wire carry only what is set.
     for (const key of Object.keys(base) as (keyof TrialConfig)[]) if (base[key] === undefined) delete base[key];
@@ -158,6 +159,13 @@ export function* gridCells(spec: SweepSpec, catalog: TrainingCatalog): Generator
       yield { id, optimizer: row.optimizer, variant: row.variant.axes, label, dataset: d.name, seed, trial: { ...base, seed } };
     }
   }
+}
+
+/** A spec's `gradcam` (data set entry, else train) as the trial takes it; undefined when off. */
+function gradcamConfig(spec: GradcamSpec): GradcamConfig | undefined {
+  if (spec === false) return undefined;
+  if (spec === true) return { samples: GRADCAM_DEFAULT_SAMPLES };
+  return { samples: spec.samples ?? GRADCAM_DEFAULT_SAMPLES, ...(spec.layer ? { layer: spec.layer } : {}) };
 }
 
 /** Every cell of the sweep (gridCells, kept), checked to have unique ids. */

@@ -62,7 +62,25 @@ export const DATASET_NAME_PATTERN = /^[A-Za-z0-9_-]{1,60}$/;
 const datasetName = z.string({ error: 'expected a data set name' }).regex(DATASET_NAME_PATTERN, { error: 'expected 1 to 60 letters, digits, _ or -' });
 
 /** The keys every data-set object takes; any other key is an option of its format, checked by the engine. */
-export const DATASET_ENTRY_KEYS = ['name', 'kind', 'path', 'holdout', 'on_bad_sample'] as const;
+export const DATASET_ENTRY_KEYS = ['name', 'kind', 'path', 'holdout', 'on_bad_sample', 'gradcam'] as const;
+
+/**
+ * Grad-CAM at the end of each cell: `true` (5 fixed test samples, the model's last conv layer), or
+ * `{samples, layer}`; `false` turns a sweep-wide `true` off for one data set.
+ */
+export const GradcamSpecSchema = z.union(
+  [
+    z.boolean(),
+    z
+      .object({
+        samples: positiveInt('a positive integer').optional().describe('Test samples to explain (default 5).'),
+        layer: z.string({ error: 'expected a layer name' }).min(1).optional().describe("Layer to explain (default: the model's last; simple-cnn: conv1, conv2)."),
+      })
+      .strict(),
+  ],
+  { error: 'expected true, false or a mapping {samples, layer}' },
+);
+export type GradcamSpec = z.infer<typeof GradcamSpecSchema>;
 
 /**
  * One data set of the grid: a catalog name (`mnist`), or a mapping — a catalog data set read from
@@ -79,6 +97,7 @@ export const DatasetEntrySchema = z.union(
         path: z.string({ error: 'expected a folder or archive path' }).min(1, { error: 'expected a folder or archive path' }).optional().describe('Folder or archive holding the files, on the workers (a leading ~ is expanded there).'),
         holdout: z.number({ error: 'expected a fraction in (0, 1)' }).gt(0, { error: 'expected a fraction in (0, 1)' }).lt(1, { error: 'expected a fraction in (0, 1)' }).optional().describe('Hold out this fraction of the training split as the test split (seeded, stratified by class).'),
         on_bad_sample: z.enum(['fail', 'skip'], { error: "expected 'fail' or 'skip'" }).optional().describe('An unreadable image: fail naming it (default), or skip it and count it in the result.'),
+        gradcam: GradcamSpecSchema.optional().describe("Grad-CAM images for this data set's cells (overrides train.gradcam)."),
       })
       .catchall(z.unknown())
       .describe('A data set read from a path; other keys are options of its format (size, channels, mean, std).'),
@@ -94,6 +113,7 @@ export interface DatasetSpec {
   readonly path?: string;
   readonly holdout?: number;
   readonly onBadSample?: 'fail' | 'skip';
+  readonly gradcam?: GradcamSpec;
   readonly options: Record<string, unknown>;
 }
 
@@ -110,8 +130,8 @@ export function datasetEntryName(entry: unknown): string | undefined {
 
 export function datasetSpec(entry: DatasetEntry): DatasetSpec {
   if (typeof entry === 'string') return { name: entry, options: {} };
-  const { name: _n, kind, path, holdout, on_bad_sample, ...options } = entry;
-  return { name: datasetEntryName(entry) ?? 'data', kind, path, holdout, onBadSample: on_bad_sample, options };
+  const { name: _n, kind, path, holdout, on_bad_sample, gradcam, ...options } = entry;
+  return { name: datasetEntryName(entry) ?? 'data', kind, path, holdout, onBadSample: on_bad_sample, ...(gradcam === undefined ? {} : { gradcam }), options };
 }
 
 /** A model's own options, by name; their values are checked against the model's catalog schema. */
@@ -157,6 +177,7 @@ export const TrainSchema = z
       .nullable()
       .default(null)
       .describe('Only for the synthetic sleep data set: how long each such cell takes, in milliseconds.'),
+    gradcam: GradcamSpecSchema.optional().describe('Grad-CAM overlays of fixed test samples for every cell (image models): true, or {samples, layer}; a data set entry may override it.'),
   }, { error: 'expected a mapping of training settings' })
   .strict()
   .describe('Training settings shared by every cell.');

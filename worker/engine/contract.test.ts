@@ -149,6 +149,45 @@ describe('contract: every model', () => {
   }
 });
 
+describe('contract: every model with Grad-CAM layers', () => {
+  for (const m of MODELS.entries) {
+    it(`${m.name}: cut at each Grad-CAM layer, tail(head(x)) is the forward pass, and Grad-CAM gives maps in [0, 1] of the input size, leaking nothing`, async (t) => {
+      const { gradCam } = await import('./gradcam/cam.js');
+      const c = CHOICES.find((x) => (x.choice.kind ? FORMATS.get(x.choice.kind) : DATASETS.get(x.choice.dataset)).task === m.task)!;
+      const data = await load(c);
+      if (data.task === 'text-classification') return t.skip('text model');
+      const before = tf.memory().numTensors;
+      const model = (await m.load()).create(data.sample, stream(1, 'init'));
+      if (!model.camLayers?.length) {
+        model.dispose();
+        return t.skip('no Grad-CAM layers');
+      }
+      assert.ok(model.splitAt, `${m.name} lists camLayers but has no splitAt`);
+      const batches = (await runnerFor(data)).batches(data, 'test', 2);
+      const batch = batches.build(Uint32Array.from({ length: data.test.count }, (_, i) => i), 0, 2);
+      const logits = model.predict(batch.inputs);
+      const full = await logits.data();
+      logits.dispose();
+      const [h, w] = data.sample.shape;
+      for (const layer of model.camLayers) {
+        const { head, tail } = model.splitAt(layer);
+        const parts = tf.tidy(() => tail(head(batch.inputs)));
+        const cut = await parts.data();
+        parts.dispose();
+        const scale = Math.max(1, ...[...full].map(Math.abs));
+        full.forEach((x, i) => assert.ok(Math.abs(x - cut[i]!) <= 1e-4 * scale, `${m.name} at ${layer}: logit ${i} ${cut[i]} vs ${x}`));
+        const { maps } = await gradCam(model, batch.inputs as tf.Tensor4D, layer, [h, w]);
+        assert.equal(maps.length, 2 * h * w);
+        assert.ok(maps.every((x) => x >= 0 && x <= 1), `${m.name} at ${layer}: map values outside [0, 1]`);
+      }
+      tf.dispose([batch.inputs, batch.targets]);
+      batches.dispose();
+      model.dispose();
+      assert.equal(tf.memory().numTensors, before, `${m.name}: Grad-CAM left tensors`);
+    });
+  }
+});
+
 describe('contract: every optimizer', () => {
   for (const o of OPTIMIZERS.entries) {
     it(`${o.name}: a step on real data leaks nothing, moves the weights, and the same seed gives the same numbers`, async () => {

@@ -6,6 +6,7 @@ import type { TrialConfig } from '../../shared/trial.js';
 import { activateBackend, type DeviceReport } from './backends/index.js';
 import { trialModel } from './catalog.js';
 import { DATASETS, loadDataset } from './datasets/catalog.js';
+import type { TrialArtefact } from './gradcam/index.js';
 import type { LoadOptions } from './datasets/data.js';
 import { localDataDir } from './datasets/files.js';
 import { MODELS, modelOptions } from './models/catalog.js';
@@ -25,6 +26,11 @@ export interface TrialOptions {
   readonly eta?: (ms: number) => void;
   /** An already active backend (bench and tests reuse one across trials). */
   readonly device?: DeviceReport;
+  /**
+   * Receives the files the trial makes besides its result (Grad-CAM PNGs, named as the result's
+   * `gradcam.images` list them), before runTrial resolves. Without it they are made and dropped.
+   */
+  readonly onArtefact?: (artefact: TrialArtefact) => void | Promise<void>;
 }
 
 /** A number as the result stores it: NaN and ±Inf (a diverged step's) become null, as in JSON. */
@@ -94,6 +100,11 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
   const random = randomStreams(config.seed);
   const model = modelFactory.create(data.sample, random.init, modelOpts);
   try {
+    // A Grad-CAM request the model or data cannot serve fails now, not after the training.
+    if (config.gradcam) {
+      if (data.task === 'text-classification') throw new UsageError(`Grad-CAM explains image models; data set '${data.name}' is text`);
+      (await import('./gradcam/index.js')).gradcamLayer(model, config.gradcam.layer);
+    }
     const history = await train(model, optimizer, data, task, {
       epochs: config.epochs,
       batchSize: config.batchSize,
@@ -104,6 +115,15 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
       listener,
       signal: options.signal,
     });
+    let gradcam: TrialResult['gradcam'];
+    // A diverged model's weights are not finite: there is nothing to explain.
+    if (config.gradcam && history.status === 'completed' && data.task !== 'text-classification') {
+      listener?.onMessage?.(`Grad-CAM: ${config.gradcam.samples} test sample(s)`);
+      const { gradcamImages } = await import('./gradcam/index.js');
+      const made = await gradcamImages(model, data, config.gradcam, { dataset: config.dataset, optimizer: config.optimizer, seed: config.seed });
+      for (const a of made.artefacts) await options.onArtefact?.(a);
+      gradcam = made.record;
+    }
     const epochs = history.epochs;
     const metric = (name: 'accuracy' | 'pixel_accuracy' | 'miou') => epochs.map((e) => e.metrics[name] ?? Number.NaN);
     const segmentation = data.task === 'segmentation';
@@ -124,6 +144,7 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
       telemetry_every: config.telemetryEvery,
       ...(history.divergence ? { divergence: divergenceRecord(history.divergence) } : {}),
       ...(optimizer.summary ? { optimizer_state: optimizer.summary() } : {}),
+      ...(gradcam ? { gradcam } : {}),
       manifest: {
         backend: device.backend,
         device: device.device,

@@ -1,4 +1,4 @@
-import type { ReportModel } from '../aggregate.js';
+import type { GradcamGrid, ReportModel } from '../aggregate.js';
 import type { PlotSpec } from '../plots/figures.js';
 import type { PlotFiles } from '../plots/render.js';
 import { datasetTitle } from '../plots/theme.js';
@@ -15,7 +15,8 @@ export type Block =
   | { readonly kind: 'paragraph'; readonly text: string }
   | { readonly kind: 'list'; readonly items: readonly string[] }
   | { readonly kind: 'table'; readonly table: Table }
-  | { readonly kind: 'plot'; readonly plot: RenderedPlot };
+  | { readonly kind: 'plot'; readonly plot: RenderedPlot }
+  | { readonly kind: 'images'; readonly grid: GradcamGrid };
 
 export function outline(model: ReportModel, plots: readonly RenderedPlot[]): Block[] {
   const s = model.sweep;
@@ -43,6 +44,17 @@ export function outline(model: ReportModel, plots: readonly RenderedPlot[]): Blo
     const ttt = targetTable(model, d);
     if (ttt) blocks.push({ kind: 'table', table: ttt });
     for (const p of plots.filter((p) => p.plot.dataset === d)) blocks.push({ kind: 'plot', plot: p });
+    const cam = model.gradcam.find((g) => g.dataset === d);
+    if (cam) {
+      blocks.push(
+        { kind: 'heading', level: 3, text: `Grad-CAM: ${datasetTitle(d)}` },
+        {
+          kind: 'paragraph',
+          text: `Heatmaps of layer \`${cam.layer}\` for the predicted class of the same ${cam.samples.length} test samples under every optimizer (seed ${cam.seed}), blended 0.4 heatmap / 0.6 image in the JET colour map (red: most weight). Columns: test sample index (true class); each image says the class predicted.`,
+        },
+        { kind: 'images', grid: cam },
+      );
+    }
   }
   const profile = profileTable(model);
   if (profile) {
