@@ -38,6 +38,7 @@ export const TASKS: Readonly<Record<TaskName, TaskMeta>> = {
     primaryMetric: 'accuracy',
     metrics: ['accuracy'],
     input: 'tokens',
+    runner: lazy(() => import('./text-classification.js').then((m) => m.textClassification)),
   },
   segmentation: {
     name: 'segmentation',
