@@ -24,9 +24,9 @@ const noOptions = z.object({}).strict();
 /** Options of text data: tokens per text, a pretrained tokenizer, or the size of the built vocabulary. */
 const textOptions = z
   .object({
-    max_length: z.int({ error: 'expected a whole number of tokens' }).min(1).max(8192).optional(),
+    max_length: z.int({ error: 'expected a whole number of tokens from 1 to 8192' }).min(1).max(8192).optional(),
     tokenizer: z.string({ error: 'expected the path of a tokenizer.json, a vocab.txt or a folder holding one' }).min(1).optional(),
-    vocab_size: z.int({ error: 'expected a whole number of words' }).min(3).optional(),
+    vocab_size: z.int({ error: 'expected a whole number of words, at least 3' }).min(3).optional(),
   })
   .strict();
 const columnName = z.union([z.string().min(1), z.int().min(0)], { error: 'expected a column name or a 0-based index' });

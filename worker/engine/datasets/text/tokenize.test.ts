@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Tokenizer } from '@huggingface/tokenizers';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -57,7 +58,6 @@ test("vocab.txt: BERT's WordPiece through @huggingface/tokenizers, [CLS] … [SE
 test('tokenizer.json: the same ids as the vocab.txt it was built from; a folder finds it before vocab.txt', async () => {
   const vocab = await writeBertVocab(join(dir, 'both'));
   const fromVocab = loadPretrainedTokenizer(findTokenizerFile(vocab), 10);
-  const { readFile } = await import('node:fs/promises');
   const json = bertTokenizerJson(await readFile(vocab, 'utf8'), vocab, {});
   await writeFile(join(dir, 'both', 'tokenizer.json'), JSON.stringify(json));
   const file = findTokenizerFile(join(dir, 'both'));
@@ -75,4 +75,18 @@ test('pretrained tokenizer errors name the file: missing, not a BERT vocabulary,
   assert.throws(() => loadPretrainedTokenizer(findTokenizerFile(join(dir, 'broken.json')), 8), (e: Error) => e instanceof DataFileError && /broken\.json: not valid JSON/.test(e.message));
   const vocab = await writeBertVocab(join(dir, 'short'));
   assert.throws(() => loadPretrainedTokenizer(findTokenizerFile(vocab), 2), (e: Error) => e instanceof UsageError && /max_length 2/.test(e.message));
+});
+
+test('long texts: tokenising a prefix gives exactly the ids of the whole text, word-level and WordPiece', async () => {
+  const words = ['Election', 'treaty,', 'the', 'goal!', 'naïve', 'x'.repeat(150), 'Coach"s', 'minister.', 'electionelection'];
+  const long = Array.from({ length: 3000 }, (_, i) => words[(i * 7) % words.length]).join(' ');
+  const vocab = buildVocabulary([long, long]);
+  const vocabFile = await writeBertVocab(join(dir, 'long'));
+  const whole = new Tokenizer(bertTokenizerJson(await readFile(vocabFile, 'utf8'), vocabFile, {}), {});
+  for (const length of [5, 64, 300]) {
+    assert.deepEqual(encode(vocab, long, length), basicWords()(long).slice(0, length).map((w) => vocab.words.indexOf(w)), `word-level, ${length}`);
+    const bert = loadPretrainedTokenizer(findTokenizerFile(vocabFile), length);
+    const ids = whole.encode(long, { add_special_tokens: false }).ids.slice(0, length - 2);
+    assert.deepEqual(encode(bert, long, length), [2, ...ids, 3], `wordpiece, ${length}`);
+  }
 });

@@ -56,6 +56,23 @@ export function basicWords(): (text: string) => string[] {
   return (text) => pre.pre_tokenize_text(normalizer.normalize(text));
 }
 
+/**
+ * The tokens of `text` up to at least its first `maxLength`, tokenising only a prefix where that
+ * gives them (a review of 2,000 words needs its first 128). The prefix ends at a space, so it holds
+ * whole words only, and BERT's normalisation and pre-tokenisation work character by character and
+ * never join across a space: its tokens are the full text's first ones. The prefix doubles until it
+ * has `maxLength` tokens or is the whole text.
+ */
+export function firstTokens<T extends ArrayLike<unknown>>(text: string, maxLength: number, tokenize: (text: string) => T): T {
+  for (let chars = maxLength * 8; chars < text.length; chars *= 2) {
+    const cut = text.lastIndexOf(' ', chars);
+    if (cut <= 0) continue;
+    const tokens = tokenize(text.slice(0, cut));
+    if (tokens.length >= maxLength) return tokens;
+  }
+  return tokenize(text);
+}
+
 /** Word-level tokenizer with a vocabulary from `texts` (the training split), most frequent first. */
 export function buildVocabulary(texts: Iterable<string>, vocabSize = DEFAULT_VOCAB_SIZE, onProgress?: (done: number) => void): TextTokenizer & { readonly words: readonly string[] } {
   if (!Number.isInteger(vocabSize) || vocabSize < 3) throw new UsageError(`vocab_size must be a whole number ≥ 3 ([PAD], [UNK] and one word), got ${vocabSize}`);
@@ -79,7 +96,7 @@ export function buildVocabulary(texts: Iterable<string>, vocabSize = DEFAULT_VOC
       source: 'training split',
     },
     encodeInto(text, out, offset, maxLength) {
-      const tokens = split(text);
+      const tokens = firstTokens(text, maxLength, split);
       const n = Math.min(tokens.length, maxLength);
       for (let i = 0; i < n; i++) out[offset + i] = ids.get(tokens[i]!) ?? 1;
       out.fill(0, offset + n, offset + maxLength);
@@ -202,6 +219,9 @@ export function loadPretrainedTokenizer(file: TokenizerFile, maxLength: number):
   // No padding token (GPT-2 and the like): one id past the vocabulary, an embedding row of its own.
   if (padId === undefined) padId = vocabSize++;
   const model = (json.model as { type?: string } | undefined)?.type ?? 'unknown model';
+  // Only a prefix of long texts is tokenised where the pipeline is BERT's (character-local; see firstTokens).
+  const local = (json.pre_tokenizer as { type?: string } | null | undefined)?.type === 'BertPreTokenizer';
+  const plainIds = (text: string) => tokenizer.encode(text, { add_special_tokens: false }).ids;
   return {
     vocabSize,
     padId,
@@ -210,8 +230,9 @@ export function loadPretrainedTokenizer(file: TokenizerFile, maxLength: number):
       source: file.path,
     },
     encodeInto(text, out, offset, length) {
-      const ids = tokenizer.encode(text, { add_special_tokens: false }).ids;
-      const body = Math.min(ids.length, length - prefix.length - suffix.length);
+      const room = length - prefix.length - suffix.length;
+      const ids = local ? firstTokens(text, room, plainIds) : plainIds(text);
+      const body = Math.min(ids.length, room);
       let k = offset;
       for (const id of prefix) out[k++] = id;
       for (let i = 0; i < body; i++) out[k++] = ids[i]!;
