@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BinLayout, cacheHeader, fromCacheHeader, readCacheEntry, writeCacheEntry, type CacheHeader } from '../cache-files.js';
 import type { TextClassificationData, TextSplit } from '../data.js';
 
 /**
@@ -19,87 +18,36 @@ interface SplitHeader {
   readonly labelBytes: 1 | 2;
 }
 
-interface Header {
-  readonly version: number;
-  readonly name: string;
-  readonly sample: TextClassificationData['sample'];
-  readonly train: SplitHeader;
-  readonly test: SplitHeader;
-  readonly sha256: Record<string, string>;
-  readonly skipped?: TextClassificationData['skipped'];
-  readonly binBytes: number;
-}
+type Header = CacheHeader<TextClassificationData['sample'], SplitHeader>;
 
 export function tokenPaths(cacheDir: string, key: string): { bin: string; json: string } {
   const dir = join(cacheDir, 'tokens');
   return { bin: join(dir, `${key}.bin`), json: join(dir, `${key}.json`) };
 }
 
-/** Writes atomically: both files go to temporary names first and are renamed, the header last. */
+/** Writes atomically (cache-files.ts): the .bin, then the header. */
 export async function writeTokens(cacheDir: string, key: string, data: TextClassificationData): Promise<void> {
-  const paths = tokenPaths(cacheDir, key);
-  await mkdir(join(cacheDir, 'tokens'), { recursive: true });
-  const parts: Uint8Array[] = [];
-  let offset = 0;
-  const place = (array: ArrayBufferView): number => {
-    const pad = (8 - (offset % 8)) % 8;
-    if (pad) parts.push(new Uint8Array(pad));
-    offset += pad;
-    const at = offset;
-    parts.push(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
-    offset += array.byteLength;
-    return at;
-  };
+  const layout = new BinLayout();
   const split = (s: TextSplit): SplitHeader => ({
     count: s.count,
-    tokensOffset: place(s.tokens),
-    labelsOffset: place(s.labels),
+    tokensOffset: layout.add(s.tokens),
+    labelsOffset: layout.add(s.labels),
     labelBytes: s.labels instanceof Uint16Array ? 2 : 1,
   });
-  const train = split(data.train);
-  const test = split(data.test);
-  const header: Header = { version: TOKENS_FORMAT_VERSION, name: data.name, sample: data.sample, train, test, sha256: data.sha256, skipped: data.skipped, binBytes: offset };
-  const suffix = `.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(paths.bin + suffix, 'w');
-  try {
-    for (const part of parts) await handle.write(part);
-  } finally {
-    await handle.close();
-  }
-  await writeFile(paths.json + suffix, JSON.stringify(header));
-  await rename(paths.bin + suffix, paths.bin);
-  await rename(paths.json + suffix, paths.json);
+  await writeCacheEntry(tokenPaths(cacheDir, key), layout, cacheHeader(TOKENS_FORMAT_VERSION, data, layout, split));
 }
 
 /** The cached data, or null when there is none or it does not check out (said through onProgress). */
 export async function readTokens(cacheDir: string, key: string, onProgress?: (message: string) => void): Promise<TextClassificationData | null> {
   const paths = tokenPaths(cacheDir, key);
-  let text: string;
-  try {
-    text = await readFile(paths.json, 'utf8');
-  } catch {
-    return null;
-  }
   const ignore = (reason: string) => {
     onProgress?.(`${paths.bin}: token cache ignored (${reason}), tokenising again`);
     return null;
   };
-  let header: Header;
-  try {
-    header = JSON.parse(text) as Header;
-  } catch (err) {
-    return ignore(`unreadable header: ${(err as Error).message}`);
-  }
-  if (header.version !== TOKENS_FORMAT_VERSION) return ignore(`format version ${header.version}, expected ${TOKENS_FORMAT_VERSION}`);
-  try {
-    const size = (await stat(paths.bin)).size;
-    if (size !== header.binBytes) return ignore(`data file holds ${size} bytes, header says ${header.binBytes}`);
-  } catch {
-    return ignore('data file missing');
-  }
-  const file = await readFile(paths.bin);
-  // An ArrayBuffer of its own (aligned at 0), so the parts can be viewed as Int32/Uint16 in place.
-  const buffer = file.byteOffset === 0 && file.buffer.byteLength === file.byteLength ? file.buffer : file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength);
+  const entry = await readCacheEntry<Header>(paths, TOKENS_FORMAT_VERSION, ignore);
+  if (!entry) return null;
+  const { header } = entry;
+  const { buffer } = entry.bytes;
   const { maxLength, classes, vocabSize } = header.sample;
   const split = (h: SplitHeader): TextSplit | null => {
     const tokenBytes = h.count * maxLength * 4;
@@ -113,13 +61,5 @@ export async function readTokens(cacheDir: string, key: string, onProgress?: (me
   const train = split(header.train);
   const test = split(header.test);
   if (!train || !test) return ignore('header and data disagree');
-  return {
-    task: 'text-classification',
-    name: header.name,
-    sample: header.sample,
-    train,
-    test,
-    sha256: header.sha256,
-    ...(header.skipped ? { skipped: header.skipped } : {}),
-  };
+  return fromCacheHeader('text-classification', header, train, test);
 }
