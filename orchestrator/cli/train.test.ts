@@ -70,6 +70,9 @@ describe('grn train', () => {
     ['an unknown hyper-parameter', ['--hp', 'betta=1'], /optimizer 'sgd': unknown hyper-parameter 'betta'/],
     ['a malformed --hp', ['--hp', 'lr'], /expected key=value, got 'lr'/],
     ['an unknown backend', ['--backend', 'tpu'], /Allowed choices are auto, tensorflow, webgpu, wasm, cpu/],
+    ['--max-length for an image data set', ['--max-length', '64'], /unknown option 'max_length' for data set 'mnist'/],
+    ['a --max-length of 0', ['--max-length', '0'], /option '--max-length <n>' argument '0' is invalid/],
+    ['a --max-length over 8192 for text', ['--dataset-kind', 'csv-text', '--max-length', '9000'], /--max-length: expected a whole number of tokens from 1 to 8192/],
   ];
   for (const [what, args, message] of usageCases) {
     it(`rejects ${what} with exit code 2 and a clear message`, async () => {

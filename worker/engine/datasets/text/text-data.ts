@@ -110,7 +110,9 @@ export async function loadTextData(name: string, source: TextSource, options: Lo
     const chosen = limitIndices(split.count, n, options.seed, purpose);
     return chosen ? takeRows(split, maxLength, chosen) : split;
   };
-  return { ...data, name, train: limit(data.train, options.trainLimit, 'train-limit'), test: limit(data.test, options.testLimit, 'test-limit') };
+  // The key holds the tokenizer's checksum, not its path: a cached entry names where it is now.
+  const sample = pretrained ? { ...data.sample, tokenizer: { ...data.sample.tokenizer, source: pretrained.path } } : data.sample;
+  return { ...data, name, sample, train: limit(data.train, options.trainLimit, 'train-limit'), test: limit(data.test, options.testLimit, 'test-limit') };
 }
 
 async function tokenise(
