@@ -33,6 +33,8 @@ export const ManifestSchema = z.object({
     name: z.string(),
     /** The format it was read as (idx, image-folder, cifar-binary, …). */
     kind: z.string().optional(),
+    /** Its options as the trial ran (size, channels, max_length, …): the catalog's defaults under the spec's. */
+    options: z.record(z.string(), z.unknown()).optional(),
     /** SHA-256 of each source file (gzip: of the decompressed bytes, so recompressed copies still match). */
     sha256: z.record(z.string(), z.string()),
     train_samples: z.number().int(),
@@ -41,6 +43,8 @@ export const ManifestSchema = z.object({
     skipped: z.object({ count: z.number().int().nonnegative(), examples: z.array(z.string()) }).optional(),
   }),
   model: z.string(),
+  /** The model's options, its defaults filled in (absent: it has none). */
+  model_options: z.record(z.string(), z.unknown()).optional(),
   optimizer: z.string(),
   hyperparameters: z.record(z.string(), HyperParameterValue),
   epochs: z.number().int(),

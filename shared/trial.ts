@@ -25,8 +25,10 @@ export const TrialConfigSchema = z
     holdout: z.number().gt(0).lt(1).optional(),
     onBadSample: z.enum(BAD_SAMPLE_POLICIES).optional(),
     model: z.string().min(1).optional(),
+    /** The model's own options (checked against its catalog schema; e.g. layers, pretrained). */
+    modelOptions: z.record(z.string(), z.unknown()).optional(),
     optimizer: z.string().min(1),
-    /** Overrides of the optimizer's defaults (e.g. lr, momentum, weight_decay). */
+    /** Overrides of the optimizer's defaults (e.g. lr, momentum, weight_decay); planned cells carry them all. */
     hyperparameters: z.record(z.string(), HyperParameterValue).default({}),
     epochs: z.number().int().positive(),
     batchSize: z.number().int().positive().default(64),

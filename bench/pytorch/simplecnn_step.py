@@ -44,11 +44,13 @@ def matmul_gflops(n):
 def main():
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else torch.get_num_threads()
     batch = int(sys.argv[2]) if len(sys.argv) > 2 else 64
+    # HxWxC as the TypeScript side names shapes (NHWC); torch takes NCHW.
+    height, width, channels = (int(v) for v in (sys.argv[3] if len(sys.argv) > 3 else "28x28x1").split("x"))
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = SimpleCNN()
+    model = SimpleCNN(channels=channels, size=height)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = torch.randn(batch, 1, 28, 28)
+    x = torch.randn(batch, channels, height, width)
     y = torch.arange(batch) % 10
 
     def step():

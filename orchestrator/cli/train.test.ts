@@ -46,7 +46,7 @@ describe('grn train', () => {
 
   it('trains and writes a result file that matches the schema', async () => {
     const out = join(work, 'r.json');
-    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--epochs', '2', '--seed', '3', '--optimizer', 'adamw', '--lr', '0.002', '--hp', 'weight_decay=0.05', '--out', out]);
+    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--model-option', 'hidden=8', '--backend', 'cpu', '--epochs', '2', '--seed', '3', '--optimizer', 'adamw', '--lr', '0.002', '--hp', 'weight_decay=0.05', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /epoch 2\/2: train loss [\d.]+, test loss [\d.]+, test accuracy [\d.]+%/);
     const result = TrialResultSchema.parse(JSON.parse(await readFile(out, 'utf8')));
@@ -54,7 +54,16 @@ describe('grn train', () => {
     assert.equal(result.manifest.hyperparameters.lr, 0.002);
     assert.equal(result.manifest.hyperparameters.weight_decay, 0.05);
     assert.equal(result.manifest.seed, 3);
+    assert.deepEqual(result.manifest.model_options, { hidden: 8 });
     assert.equal(result.accuracy.length, 2);
+  });
+
+  it("applies the defaults where no flag is given: mnist's batch size and epochs, sgd's lr, the model's options", async () => {
+    const out = join(work, 'defaults.json');
+    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--train-limit', '64', '--test-limit', '16', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const m = TrialResultSchema.parse(JSON.parse(await readFile(out, 'utf8'))).manifest;
+    assert.deepEqual([m.batch_size, m.epochs, m.model, m.model_options, m.hyperparameters.lr], [64, 2, 'mlp', { hidden: 64 }, 0.01]);
   });
 
   it('prints the result on stdout with --json', async () => {
@@ -69,6 +78,8 @@ describe('grn train', () => {
     ['an unknown optimizer', ['--optimizer', 'adma'], /argument 'adma' is invalid. Allowed choices are sgd, adam, adamw, rmsprop, nadamw/],
     ['an unknown hyper-parameter', ['--hp', 'betta=1'], /optimizer 'sgd': unknown hyper-parameter 'betta'/],
     ['a malformed --hp', ['--hp', 'lr'], /expected key=value, got 'lr'/],
+    ['an option the model does not take', ['--model', 'simple-cnn', '--model-option', 'hidden=8'], /--model-option: unknown option 'hidden' for model 'simple-cnn' \(it takes none\)/],
+    ['a bad model option', ['--model', 'mlp', '--model-option', 'hidden=0'], /--model-option: hidden: expected a positive integer/],
     ['an unknown backend', ['--backend', 'tpu'], /Allowed choices are auto, tensorflow, webgpu, wasm, cpu/],
     ['--max-length for an image data set', ['--max-length', '64'], /unknown option 'max_length' for data set 'mnist'/],
     ['a --max-length of 0', ['--max-length', '0'], /option '--max-length <n>' argument '0' is invalid/],

@@ -2,8 +2,9 @@ import { Command, Option } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
+import { BUILT_IN_TRAINING, resolveSettings } from '../../shared/settings.js';
 import { BAD_SAMPLE_POLICIES, TrialConfigSchema, type HyperParameterValue } from '../../shared/trial.js';
-import { BACKEND_CHOICES, DATASETS, datasetOptionProblems, FORMATS, MODELS, OPTIMIZERS, trialModel } from '../../worker/engine/catalog.js';
+import { BACKEND_CHOICES, DATASETS, datasetOptionProblems, FORMATS, MODELS, OPTIMIZERS, trainingCatalog, trialModel } from '../../worker/engine/catalog.js';
 import { hyperParameter, nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 import { checkOutputFile } from './output-paths.js';
 
@@ -19,10 +20,11 @@ interface TrainFlags {
   holdout?: number;
   onBadSample?: (typeof BAD_SAMPLE_POLICIES)[number];
   model?: string;
+  modelOption: Record<string, HyperParameterValue>;
   optimizer: string;
-  epochs: number;
+  epochs?: number;
   seed: number;
-  batchSize: number;
+  batchSize?: number;
   lr?: number;
   hp: Record<string, HyperParameterValue>;
   backend: string;
@@ -66,11 +68,12 @@ export function trainCommand(): Command {
     .option('--holdout <fraction>', 'hold out this fraction of the training split as the test split (seeded, stratified)', fraction)
     .addOption(new Option('--on-bad-sample <policy>', 'an unreadable image: fail naming it, or skip and count it').choices(BAD_SAMPLE_POLICIES))
     .addOption(new Option('--model <name>', "model (default: the data set's)").choices(MODELS.names))
+    .option('--model-option <key=value>', "an option of the model, repeatable (its catalog schema checks it)", hyperParameter, {})
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZERS.names).default('sgd'))
-    .option('--epochs <n>', 'epochs', positiveInt, 2)
+    .option('--epochs <n>', `epochs (default: the data set's, else ${BUILT_IN_TRAINING.epochs})`, positiveInt)
     .option('--seed <n>', 'seed for initialisation, data order and optimizer randomness', nonNegativeInt, 1)
-    .option('--batch-size <n>', 'batch size', positiveInt, 64)
-    .option('--lr <x>', "learning rate (default: the optimizer's, as in the original)", positiveNumber)
+    .option('--batch-size <n>', `batch size (default: the data set's, e.g. 16 for text, else ${BUILT_IN_TRAINING.batch_size})`, positiveInt)
+    .option('--lr <x>', "learning rate (default: the data set's, e.g. 0.01 for text, else the optimizer's, as in the original)", positiveNumber)
     .option('--hp <key=value>', 'any other optimizer hyper-parameter, repeatable (e.g. --hp momentum=0.95)', hyperParameter, {})
     .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES).default('auto'))
     .option('--device <index>', 'device index (WebGPU adapter / CUDA device) to train on', nonNegativeInt)
@@ -120,21 +123,34 @@ function trialConfig(flags: TrainFlags) {
   if (problems.length) throw new UsageError(problems.join('; '));
   const { problem } = trialModel(choice, flags.model);
   if (problem) throw new UsageError(problem);
+  // The catalog's defaults for the data set, the flags over them (shared/settings.ts), as a sweep cell.
+  const s = resolveSettings(trainingCatalog, {
+    choice,
+    optimizer: flags.optimizer,
+    dataOptions,
+    layers: [{ epochs: flags.epochs, batch_size: flags.batchSize, train_limit: flags.trainLimit, test_limit: flags.testLimit, model: flags.model, model_options: flags.modelOption }],
+    params: hyperparameters,
+  });
+  if (s.model !== undefined) {
+    const modelProblems = trainingCatalog.modelOptions(s.model, s.model_options).problems;
+    if (modelProblems.length) throw new UsageError(`--model-option: ${modelProblems.join('; ')}`);
+  }
   return TrialConfigSchema.parse({
     dataset: name,
     kind,
     dataDir: flags.dataDir,
-    ...(Object.keys(dataOptions).length ? { dataOptions } : {}),
+    ...(Object.keys(s.data_options).length ? { dataOptions: s.data_options } : {}),
     holdout: flags.holdout,
     onBadSample: flags.onBadSample,
-    model: flags.model,
+    model: s.model,
+    ...(Object.keys(s.model_options).length ? { modelOptions: s.model_options } : {}),
     optimizer: flags.optimizer,
-    hyperparameters,
-    epochs: flags.epochs,
-    batchSize: flags.batchSize,
+    hyperparameters: s.hyperparameters,
+    epochs: s.epochs,
+    batchSize: s.batch_size,
     seed: flags.seed,
-    trainLimit: flags.trainLimit,
-    testLimit: flags.testLimit,
+    trainLimit: s.train_limit,
+    testLimit: s.test_limit,
     backend: flags.backend,
     deviceIndex: flags.device,
     telemetryEvery: flags.telemetryEvery,

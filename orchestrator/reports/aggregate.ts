@@ -1,3 +1,4 @@
+import type { MetricName } from '../../shared/metrics.js';
 import type { CellDigest } from './digest.js';
 import type { CellRecord, LoadedSweep, MissingCell } from './load.js';
 import { bootstrapMeanInterval, type Interval } from './statistics/bootstrap.js';
@@ -23,12 +24,14 @@ export interface GroupSummary {
   readonly missing: number;
   readonly failed: number;
   readonly diverged: number;
-  /** Final-epoch test accuracy (fraction), final test loss and final training loss (no interval: no table shows one). */
-  readonly accuracy: MetricSummary;
+  /** The data set's primary metric (accuracy; mIoU for segmentation), which `score`, best and worst are of. */
+  readonly metric: MetricName;
+  /** Final-epoch primary metric (fraction), final test loss and final training loss (no interval: no table shows one). */
+  readonly score: MetricSummary;
   readonly testLoss: MetricSummary;
   readonly trainLoss: MetricSummary;
-  readonly best: { readonly seed: number; readonly accuracy: number } | null;
-  readonly worst: { readonly seed: number; readonly accuracy: number } | null;
+  readonly best: { readonly seed: number; readonly score: number } | null;
+  readonly worst: { readonly seed: number; readonly score: number } | null;
   /** Mean over seeds of each seed's mean epoch time (s) and throughput (samples/s). */
   readonly epochTime: number;
   readonly samplesPerS: number;
@@ -119,14 +122,14 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
     }
     const seeds = [...runs.keys()].sort((a, b) => a - b);
     const digests = seeds.map((s) => runs.get(s)!);
-    const acc = digests.map((d) => last(d.accuracy));
+    const acc = digests.map((d) => last(d.score));
     let best: GroupSummary['best'] = null;
     let worst: GroupSummary['worst'] = null;
     seeds.forEach((seed, i) => {
       const a = acc[i]!;
       if (!Number.isFinite(a)) return;
-      if (!best || a > best.accuracy) best = { seed, accuracy: a };
-      if (!worst || a < worst.accuracy) worst = { seed, accuracy: a };
+      if (!best || a > best.score) best = { seed, score: a };
+      if (!worst || a < worst.score) worst = { seed, score: a };
     });
     const target = sweep.targets[dataset];
     const missing = missingBy.get(key) ?? [];
@@ -139,7 +142,8 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
       missing: missing.length,
       failed: missing.filter((m) => m.status === 'failed').length,
       diverged: digests.filter((d) => d.status === 'diverged').length,
-      accuracy: metric(acc),
+      metric: digests[0]?.metric ?? 'accuracy',
+      score: metric(acc),
       testLoss: metric(digests.map((d) => last(d.testLoss))),
       trainLoss: metric(digests.map((d) => last(d.loss)), false),
       best,
@@ -148,7 +152,7 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
       samplesPerS: meanOf(digests.map((d) => meanOf(d.samplesPerS))),
       peakVramMb: maxOf(digests.map((d) => maxOf(d.vramMb))),
       peakRamMb: maxOf(digests.map((d) => maxOf(d.ramMb))),
-      timeToTarget: target === undefined ? null : summariseTimeToTarget(digests.map((d) => timeToTarget(d.accuracy, d.epochTime, target)), target),
+      timeToTarget: target === undefined ? null : summariseTimeToTarget(digests.map((d) => timeToTarget(d.score, d.epochTime, target)), target),
     };
     groups.push(g);
     runsOf.set(g, runs);
@@ -166,10 +170,10 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
     for (const g of here) {
       if (g === base) continue;
       const runs = runsOf.get(g)!;
-      const seeds = g.seeds.filter((s) => baseRuns.has(s) && Number.isFinite(last(runs.get(s)!.accuracy)) && Number.isFinite(last(baseRuns.get(s)!.accuracy)));
+      const seeds = g.seeds.filter((s) => baseRuns.has(s) && Number.isFinite(last(runs.get(s)!.score)) && Number.isFinite(last(baseRuns.get(s)!.score)));
       const test = comparePaired(
-        seeds.map((s) => last(runs.get(s)!.accuracy)),
-        seeds.map((s) => last(baseRuns.get(s)!.accuracy)),
+        seeds.map((s) => last(runs.get(s)!.score)),
+        seeds.map((s) => last(baseRuns.get(s)!.score)),
         BOOTSTRAP_SEED,
       );
       pending.push({ dataset, label: g.label, baseline: base.label, seeds, test });
@@ -209,12 +213,17 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
   };
 }
 
-/** The baseline on one data set: the variant with that exact label, else the best (mean accuracy) variant of that optimizer. */
+/** The primary metric of a data set's results (accuracy; mIoU for segmentation), for headings and captions. */
+export function metricOf(model: Pick<ReportModel, 'groups'>, dataset: string): MetricName {
+  return model.groups.find((g) => g.dataset === dataset)?.metric ?? 'accuracy';
+}
+
+/** The baseline on one data set: the variant with that exact label, else the best (mean primary metric) variant of that optimizer. */
 export function pickBaseline(groups: readonly GroupSummary[], baseline: string): GroupSummary | null {
   const exact = groups.find((g) => g.label === baseline && g.seeds.length > 0);
   if (exact) return exact;
   const ofOptimizer = groups.filter((g) => g.optimizer === baseline && g.seeds.length > 0);
-  return ofOptimizer.sort((a, b) => (b.accuracy.mean || -1) - (a.accuracy.mean || -1))[0] ?? null;
+  return ofOptimizer.sort((a, b) => (b.score.mean || -1) - (a.score.mean || -1))[0] ?? null;
 }
 
 /**

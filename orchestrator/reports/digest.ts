@@ -37,8 +37,10 @@ export interface CellDigest {
   /** Planned epochs (the manifest's), and planned optimizer steps per epoch. */
   readonly plannedEpochs: number;
   readonly stepsPerEpoch: number;
-  /** Per epoch, as recorded (NaN where the file has null, e.g. a diverged loss). */
-  readonly accuracy: number[];
+  /** The task's primary metric (accuracy; mIoU for segmentation): what `score` holds. */
+  readonly metric: MetricName;
+  /** Per epoch, as recorded (NaN where the file has null, e.g. a diverged loss); `score` is the primary metric. */
+  readonly score: number[];
   readonly loss: number[];
   readonly testLoss: number[];
   readonly epochTime: number[];
@@ -65,7 +67,8 @@ export function digestResult(cell: string, r: Json): CellDigest {
   const batch = num(m.batch_size);
   const trainSamples = num(dataset.train_samples);
   const stepsPerEpoch = batch > 0 && trainSamples > 0 ? Math.ceil(trainSamples / batch) : 1;
-  const plannedEpochs = Math.max(1, num(m.epochs) || numbers(r.accuracy).length || 1);
+  const metric: MetricName = typeof r.primary_metric === 'string' && METRIC_NAMES.includes(r.primary_metric as MetricName) ? (r.primary_metric as MetricName) : 'accuracy';
+  const plannedEpochs = Math.max(1, num(m.epochs) || numbers(r[metric]).length || 1);
   const memory = Array.isArray(r.memory_usage) ? (r.memory_usage as unknown[]) : [];
 
   const totalSteps = plannedEpochs * stepsPerEpoch;
@@ -87,7 +90,8 @@ export function digestResult(cell: string, r: Json): CellDigest {
     plannedEpochs,
     stepsPerEpoch,
     // The task's primary metric per epoch (accuracy; mIoU for segmentation): what reports rank by.
-    accuracy: numbers(r[typeof r.primary_metric === 'string' && METRIC_NAMES.includes(r.primary_metric as MetricName) ? r.primary_metric : 'accuracy']),
+    metric,
+    score: numbers(r[metric]),
     loss: numbers(r.loss),
     testLoss: numbers(r.test_loss),
     epochTime: numbers(r.epoch_time),

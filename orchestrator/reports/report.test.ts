@@ -154,3 +154,24 @@ test('grn report: a missing folder and a bad format are one-line errors', async 
   assert.equal(clash.code, 2);
   assert.match(clash.stderr, /^grn: --out .*not-a-folder: is a file, not a folder; give a folder for the report\n$/);
 });
+
+test('a segmentation data set is reported by its primary metric, mIoU: table headings, captions, plots and the CSV say so', async () => {
+  const dir = join(root, 'segmentation');
+  await writeSyntheticFolder(dir, { name: 'seg', optimizers: ['sgd', 'adam'], datasets: ['mnist', 'voc'], segmentation: ['voc'], seeds: [1, 2], epochs: 2, stepsPerEpoch: 10, telemetryEvery: 2, target: 0.3 });
+  const outcome = await writeReport(dir, { threads: 1, formats: parseFormats('md,csv') });
+  const voc = outcome.model.groups.filter((g) => g.dataset === 'voc');
+  assert.ok(voc.every((g) => g.metric === 'miou'));
+  assert.ok(outcome.model.groups.filter((g) => g.dataset === 'mnist').every((g) => g.metric === 'accuracy'));
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  assert.match(md, /\| optimizer \| seeds \| mIoU % \(mean\) \|/);
+  assert.match(md, /\| optimizer \| seeds \| accuracy % \(mean\) \|/);
+  assert.match(md, /time to 30\.00 % test mIoU/);
+  assert.match(md, /highest mean mIoU/);
+  assert.ok(md.includes('(plots/voc-miou-vs-time.png)') && md.includes('(plots/mnist-accuracy-vs-time.png)'));
+  const csv = readFileSync(join(dir, 'report.csv'), 'utf8').trim().split('\n');
+  const metricColumn = CSV_COLUMNS.indexOf('metric');
+  assert.deepEqual(new Set(csv.slice(1).map((l) => `${l.split(',')[0]}:${l.split(',')[metricColumn]}`)), new Set(['mnist:accuracy', 'voc:miou']));
+  // The mIoU values, not the pixel accuracy that the result's `accuracy` key also holds.
+  const vocSgd = voc.find((g) => g.label === 'sgd')!;
+  assert.ok(vocSgd.score.mean < 0.7, `mIoU mean ${vocSgd.score.mean}`);
+});

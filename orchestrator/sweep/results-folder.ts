@@ -4,7 +4,7 @@ import { UsageError } from '../../shared/errors.js';
 import { tallyCells } from '../../shared/protocol/cell-store.js';
 import { specIdentity } from '../../shared/sweep/identity.js';
 import type { CellState, NodeRecord } from '../../shared/protocol/messages.js';
-import type { TrialResult } from '../../shared/result.js';
+import { primaryMetric, type TrialResult } from '../../shared/result.js';
 import { DATASETS, OPTIMIZERS } from '../../worker/engine/catalog.js';
 import { coreVersions, gitCommit } from '../../worker/engine/versions.js';
 import { BackgroundFileWriter } from './file-writer.js';
@@ -136,7 +136,8 @@ export class ResultsFolder {
           attempts: state?.attempt ?? 0,
           node: state?.node ?? null,
           error: state?.status === 'done' ? null : (state?.error ?? null),
-          final_accuracy: s.results.get(c.id)?.accuracy.at(-1) ?? null,
+          // The task's primary metric (accuracy; mIoU for segmentation), named beside its value.
+          ...finalScore(s.results.get(c.id)),
           result: s.results.has(c.id) ? `cells/${c.id}.json` : null,
         };
       }),
@@ -150,4 +151,11 @@ export function differentSpecError(id: string, where: string): UsageError {
   return new UsageError(
     `sweep id '${id}' already holds a different spec (${where}); run this spec under another id (--id NEW, or leave --id out for a fresh one), or continue the existing sweep with: grn sweep resume ${id}`,
   );
+}
+
+/** A result's primary metric and its last value, for manifest.json (null before a result). */
+function finalScore(result: TrialResult | undefined): { metric: string | null; final_score: number | null } {
+  if (!result) return { metric: null, final_score: null };
+  const { name, values } = primaryMetric(result);
+  return { metric: name, final_score: values.at(-1) ?? null };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TrainingCatalog } from '../settings.js';
 import type { HyperParameterValue } from '../trial.js';
 
 /**
@@ -19,11 +20,15 @@ export interface KnownNames {
   datasets: readonly string[];
   /** Formats of users' own data (a grid entry's `kind`). */
   formats?: readonly string[];
+  /** What is wrong with one data set of the grid's format options, one message per problem; [] when fine. */
+  checkDataset?(choice: { dataset: string; kind?: string }, options: Record<string, unknown>): readonly string[];
   /**
-   * What is wrong with one data set of the grid — its format options, a model (train.model, or
-   * the data set's default) of another task — one message per problem; [] when it is fine.
+   * Why a data set cannot train this model (null: its default) — another task's model, or no
+   * default — or null when it can.
    */
-  checkDataset?(choice: { dataset: string; kind?: string }, options: Record<string, unknown>, model: string | null): readonly string[];
+  checkModel?(choice: { dataset: string; kind?: string }, model: string | null): string | null;
+  /** The catalog's training defaults and option schemas: model_options are checked against it. */
+  training?: TrainingCatalog;
   /** When given, `train.backend` must be `auto` or one of these. */
   backends?: readonly string[];
   /** When given, `train.model` must be one of these. */
@@ -109,6 +114,9 @@ export function datasetSpec(entry: DatasetEntry): DatasetSpec {
   return { name: datasetEntryName(entry) ?? 'data', kind, path, holdout, onBadSample: on_bad_sample, options };
 }
 
+/** A model's own options, by name; their values are checked against the model's catalog schema. */
+const modelOptions = z.record(z.string(), z.unknown(), { error: "expected a mapping of the model's option names to values" });
+
 const nameList = (what: string) =>
   z
     .array(z.string({ error: `expected a name (${what})` }), { error: `expected a list of ${what} names` })
@@ -137,11 +145,12 @@ export const GridSchema = z
 
 export const TrainSchema = z
   .object({
-    epochs: positiveInt('a positive integer').default(2).describe('Epochs per cell.'),
-    batch_size: positiveInt('a positive integer').default(64).describe('Mini-batch size.'),
+    epochs: positiveInt('a positive integer').optional().describe("Epochs per cell (default: the data set's from the catalog, else 2)."),
+    batch_size: positiveInt('a positive integer').optional().describe("Mini-batch size (default: the data set's from the catalog, e.g. 16 for text, else 64)."),
     train_limit: positiveInt('a positive integer or null').nullable().default(null).describe('Use only the first N training samples (null: all).'),
     test_limit: positiveInt('a positive integer or null').nullable().default(null).describe('Use only the first N test samples (null: all).'),
     model: z.string({ error: 'expected a model name or null' }).min(1).nullable().default(null).describe("Model (null: the data set's default, e.g. simple-cnn for mnist)."),
+    model_options: modelOptions.optional().describe("Options of the model (checked against its catalog schema); for the model of train.model, or each data set's default."),
     backend: z.string({ error: 'expected a backend name' }).min(1).default('auto').describe("Compute backend on the worker: auto, or one of the engine's (tensorflow, webgpu, wasm, cpu)."),
     telemetry_every: positiveInt('a positive integer').default(1).describe('Keep every K-th per-batch telemetry record in the result (1: all).'),
     duration_ms: nonNegativeInt('a non-negative integer or null')
@@ -151,6 +160,27 @@ export const TrainSchema = z
   }, { error: 'expected a mapping of training settings' })
   .strict()
   .describe('Training settings shared by every cell.');
+
+/**
+ * One data set's training settings, over `train` (and under `params`). The keys of TrainSchema
+ * that can differ by data set, and hyper-parameters for every optimizer of the grid.
+ */
+export const TrainOverrideSchema = z
+  .object({
+    epochs: positiveInt('a positive integer').optional().describe('Epochs for this data set.'),
+    batch_size: positiveInt('a positive integer').optional().describe('Mini-batch size for this data set.'),
+    train_limit: positiveInt('a positive integer or null').nullable().optional().describe('Use only the first N training samples of this data set (null: all).'),
+    test_limit: positiveInt('a positive integer or null').nullable().optional().describe('Use only the first N test samples of this data set (null: all).'),
+    model: z.string({ error: 'expected a model name' }).min(1, { error: 'expected a model name' }).optional().describe('Model for this data set (train.model_options then do not apply unless it is the same model).'),
+    model_options: modelOptions.optional().describe("Options of this data set's model, over train.model_options."),
+    hyperparameters: z
+      .record(z.string(), ScalarSchema, { error: 'expected a mapping of hyper-parameter names to values' })
+      .optional()
+      .describe('Hyper-parameters for every optimizer on this data set (e.g. lr), over the catalog defaults and under params.'),
+  }, { error: 'expected a mapping of training settings' })
+  .strict()
+  .describe('Training settings for one data set of the grid.');
+export type TrainOverride = z.infer<typeof TrainOverrideSchema>;
 
 const ACCURACY = 'expected an accuracy in (0, 1]';
 const accuracy = z.number({ error: ACCURACY }).gt(0, { error: ACCURACY }).lte(1, { error: ACCURACY });
@@ -168,6 +198,12 @@ export const SweepSpecSchema = z
       .optional()
       .describe('Hyper-parameters per optimizer of the grid: a scalar is a fixed override, a list adds a grid axis for that optimizer only.'),
     train: TrainSchema.prefault({}),
+    train_overrides: z
+      .record(z.string(), TrainOverrideSchema, { error: 'expected a mapping of data set names to training settings' })
+      .optional()
+      .describe(
+        "Training settings per data set of the grid (by its name there): epochs, batch_size, train_limit, test_limit, model, model_options, hyperparameters. Order, lowest first: the optimizer's defaults, the catalog's for the data set, train, train_overrides, params.",
+      ),
     target: z
       .record(z.string(), accuracy, { error: 'expected a mapping of data set names to accuracies' })
       .optional()

@@ -17,7 +17,7 @@ import {
 } from '../../shared/protocol/messages.js';
 import { cellKey, parseTrialSubject, subjects } from '../../shared/protocol/names.js';
 import { readStoredResult } from '../../shared/protocol/result-store.js';
-import type { TrialResult } from '../../shared/result.js';
+import { primaryMetric, type TrialResult } from '../../shared/result.js';
 import type { SlotExecutor } from './executor.js';
 import { TrainerCrashedError } from './trainer-process.js';
 
@@ -224,7 +224,9 @@ async function storeResult(
   a: { key: string; sweep: string; cell: string; attempt: number; slot: string; result: TrialResult; revision: number; running: CellState },
 ): Promise<Outcome> {
   const bytes = encoder.encode(JSON.stringify(a.result));
-  const finalAccuracy = a.result.accuracy.at(-1) ?? null;
+  // The task's primary metric (accuracy; mIoU for segmentation), not accuracy by assumption.
+  const { name: metric, values } = primaryMetric(a.result);
+  const finalScore = values.at(-1) ?? null;
   const finalLoss = a.result.test_loss.at(-1) ?? null;
   const record: ResultRecord = {
     sweep: a.sweep,
@@ -235,7 +237,8 @@ async function storeResult(
     object: null,
     bytes: bytes.length,
     status: a.result.status,
-    final_accuracy: finalAccuracy,
+    metric,
+    final_score: finalScore,
     final_loss: finalLoss,
     created_at: now(),
   };
@@ -254,7 +257,8 @@ async function storeResult(
     ...s,
     status: 'done',
     error: undefined,
-    final_accuracy: finalAccuracy,
+    metric,
+    final_score: finalScore,
     final_loss: finalLoss,
     ...(divergedAt === undefined ? {} : { diverged_at_step: divergedAt }),
     updated_at: now(),

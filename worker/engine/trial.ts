@@ -8,7 +8,7 @@ import { trialModel } from './catalog.js';
 import { DATASETS, loadDataset } from './datasets/catalog.js';
 import type { LoadOptions } from './datasets/data.js';
 import { localDataDir } from './datasets/files.js';
-import { MODELS } from './models/catalog.js';
+import { MODELS, modelOptions } from './models/catalog.js';
 import { createOptimizer } from './optimizers/index.js';
 import { randomStreams } from './random.js';
 import { runnerFor } from './tasks/index.js';
@@ -96,6 +96,8 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
   const { model: modelName, problem } = trialModel(config, config.model);
   if (!modelName) throw new UsageError(problem ?? `data set '${config.dataset}' trains no model`);
   const modelMeta = MODELS.get(modelName);
+  const { options: modelOpts, problems } = modelOptions(modelName, config.modelOptions ?? {});
+  if (problems.length) throw new UsageError(problems.join('; '));
   const optimizer = await createOptimizer(config.optimizer, config.hyperparameters, config.seed);
   const modelFactory = await modelMeta.load();
 
@@ -106,7 +108,7 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
   const task = await runnerFor(data);
 
   const random = randomStreams(config.seed);
-  const model = modelFactory.create(data.sample, random.init);
+  const model = modelFactory.create(data.sample, random.init, modelOpts);
   try {
     const history = await train(model, optimizer, data, task, {
       epochs: config.epochs,
@@ -148,12 +150,14 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
         dataset: {
           name: data.name,
           ...(config.kind ? { kind: config.kind } : {}),
+          ...(config.dataOptions && Object.keys(config.dataOptions).length ? { options: { ...config.dataOptions } } : {}),
           sha256: data.sha256,
           train_samples: data.train.count,
           test_samples: data.test.count,
           ...(data.skipped ? { skipped: { count: data.skipped.count, examples: [...data.skipped.examples] } } : {}),
         },
         model: model.name,
+        ...(Object.keys(modelOpts).length ? { model_options: modelOpts } : {}),
         optimizer: config.optimizer,
         hyperparameters: { ...optimizer.hyperparameters },
         epochs: config.epochs,

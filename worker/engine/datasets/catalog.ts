@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { UsageError } from '../../../shared/errors.js';
+import type { TrainingDefaults } from '../../../shared/settings.js';
+import { checkOptions } from '../options.js';
 import { Registry } from '../registry.js';
 import type { LoadedDataset, LoadOptions, TaskName } from './data.js';
 
@@ -49,6 +51,8 @@ export interface FormatMeta {
   readonly defaultModel: string;
   /** The format's own options (beyond holdout and on_bad_sample, which every data set takes). */
   readonly options: z.ZodObject;
+  /** Training settings for data read in this format, over its task's (see DatasetMeta.defaults). */
+  readonly defaults?: TrainingDefaults;
   readonly load: (name: string, options: LoadOptions) => Promise<LoadedDataset>;
 }
 
@@ -62,6 +66,14 @@ export interface DatasetMeta {
   /** The model a trial uses when the spec names none (the original's choice). */
   readonly defaultModel?: string;
   readonly options: z.ZodObject;
+  /** What one sample is, where fixed by the data set (benchmarks build synthetic batches of it). */
+  readonly sample?: { readonly shape: readonly [number, number, number]; readonly classes: number };
+  /**
+   * The original's training settings for this data set, over its task's defaults (tasks/catalog.ts)
+   * and under the spec's: `{batch_size, epochs, hyperparameters: {lr}, options: {size, max_length, …}
+   * (defaults of its own options), model_options: {<model>: {…}}}`. Absent: its task's.
+   */
+  readonly defaults?: TrainingDefaults;
   /**
    * Synthetic workloads train nothing: where they run — `agent` (no trainer process: what a no-op
    * dispatch benchmark measures), or `trainer` (through the trainer process, as real trainings).
@@ -123,6 +135,7 @@ export const DATASETS = new Registry<DatasetMeta>('data set', [
     task: 'image-classification',
     defaultModel: 'simple-cnn',
     options: noOptions,
+    sample: { shape: [28, 28, 1], classes: 10 },
     load: (o) => import('./mnist.js').then((m) => m.loadMnist(o)),
   },
   {
@@ -132,6 +145,7 @@ export const DATASETS = new Registry<DatasetMeta>('data set', [
     task: 'image-classification',
     defaultModel: 'simple-cnn',
     options: noOptions,
+    sample: { shape: [32, 32, 3], classes: 10 },
     load: (o) => import('./kinds/cifar10.js').then((m) => m.loadCifar10(o)),
   },
   {
@@ -176,11 +190,19 @@ export interface DatasetChoice {
   readonly kind?: string;
 }
 
-/** The description of a trial's data set: its task, default model and accepted options. */
-export function describeDataset(choice: DatasetChoice): { name: string; displayName: string; task: TaskName; defaultModel?: string; options: z.ZodObject; runsIn?: 'agent' | 'trainer' } {
+/** The description of a trial's data set: its task, default model, accepted options and defaults. */
+export function describeDataset(choice: DatasetChoice): {
+  name: string;
+  displayName: string;
+  task: TaskName;
+  defaultModel?: string;
+  options: z.ZodObject;
+  defaults?: TrainingDefaults;
+  runsIn?: 'agent' | 'trainer';
+} {
   if (choice.kind !== undefined) {
     const format = FORMATS.get(choice.kind);
-    return { name: choice.dataset, displayName: choice.dataset, task: format.task, defaultModel: format.defaultModel, options: format.options };
+    return { name: choice.dataset, displayName: choice.dataset, task: format.task, defaultModel: format.defaultModel, options: format.options, defaults: format.defaults };
   }
   const meta = DATASETS.get(choice.dataset);
   return { ...meta };
@@ -189,14 +211,7 @@ export function describeDataset(choice: DatasetChoice): { name: string; displayN
 /** The problems with a data set's options, one per entry naming the option; empty when valid. */
 export function datasetOptionProblems(choice: DatasetChoice, options: Record<string, unknown>): string[] {
   const { options: schema } = describeDataset(choice);
-  const parsed = schema.safeParse(options);
-  if (parsed.success) return [];
-  const known = Object.keys(schema.shape);
-  return parsed.error.issues.map((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? `unknown option ${issue.keys.map((k) => `'${k}'`).join(', ')} for ${choice.kind ? `format '${choice.kind}'` : `data set '${choice.dataset}'`} (${known.length ? `known: ${known.join(', ')}` : 'it takes none'})`
-      : `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-  );
+  return checkOptions(schema, choice.kind ? `format '${choice.kind}'` : `data set '${choice.dataset}'`, options).problems;
 }
 
 /** Loads a trial's data set: the catalog's, or the user's own through its format. */

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { TaskName } from '../datasets/data.js';
+import { checkOptions } from '../options.js';
 import { Registry } from '../registry.js';
 import type { ModelFactory } from './types.js';
 
@@ -8,8 +10,16 @@ export interface ModelMeta {
   readonly description: string;
   /** The task whose data sets it trains on; a spec pairing it with another task's data is refused. */
   readonly task: TaskName;
+  /** The model's own options (a spec's model_options, ModelFactory.create's third argument); none when absent. */
+  readonly options?: z.ZodObject;
   readonly load: () => Promise<ModelFactory>;
 }
+
+/** The options of a model that declares none: any key is an error. */
+const NO_OPTIONS = z.object({}).strict();
+
+/** mlp's options: the width of its hidden layer. */
+export const mlpOptions = z.object({ hidden: z.int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' }).default(64) }).strict();
 
 /** Every model. Adding one is one file in this folder and one entry here. */
 export const MODELS = new Registry<ModelMeta>('model', [
@@ -21,8 +31,17 @@ export const MODELS = new Registry<ModelMeta>('model', [
   },
   {
     name: 'mlp',
-    description: 'flatten, dense 64, ReLU, dense classes (tests and quick checks)',
+    description: 'flatten, dense hidden (64), ReLU, dense classes (tests and quick checks); option hidden',
     task: 'image-classification',
+    options: mlpOptions,
     load: () => import('./mlp.js').then((m) => m.mlp),
   },
 ]);
+
+/**
+ * A model's options checked against its schema: the options with its defaults filled in, and one
+ * problem per bad entry naming the option ([] when valid; then `options` is what the model gets).
+ */
+export function modelOptions(name: string, given: Readonly<Record<string, unknown>>): { options: Record<string, unknown>; problems: string[] } {
+  return checkOptions(MODELS.get(name).options ?? NO_OPTIONS, `model '${name}'`, given);
+}
