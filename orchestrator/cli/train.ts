@@ -15,6 +15,8 @@ interface TrainFlags {
   cacheDir?: string;
   size?: [number, number];
   channels?: 1 | 3;
+  maxLength?: number;
+  tokenizer?: string;
   holdout?: number;
   onBadSample?: (typeof BAD_SAMPLE_POLICIES)[number];
   model?: string;
@@ -64,6 +66,8 @@ export function trainCommand(): Command {
     .option('--cache-dir <dir>', 'download and decoded-image cache (default ~/.cache/grn/datasets)')
     .option('--size <HxW>', 'image formats: resize every image to HEIGHTxWIDTH', imageSize)
     .option('--channels <n>', 'image formats: 1 (grey) or 3 (RGB)', channelCount)
+    .option('--max-length <n>', 'text: tokens per text (default 128)', positiveInt)
+    .option('--tokenizer <path>', 'text: a Hugging Face tokenizer.json or BERT vocab.txt (or a folder holding one) instead of a vocabulary built from the training split')
     .option('--holdout <fraction>', 'hold out this fraction of the training split as the test split (seeded, stratified)', fraction)
     .addOption(new Option('--on-bad-sample <policy>', 'an unreadable image: fail naming it, or skip and count it').choices(BAD_SAMPLE_POLICIES))
     .addOption(new Option('--model <name>', "model (default: the data set's)").choices(MODELS.names))
@@ -126,9 +130,11 @@ function trialConfig(flags: TrainFlags) {
     throw new UsageError(`--dataset: unknown data set '${dataset}'; known: ${DATASETS.names.join(', ')} (or read your own with --dataset-kind ${FORMATS.names.join('|')} --data-dir DIR)`);
   }
   const name = dataset ?? defaultName(flags.dataDir!);
-  const dataOptions = Object.fromEntries(Object.entries({ size: flags.size, channels: flags.channels }).filter(([, v]) => v !== undefined));
+  const dataOptions = Object.fromEntries(
+    Object.entries({ size: flags.size, channels: flags.channels, max_length: flags.maxLength, tokenizer: flags.tokenizer }).filter(([, v]) => v !== undefined),
+  );
   const choice = { dataset: name, kind };
-  const problems = datasetOptionProblems(choice, dataOptions).map((p) => p.replace(/^size|^channels/, (f) => `--${f}`));
+  const problems = datasetOptionProblems(choice, dataOptions).map((p) => p.replace(/^(size|channels|max_length|tokenizer)\b/, (f) => `--${f.replace('_', '-')}`));
   if (problems.length) throw new UsageError(problems.join('; '));
   const { problem } = trialModel(choice, flags.model);
   if (problem) throw new UsageError(problem);

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import './tfjs-setup.js';
 import { writeCifarFolder, writeImageFolder } from '../../test/helpers/image-fixtures.js';
 import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
+import { writeAclImdbArchive, writeAgNewsFolder, writeCsvTextFolder, writeParquetFolder } from '../../test/helpers/text-fixtures.js';
 import { cpuBackend } from './backends/cpu.js';
 import { DATASETS, FORMATS, MODELS, OPTIMIZERS, TASKS } from './catalog.js';
 import { loadDataset, type DatasetChoice } from './datasets/catalog.js';
@@ -29,6 +30,10 @@ const FIXTURES: Record<string, Fixture> = {
   cifar10: (dir) => writeCifarFolder(join(dir, 'cifar10')),
   'cifar-binary': (dir) => writeCifarFolder(join(dir, 'cifar-binary')),
   'image-folder': (dir) => writeImageFolder(join(dir, 'folder'), { classes: ['a', 'b', 'c'], perClass: 4, height: 12, width: 12 }),
+  ag_news: (dir) => writeAgNewsFolder(join(dir, 'ag_news')),
+  imdb: (dir) => writeAclImdbArchive(join(dir, 'imdb', 'aclImdb_v1.tar.gz')),
+  'csv-text': (dir) => writeCsvTextFolder(join(dir, 'csv-text')),
+  parquet: (dir) => writeParquetFolder(join(dir, 'parquet')),
 };
 
 /** Every data set that holds data: the catalog's (not the synthetic workloads) and one per format. */
@@ -109,6 +114,30 @@ describe('contract: every data set and format', () => {
         assert.deepEqual(batch.inputs.shape, [4, h, w, ch]);
         assert.equal(batch.inputs.dtype, 'float32');
         assert.deepEqual(batch.targets.shape, [4, data.sample.classes]);
+        tf.dispose([batch.inputs, batch.targets]);
+        batches.dispose();
+      } else if (data.task === 'text-classification') {
+        const { maxLength, vocabSize, padId, classes } = data.sample;
+        for (const split of [data.train, data.test]) {
+          assert.ok(split.count > 0);
+          assert.equal(split.tokens.length, split.count * maxLength);
+          assert.equal(split.labels.length, split.count);
+          assert.ok(Array.from(split.labels).every((l) => l < classes));
+          assert.ok(split.tokens.every((t) => t >= 0 && t < vocabSize), 'token ids below vocabSize');
+        }
+        assert.ok(padId >= 0 && padId < vocabSize);
+        assert.ok(data.sample.classNames?.length === classes, 'class names');
+        assert.ok(data.sample.tokenizer.algorithm && data.sample.tokenizer.source, 'tokenizer described');
+        assert.ok(Object.keys(data.sha256).length > 0, 'source checksums');
+        const runner = await runnerFor(data);
+        const batches = runner.batches(data, 'train', 4);
+        const order = Uint32Array.from({ length: data.train.count }, (_, i) => data.train.count - 1 - i);
+        const batch = batches.build(order, 0, 4);
+        assert.deepEqual(batch.inputs.shape, [4, maxLength]);
+        assert.equal(batch.inputs.dtype, 'int32');
+        const rows = [0, 1, 2, 3].flatMap((i) => Array.from(data.train.tokens.subarray(order[i]! * maxLength, (order[i]! + 1) * maxLength)));
+        assert.deepEqual(Array.from(await batch.inputs.data()), rows, 'the batch holds the rows of its order');
+        assert.deepEqual(batch.targets.shape, [4, classes]);
         tf.dispose([batch.inputs, batch.targets]);
         batches.dispose();
       }

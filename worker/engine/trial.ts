@@ -53,9 +53,19 @@ function divergenceRecord(d: Divergence): NonNullable<TrialResult['divergence']>
   return { epoch: d.epoch, step: d.step, loss: finiteOrNull(d.loss), grad_norm: finiteOrNull(d.gradNorm), last_finite: d.lastFinite };
 }
 
+/** Text data sets' options (datasets/catalog.ts textOptions, csvTextOptions). */
+interface TextDataOptions {
+  max_length?: number;
+  tokenizer?: string;
+  vocab_size?: number;
+  text_column?: string | number | Array<string | number>;
+  label_column?: string | number;
+  header?: boolean;
+}
+
 /** A trial's data-set options as the loaders take them. */
 function loadOptions(config: TrialConfig, options: TrialOptions, listener?: TrainingListener): LoadOptions {
-  const o = (config.dataOptions ?? {}) as { size?: [number, number]; channels?: 1 | 3; mean?: number[]; std?: number[] };
+  const o = (config.dataOptions ?? {}) as { size?: [number, number]; channels?: 1 | 3; mean?: number[]; std?: number[] } & TextDataOptions;
   return {
     dataDir: config.kind !== undefined ? config.dataDir : localDataDir(config.dataset, config.dataDir),
     cacheDir: options.cacheDir,
@@ -67,6 +77,12 @@ function loadOptions(config: TrialConfig, options: TrialOptions, listener?: Trai
     size: o.size,
     channels: o.channels,
     normalization: o.mean && o.std ? { mean: o.mean, std: o.std } : undefined,
+    maxLength: o.max_length,
+    tokenizer: o.tokenizer,
+    vocabSize: o.vocab_size,
+    textColumn: o.text_column,
+    labelColumn: o.label_column,
+    header: o.header,
     onProgress: (m) => listener?.onMessage?.(m),
   };
 }

@@ -23,6 +23,26 @@ const imageOptions = z
 const normalizationOptions = imageOptions.pick({ mean: true, std: true });
 const noOptions = z.object({}).strict();
 
+/** Options of text data: tokens per text, a pretrained tokenizer, or the size of the built vocabulary. */
+const textOptions = z
+  .object({
+    max_length: z.int({ error: 'expected a whole number of tokens from 1 to 8192' }).min(1).max(8192).optional(),
+    tokenizer: z.string({ error: 'expected the path of a tokenizer.json, a vocab.txt or a folder holding one' }).min(1).optional(),
+    vocab_size: z.int({ error: 'expected a whole number of words, at least 3' }).min(3).optional(),
+  })
+  .strict();
+const columnName = z.union([z.string().min(1), z.int().min(0)], { error: 'expected a column name or a 0-based index' });
+/** Table formats: which columns hold the text (several are joined) and the label. */
+const csvTextOptions = textOptions.extend({
+  text_column: z.union([columnName, z.array(columnName).min(1)]).optional(),
+  label_column: columnName.optional(),
+  header: z.boolean({ error: 'expected true or false' }).optional(),
+});
+const parquetTextOptions = textOptions.extend({
+  text_column: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'expected a column name or a list of them' }).optional(),
+  label_column: z.string({ error: 'expected a column name' }).min(1).optional(),
+});
+
 /** Data read in one format from a folder the user names (a spec's `{name, kind, path, …}`). */
 export interface FormatMeta {
   readonly name: string;
@@ -88,6 +108,22 @@ export const FORMATS = new Registry<FormatMeta>('data format', [
     options: normalizationOptions,
     load: (name, o) => import('./kinds/cifar-binary.js').then((m) => m.loadCifarBinary(name, o, {})),
   },
+  {
+    name: 'csv-text',
+    description: 'texts and labels in CSV (.csv/.tsv, gzip or plain): one file (with holdout) or a folder of train*/test* files; text_column, label_column, header',
+    task: 'text-classification',
+    defaultModel: 'transformer',
+    options: csvTextOptions,
+    load: (name, o) => import('./text/csv-text.js').then((m) => m.loadCsvText(name, o)),
+  },
+  {
+    name: 'parquet',
+    description: "Parquet files as the Hugging Face Hub serves data sets (train-*.parquet, test-*.parquet); text_column, label_column (default 'text', 'label')",
+    task: 'text-classification',
+    defaultModel: 'transformer',
+    options: parquetTextOptions,
+    load: (name, o) => import('./text/parquet-text.js').then((m) => m.loadParquetText(name, o)),
+  },
 ]);
 
 /** Every data set. Adding one is one file in this folder and one entry here. */
@@ -111,6 +147,24 @@ export const DATASETS = new Registry<DatasetMeta>('data set', [
     options: noOptions,
     sample: { shape: [32, 32, 3], classes: 10 },
     load: (o) => import('./kinds/cifar10.js').then((m) => m.loadCifar10(o)),
+  },
+  {
+    name: 'ag_news',
+    displayName: 'AG_NEWS',
+    description: 'AG_NEWS news topics, 4 classes, 120,000 train / 7,600 test (ag_news_csv: train.csv, test.csv, classes.txt; downloaded, SHA-256 checked); only test.csv: use holdout',
+    task: 'text-classification',
+    defaultModel: 'transformer',
+    options: textOptions,
+    load: (o) => import('./text/ag-news.js').then((m) => m.loadAgNews(o)),
+  },
+  {
+    name: 'imdb',
+    displayName: 'IMDB',
+    description: 'IMDB movie reviews, 2 classes, 25,000 train / 25,000 test: aclImdb folder or aclImdb_v1.tar.gz (downloaded, SHA-256 checked), or a CSV review,sentiment[,split]',
+    task: 'text-classification',
+    defaultModel: 'transformer',
+    options: textOptions,
+    load: (o) => import('./text/imdb.js').then((m) => m.loadImdb(o)),
   },
   {
     name: 'noop',

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BinLayout, cacheHeader, fromCacheHeader, readCacheEntry, writeCacheEntry, type CacheHeader } from './cache-files.js';
 import type { ImageClassificationData, ImageSplit } from './data.js';
 
 /**
@@ -37,16 +38,7 @@ interface SplitHeader {
   readonly labelBytes: 1 | 2;
 }
 
-interface Header {
-  readonly version: number;
-  readonly name: string;
-  readonly sample: ImageClassificationData['sample'];
-  readonly train: SplitHeader;
-  readonly test: SplitHeader;
-  readonly sha256: Record<string, string>;
-  readonly skipped?: ImageClassificationData['skipped'];
-  readonly binBytes: number;
-}
+type Header = CacheHeader<ImageClassificationData['sample'], SplitHeader>;
 
 export function decodedPaths(cacheDir: string, key: string): { bin: string; json: string } {
   const dir = join(cacheDir, 'decoded');
@@ -55,72 +47,26 @@ export function decodedPaths(cacheDir: string, key: string): { bin: string; json
 
 /** Writes atomically: both files go to temporary names first and are renamed, the header last. */
 export async function writeDecoded(cacheDir: string, key: string, data: ImageClassificationData): Promise<void> {
-  const paths = decodedPaths(cacheDir, key);
-  await mkdir(join(cacheDir, 'decoded'), { recursive: true });
-  const parts: Uint8Array[] = [];
-  let offset = 0;
-  const place = (bytes: Uint8Array): { offset: number; length: number } => {
-    // 8-byte alignment, so the labels can be viewed as Uint16 in place.
-    const pad = (8 - (offset % 8)) % 8;
-    if (pad) parts.push(new Uint8Array(pad));
-    offset += pad;
-    const at = offset;
-    parts.push(bytes);
-    offset += bytes.length;
-    return { offset: at, length: bytes.length };
-  };
+  const layout = new BinLayout();
   const split = (s: ImageSplit): SplitHeader => {
-    const pixels = place(s.pixels);
+    const pixelsOffset = layout.add(s.pixels);
     const labelBytes = s.labels instanceof Uint16Array ? 2 : 1;
-    const labels = place(new Uint8Array(s.labels.buffer, s.labels.byteOffset, s.labels.byteLength));
-    return { count: s.count, pixelsOffset: pixels.offset, pixelsLength: pixels.length, labelsOffset: labels.offset, labelsLength: labels.length, labelBytes };
+    const labelsOffset = layout.add(s.labels);
+    return { count: s.count, pixelsOffset, pixelsLength: s.pixels.length, labelsOffset, labelsLength: s.labels.byteLength, labelBytes };
   };
-  const train = split(data.train);
-  const test = split(data.test);
-  const header: Header = { version: DECODED_FORMAT_VERSION, name: data.name, sample: data.sample, train, test, sha256: data.sha256, skipped: data.skipped, binBytes: offset };
-  const suffix = `.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(paths.bin + suffix, 'w');
-  try {
-    for (const part of parts) await handle.write(part);
-  } finally {
-    await handle.close();
-  }
-  await writeFile(paths.json + suffix, JSON.stringify(header));
-  await rename(paths.bin + suffix, paths.bin);
-  await rename(paths.json + suffix, paths.json);
+  await writeCacheEntry(decodedPaths(cacheDir, key), layout, cacheHeader(DECODED_FORMAT_VERSION, data, layout, split));
 }
 
 /** The cached data, or null when there is none or it does not check out (said through onProgress). */
 export async function readDecoded(cacheDir: string, key: string, onProgress?: (message: string) => void): Promise<ImageClassificationData | null> {
   const paths = decodedPaths(cacheDir, key);
-  let text: string;
-  try {
-    text = await readFile(paths.json, 'utf8');
-  } catch {
-    return null;
-  }
   const ignore = (reason: string) => {
     onProgress?.(`${paths.bin}: decoded cache ignored (${reason}), decoding again`);
     return null;
   };
-  let header: Header;
-  try {
-    header = JSON.parse(text) as Header;
-  } catch (err) {
-    return ignore(`unreadable header: ${(err as Error).message}`);
-  }
-  if (header.version !== DECODED_FORMAT_VERSION) return ignore(`format version ${header.version}, expected ${DECODED_FORMAT_VERSION}`);
-  let size: number;
-  try {
-    size = (await stat(paths.bin)).size;
-  } catch {
-    return ignore('data file missing');
-  }
-  if (size !== header.binBytes) return ignore(`data file holds ${size} bytes, header says ${header.binBytes}`);
-  const file = await readFile(paths.bin);
-  // A plain Uint8Array view (not a Buffer), as the loaders produce: equal data compares equal.
-  const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
-  if (bytes.length !== header.binBytes) return ignore(`data file holds ${bytes.length} bytes, header says ${header.binBytes}`);
+  const entry = await readCacheEntry<Header>(paths, DECODED_FORMAT_VERSION, ignore);
+  if (!entry) return null;
+  const { header, bytes } = entry;
   const split = (h: SplitHeader): ImageSplit | null => {
     const [hh, ww, cc] = header.sample.shape;
     if (h.pixelsLength !== h.count * hh * ww * cc || h.labelsLength !== h.count * h.labelBytes) return null;
@@ -134,15 +80,7 @@ export async function readDecoded(cacheDir: string, key: string, onProgress?: (m
   const train = split(header.train);
   const test = split(header.test);
   if (!train || !test) return ignore('header and data disagree');
-  return {
-    task: 'image-classification',
-    name: header.name,
-    sample: header.sample,
-    train,
-    test,
-    sha256: header.sha256,
-    ...(header.skipped ? { skipped: header.skipped } : {}),
-  };
+  return fromCacheHeader('image-classification', header, train, test);
 }
 
 /** Removes a cache entry (both files); missing files are fine. */

@@ -46,6 +46,7 @@ export const TASKS: Readonly<Record<TaskName, TaskMeta>> = {
     input: 'tokens',
     // The original's main.py fine-tunes with batch 16 and lr 0.01 for every optimizer on IMDB and AG_NEWS.
     defaults: { batch_size: 16, hyperparameters: { lr: 0.01 } },
+    runner: lazy(() => import('./text-classification.js').then((m) => m.textClassification)),
   },
   segmentation: {
     name: 'segmentation',
