@@ -10,7 +10,7 @@ import { MODELS as models } from './models/catalog.js';
 export { BACKENDS, BACKEND_CHOICES, type BackendMeta } from './backends/catalog.js';
 export { DATASETS, FORMATS, describeDataset, datasetOptionProblems, type DatasetChoice, type DatasetMeta, type FormatMeta } from './datasets/catalog.js';
 export { TASK_NAMES, type TaskName } from './datasets/data.js';
-export { MODELS, type ModelMeta } from './models/catalog.js';
+export { BERT_RANDOM, MODELS, modelOptionProblems, type ModelMeta } from './models/catalog.js';
 export { OPTIMIZERS, hyperparameterProblems, resolveHyperparameters, type OptimizerMeta } from './optimizers/catalog.js';
 export { TASKS, type TaskMeta } from './tasks/catalog.js';
 

@@ -6,7 +6,7 @@ import { cpuBackend } from '../backends/cpu.js';
 import { stream } from '../random.js';
 import { modelOptionProblems } from './catalog.js';
 import { modelByName } from './index.js';
-import { embeddingLookup } from './text-layers.js';
+import { embeddingLookup, SeededDropout } from './text-layers.js';
 
 /**
  * embedding-bag and transformer. Parameter counts are PyTorch's for the same models written the
@@ -110,5 +110,18 @@ describe('embeddingLookup', () => {
     const { grads } = tf.variableGrads(() => tf.sum(tf.mul(embeddingLookup(table, ids), tf.tensor3d([[[1, 10], [100, 1000], [2, 20]]]))) as tf.Scalar, [table]);
     assert.deepEqual(grads[table.name]!.arraySync(), [[100, 1000], [0, 0], [3, 30]]);
     tf.dispose([table, ids, rows, grads[table.name]!]);
+  });
+});
+
+describe('SeededDropout', () => {
+  it('zeroes about `rate` of the values and scales the rest by 1/(1 - rate), only in training', () => {
+    const dropout = new SeededDropout(stream(1, 'init'));
+    const x = tf.ones([100, 100]);
+    const y = Array.from(dropout.apply(x, 0.25, true).dataSync());
+    const zeros = y.filter((v) => v === 0).length / y.length;
+    assert.ok(Math.abs(zeros - 0.25) < 0.02, `dropped ${zeros}`);
+    assert.ok(y.every((v) => v === 0 || Math.abs(v - 4 / 3) < 1e-6));
+    assert.equal(dropout.apply(x, 0.25, false), x);
+    x.dispose();
   });
 });

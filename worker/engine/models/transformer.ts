@@ -57,8 +57,9 @@ export const transformer: ModelFactory = {
       variables,
       predict(ids: tf.Tensor, training = false): tf.Tensor2D {
         const drop = (x: tf.Tensor) => dropout.apply(x, o.dropout, training);
+        const [batch, length] = ids.shape as [number, number];
+        if (length > sample.maxLength) throw new Error(`model 'transformer': ${length} tokens per text, but it has positions for ${sample.maxLength} (the data set's maxLength)`);
         return tf.tidy(() => {
-          const [batch, length] = ids.shape as [number, number];
           const mask = tokenMask(ids, sample.padId);
           const bias = attentionBias(mask);
           const positionRows = tf.slice(positions, [0, 0], [length, o.dim]);

@@ -167,8 +167,9 @@ function bertModel(config: BertConfig, padId: number, w: BertWeights, variables:
     predict(ids: tf.Tensor, training = false): tf.Tensor2D {
       const hiddenDrop = (x: tf.Tensor) => dropout.apply(x, config.hidden_dropout_prob, training);
       const attentionDrop = (x: tf.Tensor) => dropout.apply(x, config.attention_probs_dropout_prob, training);
+      const [batch, length] = ids.shape as [number, number];
+      if (length > config.max_position_embeddings) throw new Error(`model 'bert': ${length} tokens per text, but max_position_embeddings is ${config.max_position_embeddings}`);
       return tf.tidy(() => {
-        const [batch, length] = ids.shape as [number, number];
         const bias = attentionBias(tokenMask(ids, padId));
         const positions = tf.slice(w.embeddings.position, [0, 0], [length, H]);
         const tokenType = tf.slice(w.embeddings.tokenType, [0, 0], [1, H]);
