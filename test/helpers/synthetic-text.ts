@@ -35,7 +35,7 @@ export function textBatch(data: TextClassificationData): { inputs: tf.Tensor2D; 
   const { train, sample } = data;
   return {
     inputs: tf.tensor2d(train.tokens, [train.count, sample.maxLength], 'int32'),
-    targets: tf.cast(tf.oneHot(tf.tensor1d(Array.from(train.labels), 'int32'), sample.classes), 'float32') as tf.Tensor2D,
+    targets: tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from(train.labels), 'int32'), sample.classes), 'float32')) as tf.Tensor2D,
   };
 }
 

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { lossAcrossSteps, parameterCount, syntheticText, textSample } from '../../../test/helpers/synthetic-text.js';
+import { lossAcrossSteps, parameterCount, syntheticText, textBatch, textSample } from '../../../test/helpers/synthetic-text.js';
 import { cpuBackend } from '../backends/cpu.js';
 import { stream } from '../random.js';
 import { modelOptionProblems } from './catalog.js';
+import { createOptimizer } from '../optimizers/index.js';
+import { crossEntropy } from '../tasks/classification.js';
+import { trainStep } from '../train.js';
 import { modelByName } from './index.js';
 import { embeddingLookup, SeededDropout } from './text-layers.js';
 
@@ -124,4 +127,25 @@ describe('SeededDropout', () => {
     assert.equal(dropout.apply(x, 0.25, false), x);
     x.dispose();
   });
+});
+
+describe('text models and tensors', () => {
+  for (const name of ['embedding-bag', 'transformer', 'bert'] as const) {
+    it(`${name}: a training step (dropout on) leaks no tensors and dispose frees all`, async () => {
+      const data = syntheticText(textSample(), 6, stream(1, 'data'));
+      const before = tf.memory().numTensors;
+      const model = (await modelByName(name)).create(data.sample, stream(1, 'init'), name === 'bert' ? { hidden: 16, heads: 2, intermediate: 24, layers: 1 } : SMALL[name]);
+      const optimizer = await createOptimizer('sgd', {}, 1);
+      const { inputs, targets } = textBatch(data);
+      const step = async (i: number) => (await trainStep(model, optimizer, (o, t) => crossEntropy(o as tf.Tensor2D, t as tf.Tensor2D), inputs, targets, 0, i)).scalars;
+      await step(0);
+      const afterFirst = tf.memory().numTensors;
+      await step(1);
+      assert.equal(tf.memory().numTensors, afterFirst);
+      tf.dispose([inputs, targets]);
+      optimizer.dispose();
+      model.dispose();
+      assert.equal(tf.memory().numTensors, before);
+    });
+  }
 });
