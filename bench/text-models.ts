@@ -4,7 +4,7 @@ import { median } from 'simple-statistics';
 import { loadBackends, safeProbe } from '../worker/engine/backends/index.js';
 import { benchArgs, numberFlag } from './args.js';
 import { printTable } from './engine.js';
-import { LineWorker } from './line-worker.js';
+import { alternateBlocks, LineWorker } from './line-worker.js';
 
 /**
  * `npm run bench -- text-models`: training samples/s of each text model (embedding-bag,
@@ -104,16 +104,12 @@ export async function run(args: string[]): Promise<void> {
         if (started instanceof LineWorker) torch = started;
         else torchUnavailable = started.unavailable;
       }
-      for (let round = 0; round < rounds; round++) {
-        const torchBlock = torch ? (await torch.ask(`run ${seconds}`)).samples_per_s! : undefined;
-        if (torchBlock) torchBlocks.push(torchBlock);
-        for (const [name, worker] of workers) {
-          const block = (await worker.ask(`run ${seconds}`)).samples_per_s!;
-          figures[name]!.blocks.push(block);
-          if (torchBlock) (ratios[name] ??= []).push(block / torchBlock);
-          log(`${model} round ${round + 1}/${rounds} ${name}: ${block.toFixed(1)} samples/s${torchBlock ? `, pytorch ${torchBlock.toFixed(1)}` : ''}`);
-        }
-      }
+      const alternated = await alternateBlocks(torch, workers, rounds, seconds, (round, name, block, torchBlock) =>
+        log(`${model} round ${round + 1}/${rounds} ${name}: ${block.toFixed(1)} samples/s${torchBlock ? `, pytorch ${torchBlock.toFixed(1)}` : ''}`),
+      );
+      torchBlocks.push(...alternated.torch);
+      Object.assign(ratios, alternated.ratios);
+      for (const [name, blocks] of Object.entries(alternated.blocks)) figures[name]!.blocks.push(...blocks);
     } finally {
       for (const worker of workers.values()) await worker.stop().catch(() => undefined);
       if (torch) await torch.stop().catch(() => undefined);

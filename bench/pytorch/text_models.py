@@ -9,11 +9,11 @@ BertForSequenceClassification for `bert` when transformers is installed.
 """
 import json
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from blocks import serve_blocks
 
 PAD = 0
 
@@ -107,19 +107,7 @@ def serve(name, threads, batch, length, vocab, classes):
 
     for _ in range(2):
         step()
-    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "batch": batch}), flush=True)
-    for line in sys.stdin:
-        words = line.split()
-        if not words or words[0] == "quit":
-            break
-        seconds = float(words[1])
-        steps = 0
-        start = time.perf_counter()
-        while steps < 2 or time.perf_counter() - start < seconds:
-            step()
-            steps += 1
-        print(json.dumps({"samples_per_s": steps * batch / (time.perf_counter() - start), "steps": steps}), flush=True)
-
+    serve_blocks(step, batch, {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": batch})
 
 if __name__ == "__main__":
     if sys.argv[1] == "count":
