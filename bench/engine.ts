@@ -5,7 +5,7 @@ import { UsageError } from '../shared/errors.js';
 import { loadBackends, safeProbe } from '../worker/engine/backends/index.js';
 import { DATASETS } from '../worker/engine/catalog.js';
 import { benchArgs, numberFlag } from './args.js';
-import { LineWorker } from './line-worker.js';
+import { alternateBlocks, LineWorker } from './line-worker.js';
 
 /**
  * `npm run bench -- engine [--dataset mnist|cifar10]`: samples/s of the SimpleCNN training step
@@ -103,16 +103,12 @@ export async function run(args: string[]): Promise<void> {
       if (started instanceof LineWorker) torch = started;
       else torchUnavailable = started.unavailable;
     }
-    for (let round = 0; round < rounds; round++) {
-      const torchBlock = torch ? (await torch.ask(`run ${seconds}`)).samples_per_s! : undefined;
-      if (torchBlock) torchBlocks.push(torchBlock);
-      for (const [name, worker] of workers) {
-        const block = (await worker.ask(`run ${seconds}`)).samples_per_s!;
-        figures[name]!.blocks.push(block);
-        if (torchBlock) (pairRatios[name] ??= []).push(block / torchBlock);
-        log(`round ${round + 1}/${rounds} ${name}: ${Math.round(block)} samples/s${torchBlock ? `, pytorch ${Math.round(torchBlock)}` : ''}`);
-      }
-    }
+    const alternated = await alternateBlocks(torch, workers, rounds, seconds, (round, name, block, torchBlock) =>
+      log(`round ${round + 1}/${rounds} ${name}: ${Math.round(block)} samples/s${torchBlock ? `, pytorch ${Math.round(torchBlock)}` : ''}`),
+    );
+    torchBlocks.push(...alternated.torch);
+    Object.assign(pairRatios, alternated.ratios);
+    for (const [name, blocks] of Object.entries(alternated.blocks)) figures[name]!.blocks.push(...blocks);
     // The machine's matmul rate through PyTorch's BLAS where available: the roof a step can reach.
     if (torch) machineMatmul = (await torch.ask('matmul 1024')).gflops;
   } finally {
@@ -168,7 +164,7 @@ export async function run(args: string[]): Promise<void> {
   if (!pytorch) process.stdout.write(`pytorch: not measured (${torchUnavailable ?? 'disabled'})\n`);
 }
 
-function printTable(header: string[], rows: string[][]): void {
+export function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);

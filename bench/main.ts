@@ -10,6 +10,7 @@ type BenchModule = { run(args: string[]): Promise<void> };
 const BENCHMARKS: Record<string, { description: string; load: () => Promise<BenchModule> }> = {
   engine: { description: 'SimpleCNN training samples/s per backend, and vs PyTorch CPU', load: () => import('./engine.js') },
   dispatch: { description: 'sweep dispatch through a real nats-server: no-op cells/s, overhead on 1-s trials, slot speed-up', load: () => import('./dispatch.js') },
+  'text-models': { description: 'training samples/s of embedding-bag, transformer and bert (batch 16, length 128) per backend, beside PyTorch CPU', load: () => import('./text-models.js') },
   optimizers: { description: 'ms per SimpleCNN step for every optimizer, ratio to SGD', load: () => import('./optimizers.js') },
   dashboard: { description: 'dashboard frame time and frames/s with 10,000 cells and 16 GPUs streaming (synthetic, no NATS)', load: () => import('./dashboard.js') },
   gradcam: { description: 'ms for the end-of-trial Grad-CAM of 5 CIFAR-sized samples (SimpleCNN conv2, PNGs included) per backend', load: () => import('./gradcam.js') },

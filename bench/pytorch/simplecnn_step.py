@@ -6,13 +6,13 @@ block. Protocol: it prints one JSON line when ready, then answers each `run SECO
 JSON line of measured samples/s, each `matmul N` line with the GFLOP/s of an NxN matmul; `quit`
 ends it.
 """
-import json
 import sys
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from blocks import serve_blocks
 
 
 class SimpleCNN(nn.Module):
@@ -62,23 +62,12 @@ def main():
 
     for _ in range(3):
         step()
-    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "batch": batch}), flush=True)
-    for line in sys.stdin:
-        words = line.split()
-        if not words or words[0] == "quit":
-            break
-        if words[0] == "matmul":
-            print(json.dumps({"gflops": matmul_gflops(int(words[1]))}), flush=True)
-            continue
-        seconds = float(words[1])
-        steps = 0
-        start = time.perf_counter()
-        while steps < 2 or time.perf_counter() - start < seconds:
-            step()
-            steps += 1
-        elapsed = time.perf_counter() - start
-        print(json.dumps({"samples_per_s": steps * batch / elapsed, "steps": steps}), flush=True)
-
+    serve_blocks(
+        step,
+        batch,
+        {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": batch},
+        {"matmul": lambda n: {"gflops": matmul_gflops(int(n))}},
+    )
 
 if __name__ == "__main__":
     main()

@@ -14,7 +14,7 @@ import { TASKS as tasks, type TaskMeta } from './tasks/catalog.js';
 export { BACKENDS, BACKEND_CHOICES, type BackendMeta } from './backends/catalog.js';
 export { DATASETS, FORMATS, describeDataset, datasetOptionProblems, type DatasetChoice, type DatasetMeta, type FormatMeta } from './datasets/catalog.js';
 export { TASK_NAMES, type TaskName } from './datasets/data.js';
-export { MODELS, modelOptions, type ModelMeta } from './models/catalog.js';
+export { BERT_RANDOM, MODELS, modelOptionProblems, modelOptions, type ModelMeta } from './models/catalog.js';
 export { OPTIMIZERS, hyperparameterProblems, resolveHyperparameters, type OptimizerMeta } from './optimizers/catalog.js';
 export { TASKS, type TaskMeta } from './tasks/catalog.js';
 
