@@ -47,6 +47,8 @@ export interface TrainingCatalog {
   hyperparameters(optimizer: string, overrides: HyperParameters): Record<string, HyperParameterValue>;
   /** The model's full options, its defaults filled in, and what is wrong with them (none: []). */
   modelOptions(model: string, options: Options): { options: Record<string, unknown>; problems: readonly string[] };
+  /** The layers Grad-CAM can explain in the model ([]: none); absent: not known, taken as asked. */
+  camLayers?(model: string): readonly string[];
 }
 
 /** A catalog of nothing: no defaults, every value as given (tests; plans read only for their ids). */

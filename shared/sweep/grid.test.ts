@@ -227,3 +227,9 @@ train: { gradcam: true }
   assert.equal(plan(EXAMPLE)[0]!.trial.gradcam, undefined, 'off unless asked for');
   assert.throws(() => plan(`name: cam\ngrid: { optimizer: [sgd], dataset: [mnist], seed: [1] }\ntrain: { gradcam: { samples: 0 } }\n`), /gradcam.*samples.*expected a positive integer/s);
 });
+
+test("gradcam: a sweep-wide setting skips cells whose model Grad-CAM cannot explain (the catalog's camLayers); an entry's own is kept", () => {
+  const catalog: TrainingCatalog = { ...NO_CATALOG, defaults: (c) => ({ model: c.dataset === 'noop' ? 'text-model' : 'simple-cnn' }), camLayers: (model) => (model === 'simple-cnn' ? ['conv1', 'conv2'] : []) };
+  const cells = expandGrid(parseSweepSpec(`name: cam\ngrid: { optimizer: [sgd], dataset: [mnist, noop, { name: sleep, gradcam: true }], seed: [1] }\ntrain: { gradcam: true }\n`, 'x.yaml', KNOWN), catalog);
+  assert.deepEqual(cells.map((c) => [c.dataset, c.trial.gradcam]), [['mnist', { samples: 5 }], ['noop', undefined], ['sleep', { samples: 5 }]]);
+});

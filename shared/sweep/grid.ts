@@ -147,7 +147,9 @@ export function* gridCells(spec: SweepSpec, catalog: TrainingCatalog): Generator
       backend: t.backend,
       telemetryEvery: t.telemetry_every,
       durationMs: t.duration_ms ?? undefined,
-      gradcam: gradcamConfig(d.gradcam ?? t.gradcam ?? false),
+      // A sweep-wide `gradcam` covers the cells whose model Grad-CAM can explain (the image
+      // models); a data set entry's own setting is taken as asked (the trainer names the layers).
+      gradcam: gradcamConfig(d.gradcam ?? (s.model !== undefined && catalog.camLayers?.(s.model).length === 0 ? false : (t.gradcam ?? false))),
     });
     // Drop the keys left undefined so the JSON plan and the wire carry only what is set.
     for (const key of Object.keys(base) as (keyof TrialConfig)[]) if (base[key] === undefined) delete base[key];

@@ -65,6 +65,7 @@ export const trainingCatalog: TrainingCatalog = {
     const parsed = optimizers.find(optimizer)?.schema.safeParse(overrides);
     return parsed?.success ? (parsed.data as Record<string, HyperParameterValue>) : { ...overrides };
   },
+  camLayers: (model) => models.find(model)?.camLayers ?? [],
   modelOptions(model, options) {
     if (!models.has(model)) return { options: { ...options }, problems: [`unknown model '${model}'; known: ${models.names.join(', ')}`] };
     return modelOptions(model, options);

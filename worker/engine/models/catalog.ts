@@ -13,6 +13,11 @@ export interface ModelMeta {
   readonly task: TaskName;
   /** The model's own options (a spec's model_options, ModelFactory.create's third argument); none when absent. */
   readonly options?: z.ZodObject;
+  /**
+   * The layers Grad-CAM can explain, in forward order (the default is the last); absent: none. The
+   * model's implementation takes its `camLayers` from here, so a sweep knows them at plan time.
+   */
+  readonly camLayers?: readonly string[];
   readonly load: () => Promise<ModelFactory>;
 }
 
@@ -35,6 +40,8 @@ export const MODELS = new Registry<ModelMeta>('model', [
     name: 'simple-cnn',
     description: "SimpleCNN of the original: 2 conv (32, 64) + max-pool, dense 128, dense classes (545,098 parameters on 32x32x3)",
     task: 'image-classification',
+    // The original hooks `conv2`; each is the conv's output (bias added) before ReLU and pooling.
+    camLayers: ['conv1', 'conv2'],
     load: () => import('./simple-cnn.js').then((m) => m.simpleCnn),
   },
   {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { MODELS } from './catalog.js';
 import { convLayer, denseLayer } from './init.js';
 import { imageInput, type Model, type ModelFactory, type ModelInput } from './types.js';
 
@@ -6,7 +7,8 @@ import { imageInput, type Model, type ModelFactory, type ModelInput } from './ty
  * Grad-CAM cut points: the outputs of the two conv layers themselves, before their ReLU and
  * pooling — what the original's forward hook on `nn.Conv2d` module `conv2` sees.
  */
-const CAM_LAYERS = ['conv1', 'conv2'] as const;
+/** Grad-CAM's layers, as the catalog states them. */
+const CAM_LAYERS = MODELS.get('simple-cnn').camLayers ?? [];
 
 /**
  * The original project's SimpleCNN: conv 3x3 (pad 1) -> 32, ReLU, max-pool 2; conv 3x3 (pad 1) ->
