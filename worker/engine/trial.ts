@@ -49,7 +49,7 @@ function divergenceRecord(d: Divergence): NonNullable<TrialResult['divergence']>
 
 /** A trial's data-set options as the loaders take them. */
 function loadOptions(config: TrialConfig, options: TrialOptions, listener?: TrainingListener): LoadOptions {
-  const o = (config.dataOptions ?? {}) as { size?: [number, number]; channels?: 1 | 3; mean?: number[]; std?: number[] };
+  const o = (config.dataOptions ?? {}) as { size?: [number, number]; channels?: 1 | 3; mean?: number[]; std?: number[]; classes?: number; ignore_index?: number };
   return {
     dataDir: config.kind !== undefined ? config.dataDir : localDataDir(config.dataset, config.dataDir),
     cacheDir: options.cacheDir,
@@ -61,6 +61,8 @@ function loadOptions(config: TrialConfig, options: TrialOptions, listener?: Trai
     size: o.size,
     channels: o.channels,
     normalization: o.mean && o.std ? { mean: o.mean, std: o.std } : undefined,
+    classes: o.classes,
+    ignoreIndex: o.ignore_index,
     onProgress: (m) => listener?.onMessage?.(m),
   };
 }

@@ -19,6 +19,11 @@ const imageOptions = z
   })
   .strict();
 const normalizationOptions = imageOptions.pick({ mean: true, std: true });
+/** Options of segmentation formats: an image format's, and what the masks' values mean. */
+const maskOptions = imageOptions.extend({
+  classes: z.int({ error: 'expected the number of classes (mask values 0..classes-1)' }).min(2).max(256).optional(),
+  ignore_index: z.int({ error: 'expected the mask value of unlabelled pixels (0..255)' }).min(0).max(255).optional(),
+});
 const noOptions = z.object({}).strict();
 
 /** Data read in one format from a folder the user names (a spec's `{name, kind, path, …}`). */
@@ -76,6 +81,14 @@ export const FORMATS = new Registry<FormatMeta>('data format', [
     options: normalizationOptions,
     load: (name, o) => import('./kinds/cifar-binary.js').then((m) => m.loadCifarBinary(name, o, {})),
   },
+  {
+    name: 'segmentation-folder',
+    description: 'image/mask pairs: images/<stem>.jpg|png and masks/<stem>.png (grey or palette PNGs of class indices), in train/ and test/ or with holdout; a folder or a .tar/.tar.gz',
+    task: 'segmentation',
+    defaultModel: 'unet',
+    options: maskOptions,
+    load: (name, o) => import('./kinds/segmentation-folder.js').then((m) => m.loadSegmentationFolder(name, o)),
+  },
 ]);
 
 /** Every data set. Adding one is one file in this folder and one entry here. */
@@ -97,6 +110,15 @@ export const DATASETS = new Registry<DatasetMeta>('data set', [
     defaultModel: 'simple-cnn',
     options: noOptions,
     load: (o) => import('./kinds/cifar10.js').then((m) => m.loadCifar10(o)),
+  },
+  {
+    name: 'voc2012',
+    displayName: 'Pascal VOC 2012',
+    description: 'Pascal VOC 2012 segmentation, 21 classes (255 ignored), 1,464 train / 1,449 val: the VOCdevkit folder or VOCtrainval_11-May-2012.tar (downloaded, SHA-256 checked); size: [h, w] (default 224x224)',
+    task: 'segmentation',
+    defaultModel: 'unet',
+    options: imageOptions.pick({ size: true }),
+    load: (o) => import('./kinds/voc2012.js').then((m) => m.loadVoc2012(o)),
   },
   {
     name: 'noop',

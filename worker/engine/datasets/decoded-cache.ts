@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImageClassificationData, ImageSplit } from './data.js';
+import type { ImageClassificationData, ImageSplit, MaskSplit, SegmentationData } from './data.js';
 
 /**
  * Decoded images on disk, so a data set of 60,000 JPEGs is decoded once per machine and then read
@@ -37,10 +37,13 @@ interface SplitHeader {
   readonly labelBytes: 1 | 2;
 }
 
+/** What the cache holds: classification images with labels, or segmentation images with masks (stored where labels go). */
+type Decoded = ImageClassificationData | SegmentationData;
+
 interface Header {
   readonly version: number;
   readonly name: string;
-  readonly sample: ImageClassificationData['sample'];
+  readonly sample: Decoded['sample'];
   readonly train: SplitHeader;
   readonly test: SplitHeader;
   readonly sha256: Record<string, string>;
@@ -54,7 +57,7 @@ export function decodedPaths(cacheDir: string, key: string): { bin: string; json
 }
 
 /** Writes atomically: both files go to temporary names first and are renamed, the header last. */
-export async function writeDecoded(cacheDir: string, key: string, data: ImageClassificationData): Promise<void> {
+export async function writeDecoded(cacheDir: string, key: string, data: Decoded): Promise<void> {
   const paths = decodedPaths(cacheDir, key);
   await mkdir(join(cacheDir, 'decoded'), { recursive: true });
   const parts: Uint8Array[] = [];
@@ -69,10 +72,11 @@ export async function writeDecoded(cacheDir: string, key: string, data: ImageCla
     offset += bytes.length;
     return { offset: at, length: bytes.length };
   };
-  const split = (s: ImageSplit): SplitHeader => {
+  const split = (s: ImageSplit | MaskSplit): SplitHeader => {
     const pixels = place(s.pixels);
-    const labelBytes = s.labels instanceof Uint16Array ? 2 : 1;
-    const labels = place(new Uint8Array(s.labels.buffer, s.labels.byteOffset, s.labels.byteLength));
+    const values = 'masks' in s ? s.masks : s.labels;
+    const labelBytes = values instanceof Uint16Array ? 2 : 1;
+    const labels = place(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
     return { count: s.count, pixelsOffset: pixels.offset, pixelsLength: pixels.length, labelsOffset: labels.offset, labelsLength: labels.length, labelBytes };
   };
   const train = split(data.train);
@@ -92,6 +96,17 @@ export async function writeDecoded(cacheDir: string, key: string, data: ImageCla
 
 /** The cached data, or null when there is none or it does not check out (said through onProgress). */
 export async function readDecoded(cacheDir: string, key: string, onProgress?: (message: string) => void): Promise<ImageClassificationData | null> {
+  const data = await readAny(cacheDir, key, onProgress);
+  return data?.task === 'image-classification' ? data : null;
+}
+
+/** The cached segmentation data (images and masks), or null as readDecoded. */
+export async function readDecodedSegmentation(cacheDir: string, key: string, onProgress?: (message: string) => void): Promise<SegmentationData | null> {
+  const data = await readAny(cacheDir, key, onProgress);
+  return data?.task === 'segmentation' ? data : null;
+}
+
+async function readAny(cacheDir: string, key: string, onProgress?: (message: string) => void): Promise<Decoded | null> {
   const paths = decodedPaths(cacheDir, key);
   let text: string;
   try {
@@ -121,12 +136,15 @@ export async function readDecoded(cacheDir: string, key: string, onProgress?: (m
   // A plain Uint8Array view (not a Buffer), as the loaders produce: equal data compares equal.
   const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
   if (bytes.length !== header.binBytes) return ignore(`data file holds ${bytes.length} bytes, header says ${header.binBytes}`);
-  const split = (h: SplitHeader): ImageSplit | null => {
+  const masks = header.sample.kind === 'image-mask';
+  const split = (h: SplitHeader): ImageSplit | MaskSplit | null => {
     const [hh, ww, cc] = header.sample.shape;
-    if (h.pixelsLength !== h.count * hh * ww * cc || h.labelsLength !== h.count * h.labelBytes) return null;
+    const perSample = masks ? hh * ww : 1;
+    if (h.pixelsLength !== h.count * hh * ww * cc || h.labelsLength !== h.count * h.labelBytes * perSample) return null;
     if (h.pixelsOffset + h.pixelsLength > bytes.length || h.labelsOffset + h.labelsLength > bytes.length) return null;
     const pixels = bytes.subarray(h.pixelsOffset, h.pixelsOffset + h.pixelsLength);
     const raw = bytes.subarray(h.labelsOffset, h.labelsOffset + h.labelsLength);
+    if (masks) return { count: h.count, pixels, masks: raw };
     const labels = h.labelBytes === 2 ? new Uint16Array(raw.slice().buffer) : raw;
     for (const l of labels) if (l >= header.sample.classes) return null;
     return { count: h.count, pixels, labels };
@@ -134,15 +152,10 @@ export async function readDecoded(cacheDir: string, key: string, onProgress?: (m
   const train = split(header.train);
   const test = split(header.test);
   if (!train || !test) return ignore('header and data disagree');
-  return {
-    task: 'image-classification',
-    name: header.name,
-    sample: header.sample,
-    train,
-    test,
-    sha256: header.sha256,
-    ...(header.skipped ? { skipped: header.skipped } : {}),
-  };
+  const common = { name: header.name, sha256: header.sha256, ...(header.skipped ? { skipped: header.skipped } : {}) };
+  return header.sample.kind === 'image-mask'
+    ? { task: 'segmentation', ...common, sample: header.sample, train: train as MaskSplit, test: test as MaskSplit }
+    : { task: 'image-classification', ...common, sample: header.sample, train: train as ImageSplit, test: test as ImageSplit };
 }
 
 /** Removes a cache entry (both files); missing files are fine. */
