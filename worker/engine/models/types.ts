@@ -21,6 +21,17 @@ export interface Model {
    * updated) rather than from the running ones.
    */
   predict(inputs: tf.Tensor, training?: boolean): tf.Tensor;
+  /**
+   * Layers Grad-CAM can explain (worker/engine/gradcam/), in forward order; the last is the
+   * default. Absent: the model has none (an MLP, a text model).
+   */
+  readonly camLayers?: readonly string[];
+  /**
+   * The evaluation-mode forward pass cut at the output of `layer` (one of camLayers): `head` maps
+   * the inputs to that layer's activation `[batch, h, w, channels]`, `tail` maps the activation to
+   * the logits, so that tail(head(x)) equals predict(x).
+   */
+  splitAt?(layer: string): { head(inputs: tf.Tensor): tf.Tensor4D; tail(activation: tf.Tensor4D): tf.Tensor };
   dispose(): void;
 }
 

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import '../tfjs-setup.js';
+import { cpuBackend } from '../backends/cpu.js';
+import type { MaskSample } from '../datasets/data.js';
+import { stream } from '../random.js';
+import { BatchNorm2d } from './batch-norm.js';
+import { FCN_CAM_LAYERS, fcnResnet50 } from './fcn-resnet50.js';
+import { kaimingNormalConv } from './init.js';
+import type { Model } from './types.js';
+import { unet } from './unet.js';
+
+before(() => cpuBackend.activate());
+
+function maskSample(h: number, w: number, classes = 21): MaskSample {
+  return { kind: 'image-mask', shape: [h, w, 3], classes, ignoreIndex: 255, normalization: { mean: [0, 0, 0], std: [1, 1, 1], arithmetic: 'float32' } };
+}
+
+function count(model: Model): number {
+  return model.variables.reduce((n, v) => n + v.size, 0);
+}
+
+function inputs(n: number, h: number, w: number, seed = 1): tf.Tensor4D {
+  const random = stream(seed, 'inputs');
+  return tf.tensor4d(Float32Array.from({ length: n * h * w * 3 }, () => random() * 2 - 1), [n, h, w, 3]);
+}
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+
+describe('batch norm as torch.nn.BatchNorm2d', () => {
+  it('training normalises by the batch (biased variance) and moves the running stats by momentum 0.1 (unbiased variance); eval uses them', () => {
+    const before = tf.memory().numTensors;
+    const bn = new BatchNorm2d(2);
+    // Channel 0: values 1..8, channel 1: 2·(1..8), over a [2, 2, 2, 2] batch.
+    const values = Array.from({ length: 8 }, (_, i) => [i + 1, 2 * (i + 1)]).flat();
+    const x = tf.tensor4d(values, [2, 2, 2, 2]);
+    const y = bn.apply(x, true);
+    const mean = [4.5, 9];
+    const biased = [5.25, 21];
+    const out = y.dataSync();
+    for (let i = 0; i < 8; i++) {
+      for (let c = 0; c < 2; c++) assert.ok(Math.abs(out[i * 2 + c]! - (values[i * 2 + c]! - mean[c]!) / Math.sqrt(biased[c]! + 1e-5)) < 1e-5);
+    }
+    const rm = Array.from(bn.runningMean.dataSync());
+    const rv = Array.from(bn.runningVar.dataSync());
+    for (let c = 0; c < 2; c++) {
+      assert.ok(Math.abs(rm[c]! - 0.1 * mean[c]!) < 1e-6, `running mean ${rm[c]}`);
+      assert.ok(Math.abs(rv[c]! - (0.9 + 0.1 * biased[c]! * (8 / 7))) < 1e-5, `running var ${rv[c]}`);
+    }
+    const evalY = bn.apply(x, false);
+    const evalOut = evalY.dataSync();
+    assert.ok(Math.abs(evalOut[0]! - (1 - rm[0]!) / Math.sqrt(rv[0]! + 1e-5)) < 1e-5);
+    assert.deepEqual(Array.from(bn.runningMean.dataSync()), rm, 'evaluation leaves the running stats alone');
+    assert.equal(bn.runningMean.trainable, false);
+    tf.dispose([x, y, evalY]);
+    bn.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it("kaiming normal (fan_out) has torchvision's spread", () => {
+    const v = kaimingNormalConv(3, 64, 128, stream(1, 'init'));
+    const data = v.dataSync();
+    let sum = 0, sq = 0;
+    for (const x of data) (sum += x), (sq += x * x);
+    const std = Math.sqrt(sq / data.length - (sum / data.length) ** 2);
+    assert.ok(Math.abs(std - Math.sqrt(2 / (128 * 9))) / Math.sqrt(2 / (128 * 9)) < 0.01, `std ${std}`);
+    v.dispose();
+  });
+});
+
+describe('unet', () => {
+  it('maps [n, h, w, 3] to [n, h, w, classes] for odd sizes; splitAt composes to predict; no leaks', () => {
+    const before = tf.memory().numTensors;
+    const model = unet.create(maskSample(13, 18, 5), stream(1, 'init'));
+    const x = inputs(2, 13, 18);
+    const y = model.predict(x);
+    assert.deepEqual(y.shape, [2, 13, 18, 5]);
+    assert.deepEqual(model.camLayers, ['dec1', 'out']);
+    for (const layer of model.camLayers!) {
+      const { head, tail } = model.splitAt!(layer);
+      const a = head(x);
+      assert.equal(a.rank, 4);
+      const z = tail(a);
+      assert.ok(maxAbsDiff(z, y) < 1e-5, layer);
+      tf.dispose([a, z]);
+    }
+    assert.throws(() => model.splitAt!('nope'), /no layer 'nope'/);
+    tf.dispose([x, y]);
+    model.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+describe('fcn-resnet50', () => {
+  it("has torchvision's parameter count: 32,957,013 for 21 classes, 35,322,218 with the auxiliary head", () => {
+    const before = tf.memory().numTensors;
+    const model = fcnResnet50.create(maskSample(32, 32), stream(1, 'init'));
+    assert.equal(count(model), 32_957_013);
+    const buffers = (model as unknown as { buffers: tf.Variable[] }).buffers;
+    // 53 batch norms in ResNet-50 (1 + 16·3 + 4 downsample) + 1 in the head, two buffers each.
+    assert.equal(buffers.length, 2 * 54);
+    assert.ok(buffers.every((b) => !b.trainable && !model.variables.includes(b)), 'running stats are not trainable variables');
+    model.dispose();
+    const withAux = fcnResnet50.create(maskSample(32, 32), stream(1, 'init'), { aux_loss: true });
+    assert.equal(count(withAux), 35_322_218);
+    withAux.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('outputs [n, h, w, classes] at the input size; training uses batch stats and updates the running ones, evaluation does neither; splitAt composes', () => {
+    const before = tf.memory().numTensors;
+    const model = fcnResnet50.create(maskSample(20, 24, 21), stream(2, 'init'));
+    const buffers = (model as unknown as { buffers: tf.Variable[] }).buffers;
+    const x = inputs(2, 20, 24);
+    const snapshot = () => buffers.map((b) => Array.from(b.dataSync()));
+    const initial = snapshot();
+    const eval1 = model.predict(x);
+    assert.deepEqual(eval1.shape, [2, 20, 24, 21]);
+    assert.deepEqual(snapshot(), initial, 'evaluation changed the running stats');
+    const train = model.predict(x, true);
+    assert.deepEqual(train.shape, [2, 20, 24, 21]);
+    const moved = snapshot();
+    assert.notDeepEqual(moved, initial, 'training did not update the running stats');
+    // Stem batch norm: running mean = 0.1 · the batch mean of the stem conv's output (started at 0).
+    assert.ok(moved[0]!.some((v) => v !== 0));
+    assert.ok(maxAbsDiff(train, eval1) > 1e-3, 'training and evaluation computed the same');
+    const eval2 = model.predict(x);
+    assert.ok(maxAbsDiff(eval2, eval1) > 0, 'evaluation does not use the moved running stats');
+    assert.deepEqual(model.camLayers, [...FCN_CAM_LAYERS]);
+    for (const layer of model.camLayers!) {
+      const { head, tail } = model.splitAt!(layer);
+      const a = head(x);
+      const z = tail(a);
+      assert.ok(maxAbsDiff(z, eval2) < 1e-4, `${layer}: tail(head(x)) ≠ predict(x)`);
+      tf.dispose([a, z]);
+    }
+    const { head } = model.splitAt!('classifier.2');
+    const a = head(x);
+    assert.deepEqual(a.shape, [2, 3, 3, 512], 'output stride 8');
+    tf.dispose([a, x, eval1, eval2, train]);
+    model.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
