@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, { description: string; load: () => Promise<Benc
   dispatch: { description: 'sweep dispatch through a real nats-server: no-op cells/s, overhead on 1-s trials, slot speed-up', load: () => import('./dispatch.js') },
   optimizers: { description: 'ms per SimpleCNN step for every optimizer, ratio to SGD', load: () => import('./optimizers.js') },
   dashboard: { description: 'dashboard frame time and frames/s with 10,000 cells and 16 GPUs streaming (synthetic, no NATS)', load: () => import('./dashboard.js') },
+  segmentation: { description: 'ms per training step of unet and fcn-resnet50 (224x224, batch 4) on tensorflow, beside PyTorch (torchvision)', load: () => import('./segmentation.js') },
   report: { description: 'grn report of a synthetic 10,000-cell results folder: all formats, plots, TensorBoard export (target ≤ 20 s)', load: () => import('./report.js') },
 };
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d } from './batch-norm.js';
 import { convFilter, kaimingNormalConv, torchDefaultUniform } from './init.js';
+import { bilinearResize, dilatedConv2d } from './resize.js';
 import { imageInput, type Model, type ModelFactory, type ModelInput } from './types.js';
 
 /**
@@ -21,7 +22,8 @@ import { imageInput, type Model, type ModelFactory, type ModelInput } from './ty
  * its running statistics are not in `variables`.
  *
  * Spatial ops match PyTorch's padding: stride-2 convs and the max-pool pad explicitly (symmetric)
- * and then run 'valid'; stride-1 convs with padding = dilation are 'same'.
+ * and then run 'valid'; stride-1 convs with padding = dilation are 'same', dilated ones through
+ * space-to-batch (resize.ts: tfjs has no gradient for dilated conv2d).
  *
  * Grad-CAM layers, named as torchvision's modules: `backbone.layer4` (2048 channels, stride 8),
  * `classifier.2` (the head's 3x3 conv after batch norm and ReLU, 512 channels) and `classifier.4`
@@ -127,7 +129,7 @@ export const fcnResnet50: ModelFactory = {
 
     const applyConv = (x: tf.Tensor4D, c: Conv): tf.Tensor4D => {
       const f = c.filter as tf.Tensor4D;
-      if (c.stride === 1) return tf.conv2d(x, f, 1, c.kernel === 1 ? 'valid' : 'same', 'NHWC', c.dilation);
+      if (c.stride === 1) return c.kernel === 1 ? tf.conv2d(x, f, 1, 'valid') : dilatedConv2d(x, f, c.dilation);
       const pad = Math.floor(c.kernel / 2) * c.dilation;
       const padded = pad ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
       return tf.conv2d(padded, f, c.stride, 'valid', 'NHWC', c.dilation);
@@ -151,7 +153,7 @@ export const fcnResnet50: ModelFactory = {
       const dropped = training ? (tf.dropout(x, DROPOUT, undefined, dropoutSeed + dropoutCalls++) as tf.Tensor4D) : x;
       return tf.add<tf.Tensor4D>(tf.conv2d(dropped, classifier.out.filter as tf.Tensor4D, 1, 'valid'), classifier.out.bias);
     };
-    const upsample = (x: tf.Tensor4D, height: number, width: number): tf.Tensor4D => tf.image.resizeBilinear(x, [height, width], false, true);
+    const upsample = bilinearResize;
 
     const model: Model & { readonly buffers: readonly tf.Variable[] } = {
       name: 'fcn-resnet50',

@@ -8,6 +8,7 @@ import { stream } from '../random.js';
 import { BatchNorm2d } from './batch-norm.js';
 import { FCN_CAM_LAYERS, fcnResnet50 } from './fcn-resnet50.js';
 import { kaimingNormalConv } from './init.js';
+import { bilinearResize, dilatedConv2d } from './resize.js';
 import type { Model } from './types.js';
 import { unet } from './unet.js';
 
@@ -68,6 +69,41 @@ describe('batch norm as torch.nn.BatchNorm2d', () => {
     const std = Math.sqrt(sq / data.length - (sum / data.length) ** 2);
     assert.ok(Math.abs(std - Math.sqrt(2 / (128 * 9))) / Math.sqrt(2 / (128 * 9)) < 0.01, `std ${std}`);
     v.dispose();
+  });
+});
+
+describe('resize and dilated conv (differentiable on every backend)', () => {
+  it("bilinear resize is torch's align_corners=False (half-pixel centres, clamped), up and down, non-square", () => {
+    const row = tf.tensor4d([0, 100], [1, 1, 2, 1]);
+    const up = bilinearResize(row, 1, 4);
+    assert.deepEqual(Array.from(up.dataSync()), [0, 25, 75, 100]);
+    const x = inputs(2, 5, 7);
+    for (const [h, w] of [[10, 14], [3, 4], [8, 5]] as const) {
+      const ours = bilinearResize(x, h, w);
+      const theirs = tf.image.resizeBilinear(x, [h, w], false, true);
+      assert.ok(maxAbsDiff(ours, theirs) < 1e-5, `${h}x${w}`);
+      tf.dispose([ours, theirs]);
+    }
+    const g = tf.grad((t: tf.Tensor) => tf.sum(bilinearResize(t as tf.Tensor4D, 10, 3)))(x);
+    assert.deepEqual(g.shape, x.shape);
+    assert.ok(Math.abs(tf.sum(g).dataSync()[0]! - 2 * 10 * 3 * 3) < 1e-3, 'each output pixel spreads weight 1 over its inputs');
+    tf.dispose([row, up, x, g]);
+  });
+
+  it('dilated conv via space-to-batch equals conv2d with dilations, for sizes not divisible by the rate; it has a gradient', () => {
+    const random = stream(3, 'filter');
+    const filter = tf.tensor4d(Float32Array.from({ length: 3 * 3 * 3 * 4 }, () => random() - 0.5), [3, 3, 3, 4]);
+    for (const [h, w, d] of [[7, 9, 2], [3, 3, 4], [8, 8, 4], [5, 6, 1]] as const) {
+      const x = inputs(2, h, w, d);
+      const ours = dilatedConv2d(x, filter, d);
+      const theirs = tf.conv2d(x, filter, 1, 'same', 'NHWC', d);
+      assert.deepEqual(ours.shape, [2, h, w, 4]);
+      assert.ok(maxAbsDiff(ours, theirs) < 1e-5, `${h}x${w} rate ${d}`);
+      const g = tf.grad((t: tf.Tensor) => tf.sum(dilatedConv2d(x, t as tf.Tensor4D, d)))(filter);
+      assert.deepEqual(g.shape, filter.shape);
+      tf.dispose([x, ours, theirs, g]);
+    }
+    filter.dispose();
   });
 });
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { convLayer } from './init.js';
+import { bilinearResize } from './resize.js';
 import { imageInput, type Model, type ModelFactory, type ModelInput } from './types.js';
 
 /**
@@ -38,7 +39,7 @@ export const unet: ModelFactory = {
     const variables = Object.values(layers).flatMap((l) => [l.filter, l.bias]);
     const conv = (x: tf.Tensor4D, l: { filter: tf.Variable; bias: tf.Variable }) => tf.add<tf.Tensor4D>(tf.conv2d(x, l.filter as tf.Tensor4D, 1, 'same'), l.bias);
     const block = (x: tf.Tensor4D, a: (typeof layers)['enc1a'], b: (typeof layers)['enc1a']) => tf.relu(conv(tf.relu(conv(x, a)), b));
-    const up = (x: tf.Tensor4D, skip: tf.Tensor4D) => tf.concat([tf.image.resizeBilinear(x, [skip.shape[1], skip.shape[2]], false, true), skip], 3);
+    const up = (x: tf.Tensor4D, skip: tf.Tensor4D) => tf.concat([bilinearResize(x, skip.shape[1], skip.shape[2]), skip], 3);
     /** Up to the last 3x3 block's output. */
     const features = (images: tf.Tensor4D): tf.Tensor4D => {
       const s1 = block(images, layers.enc1a, layers.enc1b);
