@@ -18,7 +18,7 @@ import { benchArgs, numberFlag } from './args.js';
  * cross-entropy with ignore index 255, backward, update, loss read back) of the segmentation
  * models on a TensorFlow.js backend (default tensorflow), beside PyTorch's same step
  * (bench/pytorch/segmentation_step.py: the same U-Net, torchvision's fcn_resnet50) with the same
- * thread count. Cases: unet at --unet-size (default 128) batch 8; fcn-resnet50 at 224x224 batch 4
+ * thread count. Cases: unet at --unet-size (default 64) batch 8; fcn-resnet50 at 224x224 batch 4
  * (the original's resolution and batch). Synthetic inputs: the speed of a step does not depend on
  * the pixels. Each figure is the median of --steps timed steps after one warm-up step.
  */
@@ -44,7 +44,7 @@ export async function run(args: string[]): Promise<void> {
   });
   const steps = Math.round(numberFlag(flags.steps, 'steps', 3));
   const backend = (typeof flags.backend === 'string' ? flags.backend : 'tensorflow') as BackendName;
-  const unetSize = Math.round(numberFlag(flags['unet-size'], 'unet-size', 128));
+  const unetSize = Math.round(numberFlag(flags['unet-size'], 'unet-size', 64));
   const wanted = typeof flags.models === 'string' ? flags.models.split(',') : ['unet', 'fcn-resnet50'];
   const cases: Case[] = ([{ model: 'unet', size: unetSize, batch: 8 }, { model: 'fcn-resnet50', size: 224, batch: 4 }] as const).filter((c) => wanted.includes(c.model));
   const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -110,7 +110,11 @@ async function measureTfjs(c: Case, steps: number): Promise<Figure> {
 
 async function measurePytorch(c: Case, steps: number, threads: number): Promise<Figure | { unavailable: string }> {
   const script = fileURLToPath(new URL('../../bench/pytorch/segmentation_step.py', import.meta.url));
-  const result = await execa(process.env.GRN_PYTHON ?? 'python3', [script, c.model, String(c.size), String(c.size), String(c.batch), String(steps), String(threads)], { reject: false });
+  // Passive OpenMP waits: on a shared, loaded machine spinning worker threads made PyTorch's step
+  // 8x slower (unet 64x64: 4.0 s vs 0.48 s per step at a load average of 13 on 2 cores).
+  const env = { OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
+  const args = [script, c.model, String(c.size), String(c.size), String(c.batch), String(steps), String(threads)];
+  const result = await execa(process.env.GRN_PYTHON ?? 'python3', args, { reject: false, env });
   const line = String(result.stdout ?? '').trim().split('\n').at(-1);
   if (result.exitCode !== 0 || !line) return { unavailable: String(result.stderr ?? '').trim().split('\n').at(-1) || `exit code ${result.exitCode}` };
   const parsed = JSON.parse(line) as Figure & { unavailable?: string };

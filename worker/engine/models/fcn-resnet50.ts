@@ -56,6 +56,29 @@ const LAYERS = [3, 4, 6, 3] as const;
 const PLANES = [64, 128, 256, 512] as const;
 const EXPANSION = 4;
 const DROPOUT = 0.1;
+/**
+ * A 1x1 convolution as the matrix product it is, `[n·h·w, in] · [in, out]`: libtensorflow 2.21's
+ * oneDNN conv2d dies with SIGFPE on some 1x1 shapes (e.g. [2, 4, 4, 512] → 1024, ResNet's layer3
+ * downsample on small inputs), and the matmul is as fast.
+ */
+export function pointwise(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, w, cin] = x.shape;
+  const cout = filter.shape[3];
+  return tf.reshape(tf.matMul(tf.reshape(x, [n * h * w, cin]), tf.reshape(filter, [cin, cout])), [n, h, w, cout]);
+}
+
+/**
+ * Every `stride`-th pixel from the first (what a 1x1 conv with that stride reads): padded to a
+ * multiple of the stride, reshaped, sliced; tfjs has no gradient for strided slices.
+ */
+export function subsample(x: tf.Tensor4D, stride: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const oh = Math.ceil(h / stride), ow = Math.ceil(w / stride);
+  const padded = oh * stride > h || ow * stride > w ? tf.pad(x, [[0, 0], [0, oh * stride - h], [0, ow * stride - w], [0, 0]]) : x;
+  const blocks = tf.reshape(padded, [n, oh, stride, ow, stride, c]);
+  return tf.reshape(tf.slice(blocks, [0, 0, 0, 0, 0, 0], [n, oh, 1, ow, 1, c]), [n, oh, ow, c]);
+}
+
 export const FCN_CAM_LAYERS = ['backbone.layer4', 'classifier.2', 'classifier.4'] as const;
 
 export const fcnResnet50: ModelFactory = {
@@ -129,7 +152,8 @@ export const fcnResnet50: ModelFactory = {
 
     const applyConv = (x: tf.Tensor4D, c: Conv): tf.Tensor4D => {
       const f = c.filter as tf.Tensor4D;
-      if (c.stride === 1) return c.kernel === 1 ? tf.conv2d(x, f, 1, 'valid') : dilatedConv2d(x, f, c.dilation);
+      if (c.kernel === 1) return pointwise(c.stride === 1 ? x : subsample(x, c.stride), f);
+      if (c.stride === 1) return dilatedConv2d(x, f, c.dilation);
       const pad = Math.floor(c.kernel / 2) * c.dilation;
       const padded = pad ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
       return tf.conv2d(padded, f, c.stride, 'valid', 'NHWC', c.dilation);
@@ -151,7 +175,7 @@ export const fcnResnet50: ModelFactory = {
     const headFeatures = (x: tf.Tensor4D, training: boolean): tf.Tensor4D => tf.relu(classifier.bn.apply(tf.conv2d(x, classifier.conv as tf.Tensor4D, 1, 'same'), training));
     const headOut = (x: tf.Tensor4D, training: boolean): tf.Tensor4D => {
       const dropped = training ? (tf.dropout(x, DROPOUT, undefined, dropoutSeed + dropoutCalls++) as tf.Tensor4D) : x;
-      return tf.add<tf.Tensor4D>(tf.conv2d(dropped, classifier.out.filter as tf.Tensor4D, 1, 'valid'), classifier.out.bias);
+      return tf.add<tf.Tensor4D>(pointwise(dropped, classifier.out.filter as tf.Tensor4D), classifier.out.bias);
     };
     const upsample = bilinearResize;
 

@@ -6,7 +6,7 @@ import { cpuBackend } from '../backends/cpu.js';
 import type { MaskSample } from '../datasets/data.js';
 import { stream } from '../random.js';
 import { BatchNorm2d } from './batch-norm.js';
-import { FCN_CAM_LAYERS, fcnResnet50 } from './fcn-resnet50.js';
+import { FCN_CAM_LAYERS, fcnResnet50, pointwise, subsample } from './fcn-resnet50.js';
 import { kaimingNormalConv } from './init.js';
 import { bilinearResize, dilatedConv2d } from './resize.js';
 import type { Model } from './types.js';
@@ -107,6 +107,22 @@ describe('resize and dilated conv (differentiable on every backend)', () => {
   });
 });
 
+describe('1x1 convs as matmuls (fcn-resnet50)', () => {
+  it('pointwise(subsample(x, s)) equals conv2d 1x1 with stride s, for odd and even sizes', () => {
+    const random = stream(4, 'filter');
+    const filter = tf.tensor4d(Float32Array.from({ length: 3 * 5 }, () => random() - 0.5), [1, 1, 3, 5]);
+    for (const [h, w, s] of [[6, 8, 2], [7, 5, 2], [4, 4, 1]] as const) {
+      const x = inputs(2, h, w, h);
+      const ours = pointwise(s === 1 ? x : subsample(x, s), filter);
+      const theirs = tf.conv2d(x, filter, s, 'valid');
+      assert.deepEqual(ours.shape, theirs.shape);
+      assert.ok(maxAbsDiff(ours, theirs) < 1e-5, `${h}x${w} stride ${s}`);
+      tf.dispose([x, ours, theirs]);
+    }
+    filter.dispose();
+  });
+});
+
 describe('unet', () => {
   it('maps [n, h, w, 3] to [n, h, w, classes] for odd sizes; splitAt composes to predict; no leaks', () => {
     const before = tf.memory().numTensors;
@@ -115,6 +131,9 @@ describe('unet', () => {
     const y = model.predict(x);
     assert.deepEqual(y.shape, [2, 13, 18, 5]);
     assert.deepEqual(model.camLayers, ['dec1', 'out']);
+    const full = unet.create(maskSample(8, 8, 21), stream(1, 'init'));
+    assert.equal(count(full), 118_613, 'as bench/pytorch/segmentation_step.py counts its UNet');
+    full.dispose();
     for (const layer of model.camLayers!) {
       const { head, tail } = model.splitAt!(layer);
       const a = head(x);
