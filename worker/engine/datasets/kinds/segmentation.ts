@@ -7,6 +7,7 @@ import { convertChannels, type MaskOptions } from '../decode/decode.js';
 import { decodeImages, type DecodeResult } from '../decode/pool.js';
 import { defaultCacheDir } from '../files.js';
 import { checkFraction } from './holdout.js';
+import { checkSize, chooseNormalization } from './image-folder.js';
 import { channelStatistics } from './statistics.js';
 
 /**
@@ -52,9 +53,7 @@ export async function loadSegmentationSource(name: string, source: string, optio
   const onBadSample = options.onBadSample ?? 'fail';
   if (onBadSample !== 'fail' && onBadSample !== 'skip') throw new UsageError(`on_bad_sample must be 'fail' or 'skip', got ${String(onBadSample)}`);
   const size = options.size;
-  if (size !== undefined && (size.length !== 2 || !size.every((v) => Number.isInteger(v) && v > 0 && v <= 16384))) {
-    throw new UsageError(`size must be [height, width] of whole numbers ≥ 1, got ${JSON.stringify(size)}`);
-  }
+  checkSize(size);
   const ignoreIndex = options.ignoreIndex ?? 255;
   if (!Number.isInteger(ignoreIndex) || ignoreIndex < 0 || ignoreIndex > 255) throw new UsageError(`ignore_index must be a whole number in 0..255, got ${ignoreIndex}`);
   if (options.classes !== undefined && !(Number.isInteger(options.classes) && options.classes >= 2 && options.classes <= 256)) {
@@ -84,17 +83,6 @@ export async function loadSegmentationSource(name: string, source: string, optio
   test = limitMasks(test, shape, options.testLimit, options.seed, 'test-limit');
   const normalization = options.fixedNormalization ?? chooseNormalization(options, train, shape[2]);
   return { ...decoded, name, sample: { ...decoded.sample, normalization }, train, test };
-}
-
-function chooseNormalization(options: LoadOptions, train: MaskSplit, channels: number): PixelNormalization {
-  if (options.normalization) {
-    const { mean, std } = options.normalization;
-    if (mean.length !== channels || std.length !== channels || std.some((s) => !(s > 0))) {
-      throw new UsageError(`normalization needs ${channels} means and ${channels} positive stds, got mean ${JSON.stringify(mean)}, std ${JSON.stringify(std)}`);
-    }
-    return { mean: [...mean], std: [...std], arithmetic: 'float32' };
-  }
-  return { ...channelStatistics(train.pixels, channels), arithmetic: 'float32' };
 }
 
 type Good = Extract<DecodeResult, { ok: true }>;
