@@ -47,7 +47,7 @@ async function syntheticSweep(): Promise<Producer> {
   for (; next < cells.length / 3; next++) {
     const c = cells[next]!;
     const failed = next % 97 === 0;
-    store.applyCell({ sweep: 'sw', cell: c.id, status: failed ? 'failed' : 'done', attempt: failed ? 3 : 1, error: failed ? 'synthetic failure' : undefined, final_accuracy: failed ? undefined : 0.9 + 0.05 * Math.sin(next), updated_at: now() });
+    store.applyCell({ sweep: 'sw', cell: c.id, status: failed ? 'failed' : 'done', attempt: failed ? 3 : 1, error: failed ? 'synthetic failure' : undefined, final_score: failed ? undefined : 0.9 + 0.05 * Math.sin(next), updated_at: now() });
   }
   const slots: Array<{ node: string; slot: string; gpu: number; cell: string }> = [];
   for (let n = 0; n < NODES; n++) {
@@ -95,7 +95,7 @@ async function syntheticSweep(): Promise<Producer> {
       }
       for (; carry.cells >= 1; carry.cells--, updates += 2) {
         const s = slots[1 + (step++ % (slots.length - 1))]!;
-        store.applyCell({ ...store.cellState(s.cell)!, status: 'done', final_accuracy: 0.9 + 0.05 * Math.random(), updated_at: now() });
+        store.applyCell({ ...store.cellState(s.cell)!, status: 'done', final_score: 0.9 + 0.05 * Math.random(), updated_at: now() });
         start(s);
       }
       return updates;

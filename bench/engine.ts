@@ -1,22 +1,26 @@
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { median } from 'simple-statistics';
+import { UsageError } from '../shared/errors.js';
 import { loadBackends, safeProbe } from '../worker/engine/backends/index.js';
+import { DATASETS } from '../worker/engine/catalog.js';
 import { benchArgs, numberFlag } from './args.js';
-import { LineWorker } from './line-worker.js';
+import { alternateBlocks, LineWorker } from './line-worker.js';
 
 /**
- * `npm run bench -- engine`: samples/s of the SimpleCNN training step (batch 64, MNIST shape) on
+ * `npm run bench -- engine [--dataset mnist|cifar10]`: samples/s of the SimpleCNN training step
+ * (batch 64, the data set's sample shape: MNIST's 28x28x1 by default, CIFAR-10's 32x32x3) on
  * every available backend, side by side, and against PyTorch CPU with the same thread count when
  * torch is importable. Each backend and PyTorch run in their own long-lived process; fast ones
  * alternate block by block (so load on the machine hits all alike) and each ratio to PyTorch is
  * the median of the per-round ratios. Backends slower than 100 samples/s get one short block.
  */
 
-/** Forward FLOPs of SimpleCNN on one 28x28x1 image (multiply-adds count 2). */
-const FORWARD_FLOPS = 2 * (28 * 28 * 32 * 9 * 1 + 14 * 14 * 64 * 9 * 32 + 3136 * 128 + 128 * 10);
-/** A training step is about three forward passes (forward, input gradients, weight gradients). */
-const STEP_FLOPS_PER_SAMPLE = 3 * FORWARD_FLOPS;
+/** Forward FLOPs of SimpleCNN on one h×w×c image (multiply-adds count 2): two 3x3 convs, two dense. */
+function forwardFlops([h, w, c]: readonly [number, number, number]): number {
+  const quarter = Math.floor(h / 4) * Math.floor(w / 4);
+  return 2 * (h * w * 32 * 9 * c + (h / 2) * (w / 2) * 64 * 9 * 32 + quarter * 64 * 128 + 128 * 10);
+}
 const SLOW = 100;
 
 interface BackendFigure {
@@ -35,8 +39,15 @@ export async function run(args: string[]): Promise<void> {
     seconds: { type: 'string' },
     rounds: { type: 'string' },
     backends: { type: 'string' },
+    dataset: { type: 'string' },
     'no-pytorch': { type: 'boolean', default: false },
   });
+  const dataset = typeof flags.dataset === 'string' ? flags.dataset : 'mnist';
+  const sample = DATASETS.get(dataset).sample;
+  if (!sample) throw new UsageError(`--dataset ${dataset}: its samples have no fixed image shape to benchmark (try mnist or cifar10)`);
+  const shape = sample.shape;
+  // A training step is about three forward passes (forward, input gradients, weight gradients).
+  const STEP_FLOPS_PER_SAMPLE = 3 * forwardFlops(shape);
   const seconds = numberFlag(flags.seconds, 'seconds', 3);
   const rounds = Math.round(numberFlag(flags.rounds, 'rounds', 3));
   const wanted = typeof flags.backends === 'string' ? flags.backends.split(',') : null;
@@ -63,7 +74,7 @@ export async function run(args: string[]): Promise<void> {
       // The pure-JS backend takes seconds per SimpleCNN step: it is measured on a smaller batch.
       const batch = backend.name === 'cpu' ? 16 : 64;
       log(`${backend.name}: starting`);
-      const worker = await LineWorker.start(process.execPath, [workerScript, backend.name, String(batch)]);
+      const worker = await LineWorker.start(process.execPath, [workerScript, backend.name, String(batch), shape.join('x')]);
       if (!(worker instanceof LineWorker)) {
         unavailable[backend.name] = worker.unavailable;
         continue;
@@ -88,20 +99,16 @@ export async function run(args: string[]): Promise<void> {
     }
     if (!flags['no-pytorch']) {
       const script = fileURLToPath(new URL('../../bench/pytorch/simplecnn_step.py', import.meta.url));
-      const started = await LineWorker.start(process.env.GRN_PYTHON ?? 'python3', [script, String(threads), '64']);
+      const started = await LineWorker.start(process.env.GRN_PYTHON ?? 'python3', [script, String(threads), '64', shape.join('x')]);
       if (started instanceof LineWorker) torch = started;
       else torchUnavailable = started.unavailable;
     }
-    for (let round = 0; round < rounds; round++) {
-      const torchBlock = torch ? (await torch.ask(`run ${seconds}`)).samples_per_s! : undefined;
-      if (torchBlock) torchBlocks.push(torchBlock);
-      for (const [name, worker] of workers) {
-        const block = (await worker.ask(`run ${seconds}`)).samples_per_s!;
-        figures[name]!.blocks.push(block);
-        if (torchBlock) (pairRatios[name] ??= []).push(block / torchBlock);
-        log(`round ${round + 1}/${rounds} ${name}: ${Math.round(block)} samples/s${torchBlock ? `, pytorch ${Math.round(torchBlock)}` : ''}`);
-      }
-    }
+    const alternated = await alternateBlocks(torch, workers, rounds, seconds, (round, name, block, torchBlock) =>
+      log(`round ${round + 1}/${rounds} ${name}: ${Math.round(block)} samples/s${torchBlock ? `, pytorch ${Math.round(torchBlock)}` : ''}`),
+    );
+    torchBlocks.push(...alternated.torch);
+    Object.assign(pairRatios, alternated.ratios);
+    for (const [name, blocks] of Object.entries(alternated.blocks)) figures[name]!.blocks.push(...blocks);
     // The machine's matmul rate through PyTorch's BLAS where available: the roof a step can reach.
     if (torch) machineMatmul = (await torch.ask('matmul 1024')).gflops;
   } finally {
@@ -122,6 +129,8 @@ export async function run(args: string[]): Promise<void> {
     : undefined;
   const summary = {
     benchmark: 'engine',
+    dataset,
+    shape,
     model: 'simple-cnn',
     batch: 64,
     threads,
@@ -139,7 +148,7 @@ export async function run(args: string[]): Promise<void> {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`machine: ${threads} threads, 1024x1024 matmul ${summary.machine_matmul_gflops.toFixed(1)} GFLOP/s${machineMatmul ? ' (PyTorch)' : ''}\n`);
+  process.stdout.write(`SimpleCNN on ${dataset}'s ${shape.join('x')} samples, batch 64\nmachine: ${threads} threads, 1024x1024 matmul ${summary.machine_matmul_gflops.toFixed(1)} GFLOP/s${machineMatmul ? ' (PyTorch)' : ''}\n`);
   const rows = Object.entries(figures).map(([name, f]) => [
     name,
     f.device,
@@ -155,7 +164,7 @@ export async function run(args: string[]): Promise<void> {
   if (!pytorch) process.stdout.write(`pytorch: not measured (${torchUnavailable ?? 'disabled'})\n`);
 }
 
-function printTable(header: string[], rows: string[][]): void {
+export function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);

@@ -52,3 +52,35 @@ export class LineWorker {
     await this.child;
   }
 }
+
+/** Blocks measured by alternateBlocks: PyTorch's, each worker's, and each worker's per-round ratio to PyTorch. */
+export interface AlternatedBlocks {
+  torch: number[];
+  blocks: Record<string, number[]>;
+  ratios: Record<string, number[]>;
+}
+
+/**
+ * `rounds` rounds of `run SECONDS` blocks, PyTorch's first and then each worker's in turn, so that
+ * load on the machine hits all alike; each worker's ratio to PyTorch is taken within its round.
+ */
+export async function alternateBlocks(
+  torch: LineWorker | null,
+  workers: ReadonlyMap<string, LineWorker>,
+  rounds: number,
+  seconds: number,
+  onBlock: (round: number, name: string, block: number, torchBlock: number | undefined) => void,
+): Promise<AlternatedBlocks> {
+  const out: AlternatedBlocks = { torch: [], blocks: {}, ratios: {} };
+  for (let round = 0; round < rounds; round++) {
+    const torchBlock = torch ? (await torch.ask(`run ${seconds}`)).samples_per_s! : undefined;
+    if (torchBlock) out.torch.push(torchBlock);
+    for (const [name, worker] of workers) {
+      const block = (await worker.ask(`run ${seconds}`)).samples_per_s!;
+      (out.blocks[name] ??= []).push(block);
+      if (torchBlock) (out.ratios[name] ??= []).push(block / torchBlock);
+      onBlock(round, name, block, torchBlock);
+    }
+  }
+  return out;
+}

@@ -5,10 +5,10 @@
  * show the primary metric of each data set's task and never assume it is accuracy.
  */
 export const METRICS = {
-  accuracy: { key: 'accuracy', title: 'accuracy', short: 'acc' },
-  pixel_accuracy: { key: 'pixel_accuracy', title: 'pixel accuracy', short: 'pix acc' },
-  miou: { key: 'miou', title: 'mIoU', short: 'mIoU' },
-} as const satisfies Record<string, { key: string; title: string; short: string }>;
+  accuracy: { key: 'accuracy', title: 'accuracy', heading: 'Accuracy', short: 'acc' },
+  pixel_accuracy: { key: 'pixel_accuracy', title: 'pixel accuracy', heading: 'Pixel accuracy', short: 'pix acc' },
+  miou: { key: 'miou', title: 'mIoU', heading: 'mIoU', short: 'mIoU' },
+} as const satisfies Record<string, { key: string; title: string; heading: string; short: string }>;
 
 export type MetricName = keyof typeof METRICS;
 export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
@@ -18,6 +18,12 @@ export function formatMetric(value: number | null | undefined, digits = 2): stri
   return typeof value === 'number' && Number.isFinite(value) ? `${(value * 100).toFixed(digits)}%` : '—';
 }
 
-export function metricTitle(name: string | undefined): string {
-  return (METRICS as Record<string, { title: string }>)[name ?? 'accuracy']?.title ?? name ?? 'accuracy';
-}
+type MetricField = 'title' | 'heading' | 'short';
+const metricField = (name: string | undefined, field: MetricField): string => (METRICS as Record<string, Record<MetricField, string>>)[name ?? 'accuracy']?.[field] ?? name ?? 'accuracy';
+
+/** How prose names a metric ("test accuracy", "test mIoU"). */
+export const metricTitle = (name: string | undefined): string => metricField(name, 'title');
+/** How a table column or axis starts with it ("Accuracy", "mIoU"). */
+export const metricHeading = (name: string | undefined): string => metricField(name, 'heading');
+/** A narrow column's label ("acc", "mIoU"). */
+export const metricShort = (name: string | undefined): string => metricField(name, 'short');

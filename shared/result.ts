@@ -33,6 +33,8 @@ export const ManifestSchema = z.object({
     name: z.string(),
     /** The format it was read as (idx, image-folder, cifar-binary, …). */
     kind: z.string().optional(),
+    /** Its options as the trial ran (size, channels, max_length, …): the catalog's defaults under the spec's. */
+    options: z.record(z.string(), z.unknown()).optional(),
     /** SHA-256 of each source file (gzip: of the decompressed bytes, so recompressed copies still match). */
     sha256: z.record(z.string(), z.string()),
     train_samples: z.number().int(),
@@ -41,6 +43,8 @@ export const ManifestSchema = z.object({
     skipped: z.object({ count: z.number().int().nonnegative(), examples: z.array(z.string()) }).optional(),
   }),
   model: z.string(),
+  /** The model's options, its defaults filled in (absent: it has none). */
+  model_options: z.record(z.string(), z.unknown()).optional(),
   optimizer: z.string(),
   hyperparameters: z.record(z.string(), HyperParameterValue),
   epochs: z.number().int(),
@@ -49,6 +53,36 @@ export const ManifestSchema = z.object({
   started_at: z.string(),
   ended_at: z.string(),
 });
+
+/**
+ * The Grad-CAM images of a trial (worker/engine/gradcam/): PNG files named here, stored beside the
+ * result (`dir`, relative to the result file, set by whoever writes the file) or, in a sweep, in
+ * the Object Store until the orchestrator writes them into `results/<id>/gradcam/<cell>/`.
+ */
+export const GradcamRecordSchema = z.object({
+  /** The layer explained (a name of the model's camLayers). */
+  layer: z.string(),
+  /** Which class is explained: the model's predicted class of each sample. */
+  target: z.literal('predicted'),
+  /** `logit` (classification) or `pixel-mean logit` (segmentation: the class's logits averaged over the image). */
+  score: z.enum(['logit', 'pixel-mean logit']),
+  /** Folder of the PNGs relative to the result file; absent in a result not yet written beside its images. */
+  dir: z.string().optional(),
+  images: z.array(
+    z.object({
+      file: z.string(),
+      /** 0-based index of the sample in the test split. */
+      index: z.number().int().nonnegative(),
+      /** True class (classification; absent for segmentation). */
+      label: z.number().int().optional(),
+      predicted: z.number().int(),
+      width: z.number().int().positive(),
+      height: z.number().int().positive(),
+      sha256: z.string(),
+    }),
+  ),
+});
+export type GradcamRecord = z.infer<typeof GradcamRecordSchema>;
 
 export const TrialResultSchema = z.object({
   format: z.literal(RESULT_FORMAT),
@@ -102,6 +136,8 @@ export const TrialResultSchema = z.object({
     .optional(),
   /** End-of-run optimizer state, e.g. EnhancedSGD's `controller` (Q-table, visits, ε, mix_prob). */
   optimizer_state: z.record(z.string(), z.unknown()).optional(),
+  /** Grad-CAM overlays of fixed test samples, when asked for (`--gradcam`, spec `gradcam`). */
+  gradcam: GradcamRecordSchema.optional(),
   manifest: ManifestSchema,
 });
 

@@ -11,6 +11,18 @@ export type HyperParameterValue = z.infer<typeof HyperParameterValue>;
 /** What to do with a sample that cannot be read: stop with its name, or skip it and count it. */
 export const BAD_SAMPLE_POLICIES = ['fail', 'skip'] as const;
 
+/** Test samples Grad-CAM explains by default (the original's 5). */
+export const GRADCAM_DEFAULT_SAMPLES = 5;
+
+/** Grad-CAM at the end of a trial: how many fixed test samples, and which layer (default: the model's last). */
+export const GradcamConfigSchema = z
+  .object({
+    samples: z.number().int().positive().default(GRADCAM_DEFAULT_SAMPLES),
+    layer: z.string().min(1).optional(),
+  })
+  .strict();
+export type GradcamConfig = z.infer<typeof GradcamConfigSchema>;
+
 export const TrialConfigSchema = z
   .object({
     /** A data set of the catalog (mnist, cifar10, …), or the name of the user's own (with `kind`). */
@@ -25,8 +37,10 @@ export const TrialConfigSchema = z
     holdout: z.number().gt(0).lt(1).optional(),
     onBadSample: z.enum(BAD_SAMPLE_POLICIES).optional(),
     model: z.string().min(1).optional(),
+    /** The model's own options (checked against its catalog schema; e.g. layers, pretrained). */
+    modelOptions: z.record(z.string(), z.unknown()).optional(),
     optimizer: z.string().min(1),
-    /** Overrides of the optimizer's defaults (e.g. lr, momentum, weight_decay). */
+    /** Overrides of the optimizer's defaults (e.g. lr, momentum, weight_decay); planned cells carry them all. */
     hyperparameters: z.record(z.string(), HyperParameterValue).default({}),
     epochs: z.number().int().positive(),
     batchSize: z.number().int().positive().default(64),
@@ -41,6 +55,8 @@ export const TrialConfigSchema = z
     telemetryEvery: z.number().int().positive().default(1),
     /** Only for the synthetic `sleep` workload (dispatch benchmarks): how long the trial takes. */
     durationMs: z.number().int().nonnegative().optional(),
+    /** Grad-CAM overlays of fixed test samples at the end (image models; worker/engine/gradcam/). */
+    gradcam: GradcamConfigSchema.optional(),
   })
   .strict();
 

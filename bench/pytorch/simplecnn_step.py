@@ -6,13 +6,13 @@ block. Protocol: it prints one JSON line when ready, then answers each `run SECO
 JSON line of measured samples/s, each `matmul N` line with the GFLOP/s of an NxN matmul; `quit`
 ends it.
 """
-import json
 import sys
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from blocks import serve_blocks
 
 
 class SimpleCNN(nn.Module):
@@ -44,11 +44,13 @@ def matmul_gflops(n):
 def main():
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else torch.get_num_threads()
     batch = int(sys.argv[2]) if len(sys.argv) > 2 else 64
+    # HxWxC as the TypeScript side names shapes (NHWC); torch takes NCHW.
+    height, width, channels = (int(v) for v in (sys.argv[3] if len(sys.argv) > 3 else "28x28x1").split("x"))
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = SimpleCNN()
+    model = SimpleCNN(channels=channels, size=height)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = torch.randn(batch, 1, 28, 28)
+    x = torch.randn(batch, channels, height, width)
     y = torch.arange(batch) % 10
 
     def step():
@@ -60,23 +62,12 @@ def main():
 
     for _ in range(3):
         step()
-    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "batch": batch}), flush=True)
-    for line in sys.stdin:
-        words = line.split()
-        if not words or words[0] == "quit":
-            break
-        if words[0] == "matmul":
-            print(json.dumps({"gflops": matmul_gflops(int(words[1]))}), flush=True)
-            continue
-        seconds = float(words[1])
-        steps = 0
-        start = time.perf_counter()
-        while steps < 2 or time.perf_counter() - start < seconds:
-            step()
-            steps += 1
-        elapsed = time.perf_counter() - start
-        print(json.dumps({"samples_per_s": steps * batch / elapsed, "steps": steps}), flush=True)
-
+    serve_blocks(
+        step,
+        batch,
+        {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": batch},
+        {"matmul": lambda n: {"gflops": matmul_gflops(int(n))}},
+    )
 
 if __name__ == "__main__":
     main()

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { metricShort } from '../../shared/metrics.js';
 import { GrnError } from '../../shared/errors.js';
 import { readCell, tallyCells } from '../../shared/protocol/cell-store.js';
 import { z } from 'zod';
@@ -14,7 +15,9 @@ export interface CellRow {
   status: CellStatus;
   attempts: number;
   node: string | null;
-  final_accuracy: number | null;
+  /** The task's primary metric (accuracy; miou for segmentation) and its final value. */
+  metric: string | null;
+  final_score: number | null;
   error: string | null;
 }
 
@@ -42,7 +45,7 @@ export async function sweepStatus(flags: ServerFlags, id: string): Promise<Sweep
         const entry = await readCell(stores.cells, key);
         if (!entry) continue;
         const s = entry.state;
-        cells.push({ cell: s.cell, status: s.status, attempts: s.attempt, node: s.node ?? null, final_accuracy: s.final_accuracy ?? null, error: s.status === 'done' ? null : (s.error ?? null) });
+        cells.push({ cell: s.cell, status: s.status, attempts: s.attempt, node: s.node ?? null, metric: s.metric ?? null, final_score: s.final_score ?? null, error: s.status === 'done' ? null : (s.error ?? null) });
       }
       // Cells nobody has touched yet have no entry: they are queued.
       const counts = tallyCells(cells.map((c) => c.status));
@@ -65,7 +68,7 @@ export async function sweepStatus(flags: ServerFlags, id: string): Promise<Sweep
     }
   })());
   if (!parsed.success) throw new GrnError(`${file}: not a sweep manifest (${parsed.error.issues[0]?.path.join('.') || 'not JSON'}); grn sweep export ${id} writes it again from the server`);
-  const cells = parsed.data.cells.map((c) => ({ cell: c.cell, status: c.status, attempts: c.attempts, node: c.node, final_accuracy: c.final_accuracy, error: c.error }));
+  const cells = parsed.data.cells.map((c) => ({ cell: c.cell, status: c.status, attempts: c.attempts, node: c.node, metric: c.metric ?? null, final_score: c.final_score ?? c.final_accuracy ?? null, error: c.error }));
   return { sweep: id, source: file, status: parsed.data.status, counts: tallyCells(cells.map((c) => c.status)), cells };
 }
 
@@ -78,7 +81,10 @@ const ManifestSchema = z.object({
       status: z.enum(CELL_STATUSES),
       attempts: z.number(),
       node: z.string().nullable(),
-      final_accuracy: z.number().nullable(),
+      metric: z.string().nullable().optional(),
+      final_score: z.number().nullable().optional(),
+      /** Manifests written before results named their metric. */
+      final_accuracy: z.number().nullable().optional(),
       error: z.string().nullable(),
     }),
   ),
@@ -89,9 +95,13 @@ export function printStatus(r: SweepStatusReport, out: NodeJS.WritableStream): v
   const c = r.counts;
   out.write(`sweep ${r.sweep}: ${r.status} — ${c.done} done, ${c.running} running, ${c.queued} queued, ${c.failed} failed, ${c.cancelled} cancelled of ${c.total} (from ${r.source})\n`);
   const width = widest(r.cells.map((x) => x.cell), 4);
-  out.write(`${'cell'.padEnd(width)}  ${'status'.padEnd(9)}  tries  ${'accuracy'.padStart(8)}  node / error\n`);
+  // The score column is each cell's primary metric: named in the header when all share one.
+  const metrics = new Set(r.cells.flatMap((x) => (x.metric ? [x.metric] : [])));
+  const one = metrics.size <= 1;
+  const header = one ? metricShort([...metrics][0]) : 'score';
+  out.write(`${'cell'.padEnd(width)}  ${'status'.padEnd(9)}  tries  ${header.padStart(13)}  node / error\n`);
   for (const x of r.cells) {
-    const acc = x.final_accuracy === null ? '-' : `${(x.final_accuracy * 100).toFixed(2)}%`;
-    out.write(`${x.cell.padEnd(width)}  ${x.status.padEnd(9)}  ${String(x.attempts).padStart(5)}  ${acc.padStart(8)}  ${x.error ?? x.node ?? ''}\n`);
+    const score = x.final_score === null ? '-' : `${(x.final_score * 100).toFixed(2)}%${one ? '' : ` ${metricShort(x.metric ?? undefined)}`}`;
+    out.write(`${x.cell.padEnd(width)}  ${x.status.padEnd(9)}  ${String(x.attempts).padStart(5)}  ${score.padStart(13)}  ${x.error ?? x.node ?? ''}\n`);
   }
 }

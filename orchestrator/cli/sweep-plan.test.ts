@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { SpecError } from '../../shared/sweep/errors.js';
 import { expandGrid, type PlannedCell } from '../../shared/sweep/grid.js';
 import { loadSweepSpec, parseSweepSpec } from '../../shared/sweep/load.js';
+import { trainingCatalog } from '../../worker/engine/catalog.js';
 import { engineKnownNames } from '../sweep/known-names.js';
 import { sweepPlanCommand } from './sweep-plan.js';
 
@@ -26,14 +27,14 @@ describe('example specs', () => {
     const files = (await readdir(SWEEPS)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'));
     assert.ok(files.includes('quick.yaml') && files.includes('seed-comparison.yaml'), files.join(', '));
     for (const f of files) {
-      const cells = expandGrid(await loadSweepSpec(join(SWEEPS, f), engineKnownNames()));
+      const cells = expandGrid(await loadSweepSpec(join(SWEEPS, f), engineKnownNames()), trainingCatalog);
       assert.ok(cells.length > 0, f);
     }
   });
 
   test('quick is 6 cells, seed-comparison the original 30', async () => {
-    assert.equal(expandGrid(await loadSweepSpec(join(SWEEPS, 'quick.yaml'), engineKnownNames())).length, 6);
-    assert.equal(expandGrid(await loadSweepSpec(join(SWEEPS, 'seed-comparison.yaml'), engineKnownNames())).length, 30);
+    assert.equal(expandGrid(await loadSweepSpec(join(SWEEPS, 'quick.yaml'), engineKnownNames()), trainingCatalog).length, 6);
+    assert.equal(expandGrid(await loadSweepSpec(join(SWEEPS, 'seed-comparison.yaml'), engineKnownNames()), trainingCatalog).length, 30);
   });
 });
 
@@ -42,8 +43,10 @@ describe('grn sweep plan', () => {
     const out = await plan([join(SWEEPS, 'quick.yaml')]);
     const lines = out.trimEnd().split('\n');
     assert.equal(lines[0], 'quick: 6 cells (3 optimizer variants × 1 data set × 2 seeds)');
-    assert.match(lines[2]!, /^#\s+cell id\s+optimizer\s+dataset\s+seed\s+epochs\s+train limit$/);
-    assert.match(lines[3]!, /^1\s+sgd-mnist-s1\s+sgd\s+mnist\s+1\s+1\s+2000$/);
+    assert.match(lines[2]!, /^#\s+cell id\s+optimizer\s+dataset\s+seed\s+epochs\s+train limit\s+model\s+batch\s+lr$/);
+    // The resolved settings: the data set's default model, the spec's batch size, sgd's own lr, adam's.
+    assert.match(lines[3]!, /^1\s+sgd-mnist-s1\s+sgd\s+mnist\s+1\s+1\s+2000\s+simple-cnn\s+64\s+0\.01$/);
+    assert.match(lines[5]!, /^3\s+adam-mnist-s1\s+adam\s+mnist\s+1\s+1\s+2000\s+simple-cnn\s+64\s+0\.001$/);
     assert.equal(lines.length, 3 + 6);
   });
 
@@ -52,7 +55,11 @@ describe('grn sweep plan', () => {
     assert.equal(parsed.name, 'seed-comparison');
     assert.equal(parsed.cells.length, 30);
     const cell = parsed.cells.find((c) => c.id === 'enhanced-sgd_controllerseed-mnist-s2');
-    assert.deepEqual(cell?.trial.hyperparameters, { controller: 'seed' });
+    // Every hyper-parameter resolved: the variant's, and the optimizer's defaults for the rest.
+    assert.equal(cell?.trial.hyperparameters.controller, 'seed');
+    assert.equal(cell?.trial.hyperparameters.lr, 0.01);
+    assert.equal(cell?.trial.hyperparameters.momentum, 0.9);
+    assert.equal(cell?.trial.model, 'simple-cnn');
     assert.equal(cell?.label, 'enhanced-sgd[controller=seed]');
   });
 
@@ -81,17 +88,19 @@ describe('grn sweep plan', () => {
   });
 });
 
+/** The problems a spec has against the real registries, as `line:col path: message`. */
+function problems(text: string): string[] {
+  try {
+    parseSweepSpec(text, 's.yaml', engineKnownNames());
+  } catch (err) {
+    if (err instanceof SpecError) return err.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
+    throw err;
+  }
+  return [];
+}
+
 describe('hyper-parameters checked by the optimizers themselves', () => {
   const spec = (params: string) => `name: x\ngrid:\n  optimizer: [sgd, enhanced-sgd]\n  dataset: [mnist, noop]\n  seed: [1]\nparams:\n${params}`;
-  const problems = (text: string) => {
-    try {
-      parseSweepSpec(text, 's.yaml', engineKnownNames());
-    } catch (err) {
-      if (err instanceof SpecError) return err.problems.map((p) => `${p.line}:${p.col} ${p.path}: ${p.message}`);
-      throw err;
-    }
-    return [];
-  };
 
   test('valid hyper-parameters, also for synthetic workloads', () => {
     assert.deepEqual(problems(spec('  sgd: { lr: [0.1, 0.01], nesterov: true }\n  enhanced-sgd: { controller: [intended, as-written, seed, off] }\n')), []);
@@ -103,5 +112,57 @@ describe('hyper-parameters checked by the optimizers themselves', () => {
       "7:28 params.sgd.momentun: optimizer 'sgd': unknown hyper-parameter 'momentun' (known: lr, momentum, dampening, weight_decay, nesterov)",
       '8:42 params.enhanced-sgd.controller[1]: enhanced-sgd[controller=bogus]: controller: Invalid option: expected one of "intended"|"as-written"|"seed"|"off"',
     ]);
+  });
+});
+
+describe('settings per data set, against the real catalog', () => {
+  const head = 'name: x\ngrid:\n  optimizer: [sgd, adam]\n  dataset: [mnist, cifar10]\n  seed: [1]\n';
+
+  test('cifar10 with its own batch size and lr: the plan shows what differs by data set', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'grn-plan-'));
+    try {
+      const file = join(dir, 'per-dataset.yaml');
+      await writeFile(file, `${head}train: { epochs: 1 }\ntrain_overrides:\n  cifar10: { batch_size: 32, hyperparameters: { lr: 0.05 } }\n`);
+      const lines = (await plan([file])).trimEnd().split('\n');
+      assert.match(lines[3]!, /^1\s+sgd-mnist-s1\s+sgd\s+mnist\s+1\s+1\s+all\s+simple-cnn\s+64\s+0\.01$/);
+      assert.match(lines[4]!, /^2\s+sgd-cifar10-s1\s+sgd\s+cifar10\s+1\s+1\s+all\s+simple-cnn\s+32\s+0\.05$/);
+      assert.match(lines[6]!, /^4\s+adam-cifar10-s1\s+adam\s+cifar10\s+1\s+1\s+all\s+simple-cnn\s+32\s+0\.05$/);
+      const cells = (JSON.parse(await plan([file, '--json'])) as { cells: PlannedCell[] }).cells;
+      const adam = cells.find((c) => c.id === 'adam-cifar10-s1')!.trial;
+      // The cell's manifest is complete: adam's defaults filled in under the override.
+      assert.deepEqual(adam.hyperparameters, { lr: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 });
+      assert.equal(adam.batchSize, 32);
+      assert.equal(cells.find((c) => c.id === 'adam-mnist-s1')!.trial.batchSize, 64);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an override of a data set not in the grid names it and lists the grid', () => {
+    assert.deepEqual(problems(`${head}train_overrides:\n  imdb: { batch_size: 16 }\n`), [
+      "7:3 train_overrides.imdb: data set 'imdb' is not in grid.dataset (mnist, cifar10); train_overrides keys are the grid's data set names",
+    ]);
+  });
+
+  test('an unknown key in an override lists the keys it takes', () => {
+    assert.deepEqual(problems(`${head}train_overrides:\n  cifar10: { batchsize: 16, lr: 0.01 }\n`), [
+      "7:14 train_overrides.cifar10.batchsize: unknown key 'batchsize' (did you mean 'batch_size'?); allowed: epochs, batch_size, train_limit, test_limit, model, model_options, hyperparameters",
+      "7:29 train_overrides.cifar10.lr: unknown key 'lr'; allowed: epochs, batch_size, train_limit, test_limit, model, model_options, hyperparameters",
+    ]);
+  });
+
+  test("model options are checked against the model's schema, hyper-parameters against every optimizer", () => {
+    assert.deepEqual(problems(`${head}train: { model_options: { width: 2 } }\ntrain_overrides:\n  cifar10: { model: mlp, hyperparameters: { momentum: 0.5 } }\n`), [
+      "6:27 train.model_options.width: data set 'mnist', model 'simple-cnn': unknown option 'width' for model 'simple-cnn' (it takes none)",
+      "8:45 train_overrides.cifar10.hyperparameters.momentum: optimizer 'adam': unknown hyper-parameter 'momentum' (known: lr, beta1, beta2, eps, weight_decay)",
+    ]);
+    // The same problem for several data sets is one finding naming them all.
+    assert.deepEqual(problems(`${head}train: { model_options: { width: 2 } }\n`), [
+      "6:27 train.model_options.width: data sets 'mnist', 'cifar10', model 'simple-cnn': unknown option 'width' for model 'simple-cnn' (it takes none)",
+    ]);
+    assert.deepEqual(problems(`${head}train_overrides:\n  cifar10: { model: bogus, batch_size: 0 }\n`), [
+      '7:40 train_overrides.cifar10.batch_size: expected a positive integer, got 0',
+    ]);
+    assert.deepEqual(problems(`${head}train_overrides:\n  cifar10: { model: bogus }\n`), ["7:21 train_overrides.cifar10.model: unknown model 'bogus'; known: simple-cnn, mlp"]);
   });
 });

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { countCells, gridCells, planHeadline, type PlannedCell } from '../../shared/sweep/grid.js';
 import { loadSweepSpec } from '../../shared/sweep/load.js';
 import type { SweepSpec } from '../../shared/sweep/spec.js';
+import { trainingCatalog } from '../../worker/engine/catalog.js';
 import { engineKnownNames } from '../sweep/known-names.js';
 import { positiveInt } from './options.js';
 import { formatTable } from './table.js';
@@ -11,19 +12,47 @@ export const PLAN_ROWS = 1000;
 /** Rows shown of a grid past PLAN_ROWS. */
 const HEAD_ROWS = 20;
 
-function row(c: PlannedCell, i: number): string[] {
-  return [String(i + 1), c.id, c.label, c.dataset, String(c.seed), String(c.trial.epochs), c.trial.trainLimit === undefined ? 'all' : String(c.trial.trainLimit)];
+/** `size=[224,224] max_length=128`: the data set's and the model's options as resolved. */
+function optionsText(c: PlannedCell): string {
+  const all = { ...c.trial.dataOptions, ...c.trial.modelOptions };
+  return Object.entries(all)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
 }
 
-/** The plan as a plain-text table: #, cell id, optimizer variant, data set, seed, epochs, train limit. */
+function row(c: PlannedCell, i: number, options: boolean): string[] {
+  const t = c.trial;
+  const lr = t.hyperparameters.lr;
+  return [
+    String(i + 1),
+    c.id,
+    c.label,
+    c.dataset,
+    String(c.seed),
+    String(t.epochs),
+    t.trainLimit === undefined ? 'all' : String(t.trainLimit),
+    t.model ?? '-',
+    String(t.batchSize),
+    lr === undefined ? '-' : String(lr),
+    ...(options ? [optionsText(c)] : []),
+  ];
+}
+
+/**
+ * The plan as a plain-text table: #, cell id, optimizer variant, data set, seed, and each cell's
+ * resolved settings — epochs, train limit, model, batch size, lr, and (where any cell has some)
+ * the data set's and model's options — so what differs by data set shows.
+ */
 export function formatPlanTable(cells: readonly PlannedCell[], first = 0): string {
-  return formatTable(['#', 'cell id', 'optimizer', 'dataset', 'seed', 'epochs', 'train limit'], cells.map((c, i) => row(c, first + i)), new Set([0, 4, 5, 6]));
+  const options = cells.some((c) => optionsText(c) !== '');
+  const header = ['#', 'cell id', 'optimizer', 'dataset', 'seed', 'epochs', 'train limit', 'model', 'batch', 'lr', ...(options ? ['options'] : [])];
+  return formatTable(header, cells.map((c, i) => row(c, first + i, options)), new Set([0, 4, 5, 6, 8, 9]));
 }
 
 /** The first `n` cells, expanding nothing beyond them. */
 function firstCells(spec: SweepSpec, n: number): PlannedCell[] {
   const cells: PlannedCell[] = [];
-  for (const cell of gridCells(spec)) {
+  for (const cell of gridCells(spec, trainingCatalog)) {
     if (cells.length >= n) break;
     cells.push(cell);
   }
@@ -55,7 +84,7 @@ export function sweepPlanCommand(write: (text: string) => void = (text) => void 
       if (flags.json) {
         write(`{"name":${JSON.stringify(spec.name)},"cells":[`);
         let i = 0;
-        for (const cell of gridCells(spec)) write(`${i++ ? ',' : ''}\n${JSON.stringify(cell)}`);
+        for (const cell of gridCells(spec, trainingCatalog)) write(`${i++ ? ',' : ''}\n${JSON.stringify(cell)}`);
         write('\n]}\n');
         return;
       }

@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { TrialResultSchema } from '../../shared/result.js';
 import { backendOrSkip } from '../../test/helpers/backends.js';
 import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
+import { cifarFiles, writeCifarFolder } from '../../test/helpers/image-fixtures.js';
+import { PNG } from 'pngjs';
+import { createHash } from 'node:crypto';
 
 const GRN = fileURLToPath(new URL('../../../bin/grn.js', import.meta.url));
 
@@ -46,7 +49,7 @@ describe('grn train', () => {
 
   it('trains and writes a result file that matches the schema', async () => {
     const out = join(work, 'r.json');
-    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--epochs', '2', '--seed', '3', '--optimizer', 'adamw', '--lr', '0.002', '--hp', 'weight_decay=0.05', '--out', out]);
+    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--model-option', 'hidden=8', '--backend', 'cpu', '--epochs', '2', '--seed', '3', '--optimizer', 'adamw', '--lr', '0.002', '--hp', 'weight_decay=0.05', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /epoch 2\/2: train loss [\d.]+, test loss [\d.]+, test accuracy [\d.]+%/);
     const result = TrialResultSchema.parse(JSON.parse(await readFile(out, 'utf8')));
@@ -54,7 +57,16 @@ describe('grn train', () => {
     assert.equal(result.manifest.hyperparameters.lr, 0.002);
     assert.equal(result.manifest.hyperparameters.weight_decay, 0.05);
     assert.equal(result.manifest.seed, 3);
+    assert.deepEqual(result.manifest.model_options, { hidden: 8 });
     assert.equal(result.accuracy.length, 2);
+  });
+
+  it("applies the defaults where no flag is given: mnist's batch size and epochs, sgd's lr, the model's options", async () => {
+    const out = join(work, 'defaults.json');
+    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--train-limit', '64', '--test-limit', '16', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const m = TrialResultSchema.parse(JSON.parse(await readFile(out, 'utf8'))).manifest;
+    assert.deepEqual([m.batch_size, m.epochs, m.model, m.model_options, m.hyperparameters.lr], [64, 2, 'mlp', { hidden: 64 }, 0.01]);
   });
 
   it('prints the result on stdout with --json', async () => {
@@ -69,7 +81,12 @@ describe('grn train', () => {
     ['an unknown optimizer', ['--optimizer', 'adma'], /argument 'adma' is invalid. Allowed choices are sgd, adam, adamw, rmsprop, nadamw/],
     ['an unknown hyper-parameter', ['--hp', 'betta=1'], /optimizer 'sgd': unknown hyper-parameter 'betta'/],
     ['a malformed --hp', ['--hp', 'lr'], /expected key=value, got 'lr'/],
+    ['an option the model does not take', ['--model', 'simple-cnn', '--model-option', 'hidden=8'], /--model-option: unknown option 'hidden' for model 'simple-cnn' \(it takes none\)/],
+    ['a bad model option', ['--model', 'mlp', '--model-option', 'hidden=0'], /--model-option: hidden: expected a positive integer/],
     ['an unknown backend', ['--backend', 'tpu'], /Allowed choices are auto, tensorflow, webgpu, wasm, cpu/],
+    ['--max-length for an image data set', ['--max-length', '64'], /unknown option 'max_length' for data set 'mnist'/],
+    ['a --max-length of 0', ['--max-length', '0'], /option '--max-length <n>' argument '0' is invalid/],
+    ['a --max-length over 8192 for text', ['--dataset-kind', 'csv-text', '--max-length', '9000'], /--max-length: expected a whole number of tokens from 1 to 8192/],
   ];
   for (const [what, args, message] of usageCases) {
     it(`rejects ${what} with exit code 2 and a clear message`, async () => {
@@ -120,5 +137,52 @@ describe('grn train', () => {
     const r = await grn(['train', '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /--train-limit <n>/);
+  });
+});
+
+describe('grn train --gradcam', () => {
+  let work: string;
+  let cifar: string;
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'grn-gradcam-'));
+    // 10 records per batch: 50 training and 10 test images of 32x32x3, CIFAR's binary format.
+    cifar = await writeCifarFolder(work, cifarFiles(10));
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('writes one PNG of the image size per fixed test sample beside the result, listed with its sha256', async (t) => {
+    // SimpleCNN on 32x32x3 takes minutes an epoch on the pure-JS cpu backend.
+    if (!(await backendOrSkip(t, 'tensorflow'))) return;
+    const out = join(work, 'cam.json');
+    const r = await grn(['train', '--dataset', 'cifar10', '--data-dir', cifar, '--backend', 'tensorflow', '--epochs', '1', '--batch-size', '10', '--gradcam', '--gradcam-samples', '3', '--cache-dir', join(work, 'cache'), '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /3 Grad-CAM image\(s\) written to .*cam\.gradcam/);
+    const result = TrialResultSchema.parse(JSON.parse(await readFile(out, 'utf8')));
+    const cam = result.gradcam!;
+    assert.equal(cam.layer, 'conv2');
+    assert.equal(cam.dir, 'cam.gradcam');
+    assert.deepEqual(cam.images.map((i) => i.index), [0, 3, 6]);
+    assert.deepEqual(cam.images.map((i) => i.file), [0, 1, 2].map((i) => `cifar10-sgd-seed1-${i}.png`));
+    for (const image of cam.images) {
+      const bytes: Buffer = await readFile(join(work, cam.dir!, image.file));
+      assert.equal(createHash('sha256').update(bytes).digest('hex'), image.sha256);
+      const png = PNG.sync.read(bytes);
+      assert.deepEqual([png.width, png.height, image.width, image.height], [32, 32, 32, 32]);
+    }
+  });
+
+  it('names the model\'s layers when asked for one it does not have, before training', async () => {
+    const r = await grn(['train', '--dataset', 'cifar10', '--data-dir', cifar, '--backend', 'cpu', '--epochs', '1', '--gradcam-layer', 'fc9', '--cache-dir', join(work, 'cache'), '--out', join(work, 'bad.json')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /Grad-CAM layer 'fc9': model 'simple-cnn' has no such layer; its layers: conv1, conv2/);
+    assert.doesNotMatch(r.stderr, /epoch 1\/1/, 'nothing was trained');
+  });
+
+  it('refuses a model without conv layers', async () => {
+    const r = await grn(['train', '--dataset', 'cifar10', '--data-dir', cifar, '--model', 'mlp', '--backend', 'cpu', '--epochs', '1', '--gradcam', '--cache-dir', join(work, 'cache'), '--out', join(work, 'mlp.json')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /Grad-CAM: model 'mlp' has no layer it can explain/);
   });
 });

@@ -62,11 +62,11 @@ function mount(store: DashboardStore, opts: { columns?: number; rows?: number; r
 
 test('grid: each cell shows its seeds as done / running / queued / failed and the mean final accuracy', async () => {
   const store = demoStore();
-  store.applyCell(cell('sgd-mnist-s1', 'done', { final_accuracy: 0.9 }));
-  store.applyCell(cell('sgd-mnist-s2', 'done', { final_accuracy: 0.8 }));
+  store.applyCell(cell('sgd-mnist-s1', 'done', { final_score: 0.9 }));
+  store.applyCell(cell('sgd-mnist-s2', 'done', { final_score: 0.8 }));
   store.applyCell(cell('sgd-mnist-s3', 'running', { node: 'n1', slot: 'cpu0' }));
   store.applyCell(cell('adam-mnist-s1', 'failed', { error: 'boom' }));
-  store.applyCell(cell('adam-mnist-s2', 'done', { final_accuracy: 0.95 }));
+  store.applyCell(cell('adam-mnist-s2', 'done', { final_score: 0.95 }));
   const ui = mount(store);
   try {
     const text = await waitFor(ui.frame, (t) => t.includes('Grid'), 'the grid');
@@ -206,7 +206,7 @@ test('read-only: a refused pause is shown and later actions are not tried', asyn
 test('80×24: the frame fits (23 lines, 80 columns) with every panel present; / filters the grid', async () => {
   const store = demoStore();
   store.applyNode('n1', nodeRecord('n1', [{ slot: 'cpu0' }, { slot: 'cpu1' }]));
-  store.applyCell(cell('sgd-mnist-s1', 'done', { final_accuracy: 0.9 }));
+  store.applyCell(cell('sgd-mnist-s1', 'done', { final_score: 0.9 }));
   const ui = mount(store, { columns: 80, rows: 24 });
   try {
     const text = await waitFor(ui.frame, (t) => t.includes('Events'), 'the layout');
@@ -227,7 +227,7 @@ test('80×24: the frame fits (23 lines, 80 columns) with every panel present; / 
 test('final screen: per optimizer × data set mean ± std over seeds and n, the results folder and report', async () => {
   const store = demoStore();
   store.resultsDir = 'results/sw';
-  for (const [id, acc] of [['sgd-mnist-s1', 0.9], ['sgd-mnist-s2', 0.8], ['sgd-mnist-s3', 0.85], ['adam-mnist-s1', 0.95]] as const) store.applyCell(cell(id, 'done', { final_accuracy: acc }));
+  for (const [id, acc] of [['sgd-mnist-s1', 0.9], ['sgd-mnist-s2', 0.8], ['sgd-mnist-s3', 0.85], ['adam-mnist-s1', 0.95]] as const) store.applyCell(cell(id, 'done', { final_score: acc }));
   store.applyCell(cell('adam-mnist-s2', 'failed', { error: 'x' }));
   store.setReportPath('results/sw/report.md');
   store.applySweep(sweepRecord('failed', 18));

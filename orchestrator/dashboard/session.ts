@@ -112,7 +112,7 @@ interface ManifestCell {
   attempts: number;
   node: string | null;
   error: string | null;
-  final_accuracy: number | null;
+  final_score: number | null;
 }
 
 /**
@@ -132,7 +132,7 @@ export async function manifestSession(resultsDir: string, sweepId: string): Prom
   const at = manifest.ended_at ?? manifest.started_at;
   for (const c of manifest.cells) {
     if (c.status === 'queued' && !c.error) continue;
-    store.applyCell({ sweep: sweepId, cell: c.cell, status: c.status, attempt: c.attempts, node: c.node ?? undefined, error: c.error ?? undefined, final_accuracy: c.final_accuracy, updated_at: at });
+    store.applyCell({ sweep: sweepId, cell: c.cell, status: c.status, attempt: c.attempts, node: c.node ?? undefined, error: c.error ?? undefined, final_score: c.final_score, updated_at: at });
   }
   // An interrupted sweep (its orchestrator was stopped) is not final: it shows as paused.
   const status = (SWEEP_STATUSES as readonly string[]).includes(manifest.status) ? (manifest.status as SweepRecord['status']) : 'paused';

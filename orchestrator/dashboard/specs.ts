@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NO_CATALOG } from '../../shared/settings.js';
 import { SpecError } from '../../shared/sweep/errors.js';
 import { expandGrid, planHeadline } from '../../shared/sweep/grid.js';
 import { loadSweepSpec } from '../../shared/sweep/load.js';
@@ -28,7 +29,8 @@ export async function findSpecFiles(dir = 'sweeps'): Promise<string[]> {
 export async function describeSpec(path: string): Promise<SpecEntry> {
   try {
     const spec = await loadSweepSpec(path, engineKnownNames());
-    const cells = expandGrid(spec);
+    // Only the count and the headline: the cells' resolved settings are not needed.
+    const cells = expandGrid(spec, NO_CATALOG);
     return { path, name: spec.name, cells: cells.length, headline: planHeadline(spec.name, cells) };
   } catch (err) {
     const message = err instanceof SpecError ? err.message.split('\n').slice(0, 3).join(' ') : (err as Error).message;

@@ -1,3 +1,4 @@
+import type { MetricName } from '../../shared/metrics.js';
 import type { CellDigest } from './digest.js';
 import type { CellRecord, LoadedSweep, MissingCell } from './load.js';
 import { bootstrapMeanInterval, type Interval } from './statistics/bootstrap.js';
@@ -23,12 +24,14 @@ export interface GroupSummary {
   readonly missing: number;
   readonly failed: number;
   readonly diverged: number;
-  /** Final-epoch test accuracy (fraction), final test loss and final training loss (no interval: no table shows one). */
-  readonly accuracy: MetricSummary;
+  /** The data set's primary metric (accuracy; mIoU for segmentation), which `score`, best and worst are of. */
+  readonly metric: MetricName;
+  /** Final-epoch primary metric (fraction), final test loss and final training loss (no interval: no table shows one). */
+  readonly score: MetricSummary;
   readonly testLoss: MetricSummary;
   readonly trainLoss: MetricSummary;
-  readonly best: { readonly seed: number; readonly accuracy: number } | null;
-  readonly worst: { readonly seed: number; readonly accuracy: number } | null;
+  readonly best: { readonly seed: number; readonly score: number } | null;
+  readonly worst: { readonly seed: number; readonly score: number } | null;
   /** Mean over seeds of each seed's mean epoch time (s) and throughput (samples/s). */
   readonly epochTime: number;
   readonly samplesPerS: number;
@@ -51,6 +54,20 @@ export interface ComparisonRow {
   readonly verdict: 'better' | 'worse' | 'no significant difference' | 'too few seeds' | 'no test';
 }
 
+/**
+ * A data set's Grad-CAM images laid out optimizer variant × sample, all from one seed (the lowest
+ * with images), so each column is the same test image under every optimizer.
+ */
+export interface GradcamGrid {
+  readonly dataset: string;
+  readonly layer: string;
+  readonly seed: number;
+  /** The columns: test index and true class (null for segmentation). */
+  readonly samples: ReadonlyArray<{ readonly index: number; readonly label: number | null }>;
+  /** One row per variant, in report order; an image is null where that cell has none on disk. */
+  readonly rows: ReadonlyArray<{ readonly label: string; readonly images: ReadonlyArray<{ readonly path: string; readonly predicted: number } | null> }>;
+}
+
 export interface ReportModel {
   readonly sweep: Pick<LoadedSweep, 'dir' | 'id' | 'name' | 'status' | 'description' | 'startedAt' | 'endedAt' | 'targets' | 'backends' | 'warnings'>;
   readonly baseline: string;
@@ -63,6 +80,8 @@ export interface ReportModel {
   readonly profile: (Profile & { readonly submissions: readonly string[]; readonly workloads: readonly string[]; readonly times: number[][] }) | null;
   readonly cells: { readonly planned: number; readonly reported: number };
   readonly missing: readonly MissingCell[];
+  /** Per data set with Grad-CAM images. */
+  readonly gradcam: readonly GradcamGrid[];
 }
 
 export interface AggregateOptions {
@@ -103,6 +122,22 @@ function groupCells(cells: readonly CellRecord[]): Map<string, CellRecord[]> {
  * the spec's target; the performance profile over data sets. Every bootstrap draws from one fixed
  * seed, so a report of the same folder is the same report.
  */
+function gradcamGrid(dataset: string, groups: readonly GroupSummary[], runsOf: ReadonlyMap<GroupSummary, ReadonlyMap<number, CellDigest>>): GradcamGrid[] {
+  const seeds = groups.flatMap((g) => [...runsOf.get(g)!].filter(([, d]) => d.gradcam?.images.length).map(([s]) => s));
+  if (!seeds.length) return [];
+  const seed = Math.min(...seeds);
+  const first = groups.map((g) => runsOf.get(g)!.get(seed)?.gradcam).find((c) => c?.images.length)!;
+  const samples = first.images.map((i) => ({ index: i.index, label: i.label }));
+  const rows = groups.map((g) => {
+    const images = runsOf.get(g)!.get(seed)?.gradcam?.images ?? [];
+    return { label: g.label, images: samples.map((s) => {
+      const i = images.find((x) => x.index === s.index);
+      return i?.path ? { path: i.path, predicted: i.predicted } : null;
+    }) };
+  });
+  return [{ dataset, layer: first.layer, seed, samples, rows }];
+}
+
 export function aggregate(sweep: LoadedSweep, options: AggregateOptions): ReportModel {
   const alpha = options.alpha ?? 0.05;
   const missingBy = new Map<string, MissingCell[]>();
@@ -119,14 +154,14 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
     }
     const seeds = [...runs.keys()].sort((a, b) => a - b);
     const digests = seeds.map((s) => runs.get(s)!);
-    const acc = digests.map((d) => last(d.accuracy));
+    const acc = digests.map((d) => last(d.score));
     let best: GroupSummary['best'] = null;
     let worst: GroupSummary['worst'] = null;
     seeds.forEach((seed, i) => {
       const a = acc[i]!;
       if (!Number.isFinite(a)) return;
-      if (!best || a > best.accuracy) best = { seed, accuracy: a };
-      if (!worst || a < worst.accuracy) worst = { seed, accuracy: a };
+      if (!best || a > best.score) best = { seed, score: a };
+      if (!worst || a < worst.score) worst = { seed, score: a };
     });
     const target = sweep.targets[dataset];
     const missing = missingBy.get(key) ?? [];
@@ -139,7 +174,8 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
       missing: missing.length,
       failed: missing.filter((m) => m.status === 'failed').length,
       diverged: digests.filter((d) => d.status === 'diverged').length,
-      accuracy: metric(acc),
+      metric: digests[0]?.metric ?? 'accuracy',
+      score: metric(acc),
       testLoss: metric(digests.map((d) => last(d.testLoss))),
       trainLoss: metric(digests.map((d) => last(d.loss)), false),
       best,
@@ -148,13 +184,14 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
       samplesPerS: meanOf(digests.map((d) => meanOf(d.samplesPerS))),
       peakVramMb: maxOf(digests.map((d) => maxOf(d.vramMb))),
       peakRamMb: maxOf(digests.map((d) => maxOf(d.ramMb))),
-      timeToTarget: target === undefined ? null : summariseTimeToTarget(digests.map((d) => timeToTarget(d.accuracy, d.epochTime, target)), target),
+      timeToTarget: target === undefined ? null : summariseTimeToTarget(digests.map((d) => timeToTarget(d.score, d.epochTime, target)), target),
     };
     groups.push(g);
     runsOf.set(g, runs);
   }
 
   const datasets = [...new Set(groups.map((g) => g.dataset))];
+  const gradcam = datasets.flatMap((d) => gradcamGrid(d, groups.filter((g) => g.dataset === d), runsOf));
   const baselineOf: Record<string, string | null> = {};
   const pending: Array<Omit<ComparisonRow, 'wilcoxonHolm' | 'tHolm' | 'verdict'>> = [];
   for (const dataset of datasets) {
@@ -166,10 +203,10 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
     for (const g of here) {
       if (g === base) continue;
       const runs = runsOf.get(g)!;
-      const seeds = g.seeds.filter((s) => baseRuns.has(s) && Number.isFinite(last(runs.get(s)!.accuracy)) && Number.isFinite(last(baseRuns.get(s)!.accuracy)));
+      const seeds = g.seeds.filter((s) => baseRuns.has(s) && Number.isFinite(last(runs.get(s)!.score)) && Number.isFinite(last(baseRuns.get(s)!.score)));
       const test = comparePaired(
-        seeds.map((s) => last(runs.get(s)!.accuracy)),
-        seeds.map((s) => last(baseRuns.get(s)!.accuracy)),
+        seeds.map((s) => last(runs.get(s)!.score)),
+        seeds.map((s) => last(baseRuns.get(s)!.score)),
         BOOTSTRAP_SEED,
       );
       pending.push({ dataset, label: g.label, baseline: base.label, seeds, test });
@@ -206,15 +243,21 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
     profile: profileOf(groups, datasets),
     cells: { planned: sweep.cells.length, reported: sweep.results.size },
     missing: sweep.missing,
+    gradcam,
   };
 }
 
-/** The baseline on one data set: the variant with that exact label, else the best (mean accuracy) variant of that optimizer. */
+/** The primary metric of a data set's results (accuracy; mIoU for segmentation), for headings and captions. */
+export function metricOf(model: Pick<ReportModel, 'groups'>, dataset: string): MetricName {
+  return model.groups.find((g) => g.dataset === dataset)?.metric ?? 'accuracy';
+}
+
+/** The baseline on one data set: the variant with that exact label, else the best (mean primary metric) variant of that optimizer. */
 export function pickBaseline(groups: readonly GroupSummary[], baseline: string): GroupSummary | null {
   const exact = groups.find((g) => g.label === baseline && g.seeds.length > 0);
   if (exact) return exact;
   const ofOptimizer = groups.filter((g) => g.optimizer === baseline && g.seeds.length > 0);
-  return ofOptimizer.sort((a, b) => (b.accuracy.mean || -1) - (a.accuracy.mean || -1))[0] ?? null;
+  return ofOptimizer.sort((a, b) => (b.score.mean || -1) - (a.score.mean || -1))[0] ?? null;
 }
 
 /**

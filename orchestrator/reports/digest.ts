@@ -5,6 +5,8 @@
  * variant share their bins and can be averaged point by point.
  */
 
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { METRIC_NAMES, type MetricName } from '../../shared/metrics.js';
 import { PLOTTED_SERIES, type PlottedSeries } from '../../shared/series.js';
 
@@ -37,8 +39,10 @@ export interface CellDigest {
   /** Planned epochs (the manifest's), and planned optimizer steps per epoch. */
   readonly plannedEpochs: number;
   readonly stepsPerEpoch: number;
-  /** Per epoch, as recorded (NaN where the file has null, e.g. a diverged loss). */
-  readonly accuracy: number[];
+  /** The task's primary metric (accuracy; mIoU for segmentation): what `score` holds. */
+  readonly metric: MetricName;
+  /** Per epoch, as recorded (NaN where the file has null, e.g. a diverged loss); `score` is the primary metric. */
+  readonly score: number[];
   readonly loss: number[];
   readonly testLoss: number[];
   readonly epochTime: number[];
@@ -50,6 +54,14 @@ export interface CellDigest {
   /** Per series: the mean of each bin (NaN for an empty bin); absent where the result lacks it. */
   readonly steps: Partial<Record<StepSeries, Float64Array>>;
   readonly q: QTableDigest | null;
+  readonly gradcam: GradcamDigest | null;
+}
+
+/** A result's Grad-CAM images (shared/result.ts `gradcam`), with where their files are. */
+export interface GradcamDigest {
+  readonly layer: string;
+  /** Per explained sample, in order: its test index, true class (null for segmentation), predicted class, and the PNG's absolute path (null: not on disk). */
+  readonly images: ReadonlyArray<{ readonly index: number; readonly label: number | null; readonly predicted: number; readonly path: string | null }>;
 }
 
 type Json = Record<string, unknown>;
@@ -57,15 +69,19 @@ type Json = Record<string, unknown>;
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 const numbers = (v: unknown): number[] => (Array.isArray(v) ? v.map(num) : []);
 
-/** Throws with a one-line reason when the object is not a trial result we can read. */
-export function digestResult(cell: string, r: Json): CellDigest {
+/**
+ * Throws with a one-line reason when the object is not a trial result we can read. `resultDir`,
+ * the folder of the result file, is what the Grad-CAM folder it names is relative to.
+ */
+export function digestResult(cell: string, r: Json, resultDir?: string): CellDigest {
   if (r.format !== 'grn.trial-result/1') throw new Error(`not a trial result (format ${JSON.stringify(r.format ?? null)})`);
   const m = (r.manifest ?? {}) as Json;
   const dataset = (m.dataset ?? {}) as Json;
   const batch = num(m.batch_size);
   const trainSamples = num(dataset.train_samples);
   const stepsPerEpoch = batch > 0 && trainSamples > 0 ? Math.ceil(trainSamples / batch) : 1;
-  const plannedEpochs = Math.max(1, num(m.epochs) || numbers(r.accuracy).length || 1);
+  const metric: MetricName = typeof r.primary_metric === 'string' && METRIC_NAMES.includes(r.primary_metric as MetricName) ? (r.primary_metric as MetricName) : 'accuracy';
+  const plannedEpochs = Math.max(1, num(m.epochs) || numbers(r[metric]).length || 1);
   const memory = Array.isArray(r.memory_usage) ? (r.memory_usage as unknown[]) : [];
 
   const totalSteps = plannedEpochs * stepsPerEpoch;
@@ -87,7 +103,8 @@ export function digestResult(cell: string, r: Json): CellDigest {
     plannedEpochs,
     stepsPerEpoch,
     // The task's primary metric per epoch (accuracy; mIoU for segmentation): what reports rank by.
-    accuracy: numbers(r[typeof r.primary_metric === 'string' && METRIC_NAMES.includes(r.primary_metric as MetricName) ? r.primary_metric : 'accuracy']),
+    metric,
+    score: numbers(r[metric]),
     loss: numbers(r.loss),
     testLoss: numbers(r.test_loss),
     epochTime: numbers(r.epoch_time),
@@ -97,6 +114,20 @@ export function digestResult(cell: string, r: Json): CellDigest {
     binWidth,
     steps,
     q: qTable(r.optimizer_state),
+    gradcam: gradcamDigest(r.gradcam, resultDir),
+  };
+}
+
+function gradcamDigest(v: unknown, resultDir: string | undefined): GradcamDigest | null {
+  const g = v as Json | undefined;
+  if (!g || !Array.isArray(g.images)) return null;
+  const dir = typeof g.dir === 'string' && resultDir !== undefined ? resolve(resultDir, g.dir) : null;
+  return {
+    layer: String(g.layer ?? 'unknown'),
+    images: (g.images as Json[]).map((i) => {
+      const path = dir && typeof i.file === 'string' ? resolve(dir, i.file) : null;
+      return { index: num(i.index), label: typeof i.label === 'number' ? i.label : null, predicted: num(i.predicted), path: path && existsSync(path) ? path : null };
+    }),
   };
 }
 

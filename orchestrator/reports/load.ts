@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { GrnError } from '../../shared/errors.js';
+import { NO_CATALOG } from '../../shared/settings.js';
 import { expandGrid } from '../../shared/sweep/grid.js';
 import { SweepSpecSchema } from '../../shared/sweep/spec.js';
 import type { CellDigest } from './digest.js';
@@ -108,7 +109,8 @@ export async function loadResults(dir: string, options: LoadOptions): Promise<Lo
   } else if (specRaw) {
     const spec = SweepSpecSchema.safeParse(specRaw);
     if (spec.success) {
-      for (const c of expandGrid(spec.data)) {
+      // Ids, labels and data sets only: no settings to resolve.
+      for (const c of expandGrid(spec.data, NO_CATALOG)) {
         cells.set(c.id, { cell: c.id, label: c.label, optimizer: c.optimizer, dataset: c.dataset, seed: c.seed, status: 'missing', attempts: 0, error: null });
       }
       warnings.push('no manifest.json (sweep still running, or stopped before its end): cells planned from spec.yaml');

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { digestResult, type CellDigest } from './digest.js';
 import { renderPlot, type PlotJob, type PlotFiles } from './plots/render.js';
 import { writeTrialEvents } from './tensorboard/export.js';
@@ -27,7 +28,7 @@ export function digestCells(jobs: readonly DigestJob[]): DigestBatch {
   for (const job of jobs) {
     try {
       const result = JSON.parse(readFileSync(job.path, 'utf8')) as Record<string, unknown>;
-      const digest = digestResult(job.cell, result);
+      const digest = digestResult(job.cell, result, dirname(job.path));
       if (job.tensorboard) writeTrialEvents(job.tensorboard, result);
       digests.push(digest);
     } catch (err) {

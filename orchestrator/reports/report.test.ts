@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -153,4 +153,63 @@ test('grn report: a missing folder and a bad format are one-line errors', async 
   const clash = await run('node', [bin, 'report', 'partial', '--results', root, '--out', file]).catch((e) => e);
   assert.equal(clash.code, 2);
   assert.match(clash.stderr, /^grn: --out .*not-a-folder: is a file, not a folder; give a folder for the report\n$/);
+});
+
+test('a segmentation data set is reported by its primary metric, mIoU: table headings, captions, plots and the CSV say so', async () => {
+  const dir = join(root, 'segmentation');
+  await writeSyntheticFolder(dir, { name: 'seg', optimizers: ['sgd', 'adam'], datasets: ['mnist', 'voc'], segmentation: ['voc'], seeds: [1, 2], epochs: 2, stepsPerEpoch: 10, telemetryEvery: 2, target: 0.3 });
+  const outcome = await writeReport(dir, { threads: 1, formats: parseFormats('md,csv') });
+  const voc = outcome.model.groups.filter((g) => g.dataset === 'voc');
+  assert.ok(voc.every((g) => g.metric === 'miou'));
+  assert.ok(outcome.model.groups.filter((g) => g.dataset === 'mnist').every((g) => g.metric === 'accuracy'));
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  assert.match(md, /\| optimizer \| seeds \| mIoU % \(mean\) \|/);
+  assert.match(md, /\| optimizer \| seeds \| accuracy % \(mean\) \|/);
+  assert.match(md, /time to 30\.00 % test mIoU/);
+  assert.match(md, /highest mean mIoU/);
+  assert.ok(md.includes('(plots/voc-miou-vs-time.png)') && md.includes('(plots/mnist-accuracy-vs-time.png)'));
+  const csv = readFileSync(join(dir, 'report.csv'), 'utf8').trim().split('\n');
+  const metricColumn = CSV_COLUMNS.indexOf('metric');
+  assert.deepEqual(new Set(csv.slice(1).map((l) => `${l.split(',')[0]}:${l.split(',')[metricColumn]}`)), new Set(['mnist:accuracy', 'voc:miou']));
+  // The mIoU values, not the pixel accuracy that the result's `accuracy` key also holds.
+  const vocSgd = voc.find((g) => g.label === 'sgd')!;
+  assert.ok(vocSgd.score.mean < 0.7, `mIoU mean ${vocSgd.score.mean}`);
+});
+
+test('a data set with Grad-CAM images gets an optimizer × sample grid of them, from one seed, in md and html', async () => {
+  const dir = join(root, 'gradcam');
+  await writeSyntheticFolder(dir, { name: 'cam', optimizers: ['sgd', 'adam'], datasets: ['cifar-10', 'mnist'], seeds: [1, 2], epochs: 2, stepsPerEpoch: 5, telemetryEvery: 1 });
+  // Grad-CAM records as the orchestrator writes them: images in gradcam/<cell>/, named relative to the cell file.
+  for (const optimizer of ['sgd', 'adam']) {
+    for (const seed of [1, 2]) {
+      const cell = `${optimizer}-cifar-10-s${seed}`;
+      const path = join(dir, 'cells', `${cell}.json`);
+      const result = JSON.parse(readFileSync(path, 'utf8'));
+      const files = [0, 1, 2].map((i) => `cifar-10-${optimizer}-seed${seed}-${i}.png`);
+      result.gradcam = {
+        layer: 'conv2',
+        target: 'predicted',
+        score: 'logit',
+        dir: `../gradcam/${cell}`,
+        images: files.map((file, i) => ({ file, index: i * 10, label: i, predicted: (i + seed) % 10, width: 2, height: 2, sha256: '0'.repeat(64) })),
+      };
+      writeFileSync(path, JSON.stringify(result));
+      mkdirSync(join(dir, 'gradcam', cell), { recursive: true });
+      // adam's seed-1 third image is missing on disk: the grid says so.
+      for (const file of files) if (!(optimizer === 'adam' && seed === 1 && file.endsWith('-2.png'))) writeFileSync(join(dir, 'gradcam', cell, file), Buffer.from('png'));
+    }
+  }
+  const out = join(root, 'gradcam-report');
+  const outcome = await writeReport(dir, { threads: 1, formats: ['md', 'html'], out, png: false });
+  assert.deepEqual(outcome.model.gradcam.map((g) => [g.dataset, g.layer, g.seed, g.rows.map((r) => r.label)]), [['cifar-10', 'conv2', 1, ['sgd', 'adam']]]);
+  const md = readFileSync(join(out, 'report.md'), 'utf8');
+  assert.match(md, /### Grad-CAM: cifar-10/);
+  assert.match(md, /\| optimizer \| #0 \(class 0\) \| #10 \(class 1\) \| #20 \(class 2\) \|/);
+  assert.match(md, /\| sgd \| !\[sgd, sample 0\]\(\.\.\/gradcam\/gradcam\/sgd-cifar-10-s1\/cifar-10-sgd-seed1-0\.png\)<br>predicted 1 \|/);
+  assert.match(md, /\| adam \| .*cifar-10-adam-seed1-1\.png\)<br>predicted 2 \| missing \|/);
+  assert.doesNotMatch(md, /seed2-\d\.png/, 'one seed only');
+  assert.doesNotMatch(md, /Grad-CAM: MNIST/, 'no section without images');
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(html, /<img src="\.\.\/gradcam\/gradcam\/sgd-cifar-10-s1\/cifar-10-sgd-seed1-0\.png" alt="sgd, sample 0">/);
+  assert.equal((html.match(/<td class="cam">/g) ?? []).length, 6);
 });

@@ -90,8 +90,8 @@ export async function writeReport(dir: string, options: ReportOptions = {}): Pro
       await writeFile(path, text);
       files.push(path);
     };
-    if (formats.has('md')) await write('report.md', renderMarkdown(model, plots));
-    if (formats.has('html')) await write('report.html', renderHtml(model, plots));
+    if (formats.has('md')) await write('report.md', renderMarkdown(model, plots, out));
+    if (formats.has('html')) await write('report.html', renderHtml(model, plots, out));
     if (formats.has('csv')) await write('report.csv', renderCsv(model));
     if (formats.has('json')) await write('report.json', renderJson(model, plots));
     if (formats.has('tex')) await write('report.tex', renderTex(model));

@@ -19,6 +19,8 @@ export interface SyntheticSpec {
   readonly stepsPerEpoch: number;
   readonly telemetryEvery: number;
   readonly target?: number;
+  /** Data sets whose task is segmentation: their results are judged by mIoU (primary_metric miou). */
+  readonly segmentation?: readonly string[];
   /** Cell ids (or a predicate) that end failed / cancelled / queued without a result file. */
   readonly fate?: (cell: string, index: number) => 'done' | 'failed' | 'cancelled' | 'queued';
 }
@@ -115,6 +117,13 @@ export function syntheticResult(c: Planned, s: SyntheticSpec): Record<string, un
       ended_at: new Date(Date.UTC(2026, 0, 1) + c.seed * 1000 + 60000).toISOString(),
     },
   };
+  if (s.segmentation?.includes(c.dataset)) {
+    // A segmentation result as the engine writes it: pixel accuracy in `accuracy`, mIoU primary.
+    result.task = 'segmentation';
+    result.primary_metric = 'miou';
+    result.pixel_accuracy = accuracy;
+    result.miou = accuracy.map((a) => a * 0.6);
+  }
   if (enhanced) {
     result.mix_prob = mixes;
     const table: Record<string, number[]> = {};
@@ -172,7 +181,7 @@ export async function writeSyntheticFolder(dir: string, s: SyntheticSpec, option
         status: c.status,
         attempts: c.status === 'queued' ? 0 : c.status === 'failed' ? 3 : 1,
         error: c.status === 'failed' ? 'trainer exited with code 1: out of memory' : null,
-        final_accuracy: null,
+        final_score: null,
         result: c.status === 'done' ? `cells/${c.id}.json` : null,
       })),
     };

@@ -48,6 +48,7 @@ export async function exportSweep(stores: Stores, sweepId: string, resultsDir: s
         else {
           results.set(c.id, read.result);
           folder.writeCell(c.id, read.result);
+          folder.writeArtefacts(c.id, read.record, stores.artifacts);
         }
       }),
     );

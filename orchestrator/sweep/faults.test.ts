@@ -87,7 +87,7 @@ describe('unreadable values on the server', { timeout: 60_000 }, () => {
     const f = await fleet('m2');
     try {
       const id = 'badresult';
-      const forged = { sweep: id, cell: 'noop-0', node: 'nobody', slot: 'x', attempt: 1, object: null, bytes: 1, status: 'completed', final_accuracy: 1, final_loss: 0, created_at: 'now', result: { format: 'nope' } };
+      const forged = { sweep: id, cell: 'noop-0', node: 'nobody', slot: 'x', attempt: 1, object: null, bytes: 1, status: 'completed', final_score: 1, final_loss: 0, created_at: 'now', result: { format: 'nope' } };
       await f.stores.results.create(cellKey(id, 'noop-0'), encodeJson(forged));
       await f.stores.results.create(cellKey(id, 'noop-1'), garbage);
       const events: SweepEvent[] = [];

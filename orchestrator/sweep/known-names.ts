@@ -1,10 +1,10 @@
 import type { KnownNames } from '../../shared/sweep/spec.js';
-import { BACKENDS, DATASETS, datasetOptionProblems, FORMATS, hyperparameterProblems, MODELS, OPTIMIZERS, trialModel } from '../../worker/engine/catalog.js';
+import { BACKENDS, DATASETS, datasetOptionProblems, FORMATS, hyperparameterProblems, MODELS, OPTIMIZERS, trainingCatalog, trialModel } from '../../worker/engine/catalog.js';
 
 /**
  * The engine's catalog as the names a sweep spec is checked against: optimizers (with their
  * hyper-parameter schemas), data sets and formats (with their options), models and the task each
- * is for. Lives beside the planner (not in cli/) because the dashboard and the planner use it too.
+ * is for, and the training defaults of each data set (the planner resolves every cell with them). Lives beside the planner (not in cli/) because the dashboard and the planner use it too.
  */
 export function engineKnownNames(): KnownNames {
   return {
@@ -14,10 +14,8 @@ export function engineKnownNames(): KnownNames {
     backends: BACKENDS.names,
     models: MODELS.names,
     checkHyperparameters: hyperparameterProblems,
-    checkDataset: (choice, options, model) => {
-      const problems = datasetOptionProblems(choice, options);
-      const { problem } = trialModel(choice, model ?? undefined);
-      return problem ? [...problems, problem] : problems;
-    },
+    checkDataset: datasetOptionProblems,
+    checkModel: (choice, model) => trialModel(choice, model ?? undefined).problem ?? null,
+    training: trainingCatalog,
   };
 }

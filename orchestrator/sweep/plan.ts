@@ -3,6 +3,7 @@ import { UsageError } from '../../shared/errors.js';
 import { countCells, expandGrid } from '../../shared/sweep/grid.js';
 import { parseSweepSpec } from '../../shared/sweep/load.js';
 import { SpecError } from '../../shared/sweep/errors.js';
+import { trainingCatalog } from '../../worker/engine/catalog.js';
 import { engineKnownNames } from './known-names.js';
 import type { PlannedSweep } from './run.js';
 
@@ -29,7 +30,7 @@ export async function planSweepFromText(text: string, file: string, options: Pla
       `${file}: the grid has ${count.toLocaleString('en-US')} cells, more than ${options.maxCells.toLocaleString('en-US')}; check it with grn sweep plan ${file}, or pass --yes to run it`,
     );
   }
-  return { id: options.id ?? sweepIdFor(spec.name), name: spec.name, specYaml: text, maxDeliver: spec.max_deliver, cells: expandGrid(spec) };
+  return { id: options.id ?? sweepIdFor(spec.name), name: spec.name, specYaml: text, maxDeliver: spec.max_deliver, cells: expandGrid(spec, trainingCatalog) };
 }
 
 export async function planSweepFromFile(file: string, options: PlanOptions = {}): Promise<PlannedSweep> {

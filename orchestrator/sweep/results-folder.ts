@@ -1,10 +1,12 @@
+import type { ObjectStore } from '@nats-io/obj';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
 import { tallyCells } from '../../shared/protocol/cell-store.js';
 import { specIdentity } from '../../shared/sweep/identity.js';
-import type { CellState, NodeRecord } from '../../shared/protocol/messages.js';
-import type { TrialResult } from '../../shared/result.js';
+import type { CellState, NodeRecord, ResultRecord } from '../../shared/protocol/messages.js';
+import { primaryMetric, type TrialResult } from '../../shared/result.js';
 import { DATASETS, OPTIMIZERS } from '../../worker/engine/catalog.js';
 import { coreVersions, gitCommit } from '../../worker/engine/versions.js';
 import { BackgroundFileWriter } from './file-writer.js';
@@ -28,7 +30,7 @@ export function originalKey(cell: CellInfo): string {
 }
 
 /** Write-then-rename, so a reader (or a crash) never sees half a file. */
-async function writeAtomic(path: string, text: string): Promise<void> {
+async function writeAtomic(path: string, text: string | Uint8Array): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, text);
   await rename(tmp, path);
@@ -90,15 +92,61 @@ export class ResultsFolder {
     this.onWriteFailure(failed);
   });
 
-  /** Queued to a writer thread; `close` waits for every cell file. */
+  /** `gradcam/<cell>/`: a cell's Grad-CAM PNGs. */
+  gradcamDir(cell: string): string {
+    return join(this.dir, 'gradcam', cell);
+  }
+
+  /**
+   * Queued to a writer thread; `close` waits for every cell file. A result with Grad-CAM images
+   * names their folder, relative to the cell file (writeArtefacts puts them there).
+   */
   writeCell(cell: string, result: TrialResult): void {
     const path = join(this.cellsDir, `${cell}.json`);
     this.unwritten.delete(path);
-    this.writer.write(path, result);
+    this.writer.write(path, result.gradcam ? { ...result, gradcam: { ...result.gradcam, dir: `../gradcam/${cell}` } } : result);
   }
 
-  /** Waits for the cell files queued so far (and stops the writer thread). */
+  private readonly artefactWrites = new Set<Promise<void>>();
+
+  /**
+   * Copies the files a result record lists (Grad-CAM PNGs) from the Object Store into
+   * `gradcam/<cell>/`, each checked against its sha256; one that cannot be read or written is
+   * reported as unwritten, like a cell file (`grn sweep export` writes it again).
+   */
+  writeArtefacts(cell: string, record: ResultRecord, store: ObjectStore): void {
+    if (!record.artefacts?.length) return;
+    const dir = this.gradcamDir(cell);
+    const task = (async () => {
+      await mkdir(dir, { recursive: true });
+      for (const f of record.artefacts!) {
+        const path = join(dir, f.name);
+        this.unwritten.delete(path);
+        try {
+          const bytes = await store.getBlob(f.object);
+          if (!bytes) throw Object.assign(new Error(`object ${f.object} is not in the Object Store`), { code: 'ENOENT' });
+          const sha = createHash('sha256').update(bytes).digest('hex');
+          if (sha !== f.sha256) throw new Error(`object ${f.object} has sha256 ${sha}, its record says ${f.sha256}`);
+          await writeAtomic(path, bytes);
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          const failed = { path, code: e.code ?? null, message: e.message };
+          this.unwritten.set(path, failed);
+          this.onWriteFailure(failed);
+        }
+      }
+    })().catch((err: Error) => {
+      const failed = { path: dir, code: (err as NodeJS.ErrnoException).code ?? null, message: err.message };
+      this.unwritten.set(dir, failed);
+      this.onWriteFailure(failed);
+    });
+    this.artefactWrites.add(task);
+    void task.finally(() => this.artefactWrites.delete(task));
+  }
+
+  /** Waits for the cell files and artefacts queued so far (and stops the writer thread). */
   async close(): Promise<void> {
+    await Promise.all([...this.artefactWrites]);
     await this.writer.close();
   }
 
@@ -136,7 +184,8 @@ export class ResultsFolder {
           attempts: state?.attempt ?? 0,
           node: state?.node ?? null,
           error: state?.status === 'done' ? null : (state?.error ?? null),
-          final_accuracy: s.results.get(c.id)?.accuracy.at(-1) ?? null,
+          // The task's primary metric (accuracy; mIoU for segmentation), named beside its value.
+          ...finalScore(s.results.get(c.id)),
           result: s.results.has(c.id) ? `cells/${c.id}.json` : null,
         };
       }),
@@ -150,4 +199,11 @@ export function differentSpecError(id: string, where: string): UsageError {
   return new UsageError(
     `sweep id '${id}' already holds a different spec (${where}); run this spec under another id (--id NEW, or leave --id out for a fresh one), or continue the existing sweep with: grn sweep resume ${id}`,
   );
+}
+
+/** A result's primary metric and its last value, for manifest.json (null before a result). */
+function finalScore(result: TrialResult | undefined): { metric: string | null; final_score: number | null } {
+  if (!result) return { metric: null, final_score: null };
+  const { name, values } = primaryMetric(result);
+  return { metric: name, final_score: values.at(-1) ?? null };
 }

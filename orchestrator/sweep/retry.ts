@@ -6,18 +6,20 @@ import type { SweepRecord } from '../../shared/protocol/messages.js';
 import { cellKey } from '../../shared/protocol/names.js';
 import { expandGrid, type PlannedCell } from '../../shared/sweep/grid.js';
 import { SweepSpecSchema } from '../../shared/sweep/spec.js';
+import { trainingCatalog } from '../../worker/engine/catalog.js';
 import { ensureConsumer, type Stores } from './infrastructure.js';
 import { publishTrials, readSweep } from './publish.js';
 
 /**
  * The cells of a sweep as it was published, from the spec text its record carries. Only the
  * schema is applied, not the engine's name checks: the spec was checked when the sweep was
- * planned, and a client (the dashboard) on another machine may have an older engine.
+ * planned, and a client (the dashboard) on another machine may have an older engine. Its
+ * catalog's training defaults resolve the cells' settings, as they did when the sweep was planned.
  */
 export function cellsOfSweepRecord(record: Pick<SweepRecord, 'id' | 'spec_yaml'>): PlannedCell[] {
   const parsed = SweepSpecSchema.safeParse(parseYaml(record.spec_yaml));
   if (!parsed.success) throw new GrnError(`sweep ${record.id}: its spec does not parse (${parsed.error.issues[0]?.message ?? 'invalid'})`);
-  return expandGrid(parsed.data);
+  return expandGrid(parsed.data, trainingCatalog);
 }
 
 /**

@@ -136,7 +136,10 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     const cellIds = plan.cells.map((c) => c.id);
     let cancelling = false;
     monitor = new SweepMonitor(nc, stores, plan.id, cellIds, async (event) => {
-      if (event.type === 'result') folder.writeCell(event.cell, event.result);
+      if (event.type === 'result') {
+        folder.writeCell(event.cell, event.result);
+        folder.writeArtefacts(event.cell, event.record, stores.artifacts);
+      }
       if (event.type === 'sweep' && event.record.status === 'cancelled' && !cancelling) {
         cancelling = true;
         await cancelQueued(stores, plan.id, cellIds, monitor!.states);

@@ -15,6 +15,11 @@ import { publishSweep, setSweepStatus } from './publish.js';
 import { runSweep } from './run.js';
 import { onTestServer, quietView, testPlan } from '../../test/helpers/sweeps.js';
 import { backendOrSkip } from '../../test/helpers/backends.js';
+import { cifarFiles, writeCifarFolder } from '../../test/helpers/image-fixtures.js';
+import { createHash } from 'node:crypto';
+import { PNG } from 'pngjs';
+import { TrialResultSchema } from '../../shared/result.js';
+import { writeReport } from '../reports/report.js';
 
 /**
  * The sweep machinery end to end against a real nats-server on a free loopback port: real worker
@@ -224,4 +229,38 @@ test('a diverging cell ends once, as done and diverged, not retried (tensorflow:
     await agent.drain();
     await server.cleanup();
   }
+});
+
+test('Grad-CAM cells: the PNGs go through the Object Store into results/<id>/gradcam/<cell>/, and the report lays them out', async (t) => {
+  // SimpleCNN on 32x32x3 needs the native backend to train in seconds.
+  if (!(await backendOrSkip(t, 'tensorflow'))) return;
+  const cifar = await writeCifarFolder(join(scratch, 'cifar-src'), cifarFiles(10));
+  const id = 'gradcam';
+  const dir = join(scratch, id);
+  const cells = ['sgd', 'adam'].map((optimizer) => ({
+    id: `${optimizer}-cifar10-s1`,
+    optimizer,
+    seed: 1,
+    trial: { dataset: 'cifar10', dataDir: cifar, backend: 'tensorflow', batchSize: 10, gradcam: { samples: 2 } },
+  }));
+  const outcome = await runSweep(testPlan(id, cells), { localWorkers: 1, resultsDir: dir, view: quietView });
+  assert.equal(outcome.status, 'done', JSON.stringify(outcome.failed));
+  for (const c of cells) {
+    const result = TrialResultSchema.parse(JSON.parse(await readFile(join(dir, 'cells', `${c.id}.json`), 'utf8')));
+    const cam = result.gradcam!;
+    assert.equal(cam.dir, `../gradcam/${c.id}`);
+    // The same test samples for both optimizers: 10 test images, 2 explained.
+    assert.deepEqual(cam.images.map((i) => i.index), [0, 5]);
+    assert.deepEqual((await readdir(join(dir, 'gradcam', c.id))).sort(), cam.images.map((i) => i.file).sort());
+    for (const image of cam.images) {
+      const bytes: Buffer = await readFile(join(dir, 'gradcam', c.id, image.file));
+      assert.equal(createHash('sha256').update(bytes).digest('hex'), image.sha256);
+      const png = PNG.sync.read(bytes);
+      assert.deepEqual([png.width, png.height], [32, 32]);
+    }
+  }
+  const report = await writeReport(dir, { formats: ['md'], png: false, threads: 1 });
+  const md = await readFile(join(report.out, 'report.md'), 'utf8');
+  assert.match(md, /### Grad-CAM: CIFAR-10/);
+  for (const c of cells) assert.ok(md.includes(`(gradcam/${c.id}/cifar10-${c.optimizer}-seed1-0.png)`), c.id);
 });

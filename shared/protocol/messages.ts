@@ -60,8 +60,12 @@ export const CellStateSchema = z.object({
   updated_at: isoTime,
   /** The last error of a failed attempt (kept while the cell is retried). */
   error: z.string().optional(),
-  /** Final metrics once done, so status views need not fetch the whole result. */
-  final_accuracy: z.number().nullable().optional(),
+  /**
+   * Final metrics once done, so status views need not fetch the whole result: the task's primary
+   * metric (`metric`: accuracy, or miou for segmentation) and the test loss.
+   */
+  metric: z.string().optional(),
+  final_score: z.number().nullable().optional(),
   final_loss: z.number().nullable().optional(),
   /** Set when the done cell's trial diverged: the step of its first non-finite loss or gradient. */
   diverged_at_step: z.number().int().nonnegative().optional(),
@@ -84,8 +88,12 @@ export const ResultRecordSchema = z.object({
   result: z.unknown().optional(),
   bytes: z.number().int().nonnegative(),
   status: z.string(),
-  final_accuracy: z.number().nullable(),
+  /** The task's primary metric, whose last value `final_score` is (absent in older records: accuracy). */
+  metric: z.string().optional(),
+  final_score: z.number().nullable(),
   final_loss: z.number().nullable(),
+  /** Files the trial made besides its result (Grad-CAM PNGs), each in the Object Store under `object`. */
+  artefacts: z.array(z.object({ name: z.string(), object: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string() })).optional(),
   created_at: isoTime,
 });
 export type ResultRecord = z.infer<typeof ResultRecordSchema>;

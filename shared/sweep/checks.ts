@@ -1,7 +1,8 @@
+import { modelLayers, type SettingsLayer } from '../settings.js';
 import type { HyperParameterValue } from '../trial.js';
 import { optimizerVariants } from './grid.js';
 import type { FieldPath } from './locate.js';
-import { DatasetEntrySchema, datasetEntryName, datasetSpec, OptimizerParamsSchema, type KnownNames } from './spec.js';
+import { DatasetEntrySchema, datasetEntryName, datasetSpec, OptimizerParamsSchema, TrainOverrideSchema, TrainSchema, type KnownNames } from './spec.js';
 import { unknownName } from './suggest.js';
 
 /** A problem before it is given a line and column: the field, and whether to point at its key. */
@@ -26,7 +27,7 @@ export function semanticFindings(raw: unknown, known: KnownNames): Finding[] {
   const grid = isDict(raw.grid) ? raw.grid : {};
   const gridOptimizers = checkNames(grid.optimizer, ['grid', 'optimizer'], 'optimizer', known.optimizers, findings);
   const model = isDict(raw.train) && typeof raw.train.model === 'string' && raw.train.model !== '' ? raw.train.model : null;
-  const gridDatasets = datasetFindings(grid.dataset, known, model, findings);
+  const gridDatasets = datasetFindings(grid.dataset, known, findings);
   checkDuplicates(grid.seed, ['grid', 'seed'], 'seed', findings);
 
   const params = isDict(raw.params) ? raw.params : {};
@@ -55,6 +56,7 @@ export function semanticFindings(raw: unknown, known: KnownNames): Finding[] {
       findings.push({ path: ['target', dataset], at: 'key', message: `data set '${dataset}' is not in grid.dataset (${gridDatasets.listed.join(', ')})` });
     }
   }
+  if (gridDatasets) findings.push(...trainingFindings(raw, known, gridDatasets, gridOptimizers?.valid ?? []));
   const backend = isDict(raw.train) ? raw.train.backend : undefined;
   if (known.backends && typeof backend === 'string' && backend !== '' && backend !== 'auto' && !known.backends.includes(backend)) {
     findings.push({ path: ['train', 'backend'], message: `expected one of ${['auto', ...known.backends].join(', ')}, got '${backend}'` });
@@ -70,10 +72,11 @@ export function semanticFindings(raw: unknown, known: KnownNames): Finding[] {
  * unique, and what the engine says of each entry's options and its model's task. Entries the
  * schema rejects are left to it.
  */
-function datasetFindings(list: unknown, known: KnownNames, model: string | null, findings: Finding[]): { listed: string[] } | undefined {
+function datasetFindings(list: unknown, known: KnownNames, findings: Finding[]): { listed: string[]; valid: GridDataset[] } | undefined {
   if (!Array.isArray(list)) return undefined;
   const path = ['grid', 'dataset'];
   const first = new Map<string, number>();
+  const valid: GridDataset[] = [];
   list.forEach((entry, i) => {
     const parsed = DatasetEntrySchema.safeParse(entry);
     if (!parsed.success) return;
@@ -100,12 +103,86 @@ function datasetFindings(list: unknown, known: KnownNames, model: string | null,
       findings.push({ path: typeof entry === 'string' ? at : [...at, 'name'], message: `${unknownName('data set', name, known.datasets)}${hint}` });
       return;
     }
-    for (const problem of known.checkDataset?.({ dataset: name, kind: d.kind }, d.options, model) ?? []) {
+    if (seen === undefined) valid.push({ choice: { dataset: name, ...(d.kind !== undefined ? { kind: d.kind } : {}) }, at });
+    for (const problem of known.checkDataset?.({ dataset: name, kind: d.kind }, d.options) ?? []) {
       const key = Object.keys(d.options).find((k) => problem.startsWith(`${k}`) || problem.includes(`'${k}'`));
       findings.push({ path: key !== undefined && typeof entry !== 'string' ? [...at, key] : at, at: key !== undefined && /unknown option/.test(problem) ? 'key' : 'value', message: `data set '${name}': ${problem}` });
     }
   });
-  return { listed: [...first.keys()] };
+  return { listed: [...first.keys()], valid };
+}
+
+/** A data set of the grid that names a known data set or format, and where its entry is. */
+interface GridDataset {
+  choice: { dataset: string; kind?: string };
+  at: FieldPath;
+}
+
+/**
+ * train_overrides and model options: override keys name data sets of the grid; each data set's
+ * model (its override's, train's, or its default) suits it; the model options that apply to it
+ * (shared/settings.ts modelLayers) are valid for that model; an override's hyper-parameters are
+ * valid for every optimizer of the grid. Parts the schema rejects are left to it.
+ */
+function trainingFindings(raw: Dict, known: KnownNames, datasets: { listed: string[]; valid: GridDataset[] }, optimizers: readonly string[]): Finding[] {
+  const findings: Finding[] = [];
+  const overrides = isDict(raw.train_overrides) ? raw.train_overrides : {};
+  for (const name of Object.keys(overrides)) {
+    if (datasets.listed.includes(name)) continue;
+    const listed = datasets.listed.length ? datasets.listed.join(', ') : 'none';
+    findings.push({ path: ['train_overrides', name], at: 'key', message: `data set '${name}' is not in grid.dataset (${listed}); train_overrides keys are the grid's data set names` });
+  }
+  const train = TrainSchema.safeParse(raw.train ?? {});
+  if (!train.success) return findings;
+  // One finding per place and problem: train.model_options wrong for several data sets names them all.
+  const byPlace = new Map<string, { finding: Finding; datasets: string[]; problem: string; model?: string }>();
+  const add = (f: Finding, dataset?: string, model?: string) => {
+    const key = `${f.path.join('.')}\0${f.message}\0${model ?? ''}`;
+    const seen = byPlace.get(key);
+    if (seen && dataset !== undefined) seen.datasets.push(dataset);
+    else if (!seen) byPlace.set(key, { finding: f, datasets: dataset === undefined ? [] : [dataset], problem: f.message, model });
+  };
+  for (const { choice, at } of datasets.valid) {
+    const parsed = overrides[choice.dataset] === undefined ? undefined : TrainOverrideSchema.safeParse(overrides[choice.dataset]);
+    if (parsed && !parsed.success) continue;
+    const override = parsed?.data ?? {};
+    const here: FieldPath = ['train_overrides', choice.dataset];
+    const layers: Array<{ layer: SettingsLayer; path: FieldPath }> = [
+      { layer: train.data, path: ['train'] },
+      { layer: override, path: here },
+    ];
+    const named = override.model !== undefined ? here : train.data.model !== null ? ['train'] : undefined;
+    const modelProblem = known.checkModel?.(choice, override.model ?? train.data.model);
+    if (modelProblem) add({ path: named ? [...named, 'model'] : at, message: modelProblem });
+    if (!modelProblem && known.training) {
+      const base = known.training.defaults(choice);
+      const { model, counting } = modelLayers(base.model, layers.map((l) => l.layer));
+      if (model !== undefined && counting.length > 0) {
+        const given = Object.assign({}, base.model_options?.[model], ...counting.map((i) => layers[i]!.layer.model_options));
+        const top = [...layers[counting.at(-1)!]!.path, 'model_options'];
+        for (const problem of known.training.modelOptions(model, given).problems) {
+          const key = Object.keys(given).find((k) => problem.includes(`'${k}'`) || problem.startsWith(`${k}:`));
+          const owner = key === undefined ? undefined : [...counting].reverse().find((i) => layers[i]!.layer.model_options && key in layers[i]!.layer.model_options);
+          const path = owner !== undefined ? [...layers[owner]!.path, 'model_options', key!] : top;
+          add({ path, at: /unknown option/.test(problem) ? 'key' : 'value', message: problem }, choice.dataset, model);
+        }
+      }
+    }
+    if (override.hyperparameters && known.checkHyperparameters) {
+      for (const optimizer of optimizers) {
+        const answer = known.checkHyperparameters(optimizer, override.hyperparameters) ?? [];
+        for (const problem of typeof answer === 'string' ? [answer] : answer) {
+          const key = Object.keys(override.hyperparameters).find((k) => problem.includes(`'${k}'`) || problem.startsWith(`${k}:`));
+          add({ path: [...here, 'hyperparameters', ...(key !== undefined ? [key] : [])], at: key !== undefined && /unknown/.test(problem) ? 'key' : 'value', message: `optimizer '${optimizer}': ${problem}` });
+        }
+      }
+    }
+  }
+  for (const { finding, datasets: names, problem, model } of byPlace.values()) {
+    const which = names.length === 0 ? '' : `data set${names.length > 1 ? 's' : ''} ${names.map((n) => `'${n}'`).join(', ')}, model '${model}': `;
+    findings.push({ ...finding, message: `${which}${problem}` });
+  }
+  return findings;
 }
 
 /** Unknown and repeated names in a list; returns the strings listed and the known, first-seen ones. */

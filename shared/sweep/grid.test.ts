@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CELL_ID_PATTERN, baseCellId, cellHash, expandGrid, optimizerVariants, planHeadline, planSummary } from './grid.js';
+import { CELL_ID_PATTERN, baseCellId, cellHash, expandGrid, optimizerVariants, planHeadline, planSummary, type PlannedCell } from './grid.js';
+import { NO_CATALOG, type TrainingCatalog } from '../settings.js';
 import { parseSweepSpec } from './load.js';
 import type { KnownNames } from './spec.js';
 
@@ -22,7 +23,7 @@ data_root: ~/.cache/grn/datasets
 max_deliver: 3
 `;
 
-const plan = (text: string) => expandGrid(parseSweepSpec(text, 'x.yaml', KNOWN));
+const plan = (text: string) => expandGrid(parseSweepSpec(text, 'x.yaml', KNOWN), NO_CATALOG);
 
 describe('expandGrid', () => {
   test('Σ variants × data sets × seeds cells, in optimizer, variant, data set, seed order', () => {
@@ -139,4 +140,90 @@ describe('optimizerVariants and ids', () => {
   test('slugs keep ids to [A-Za-z0-9_-]', () => {
     assert.equal(baseCellId('adam', { lr: 1e-7, betas: '0.9, 0.99' }, 'mnist', 0), 'adam_lr1e-7_betas0p9__0p99-mnist-s0');
   });
+});
+
+describe('settings per data set (shared/settings.ts order)', () => {
+  /** A catalog in miniature: cifar10 with defaults of every kind, mnist with only a default model. */
+  const CATALOG: TrainingCatalog = {
+    defaults: (c) =>
+      c.dataset === 'cifar10'
+        ? { model: 'simple-cnn', batch_size: 32, epochs: 3, hyperparameters: { lr: 0.05 }, options: { size: [24, 24], channels: 3 }, model_options: { 'simple-cnn': { width: 2 } } }
+        : c.dataset === 'mnist'
+          ? { model: 'simple-cnn' }
+          : {},
+    // The optimizer's own defaults, lowest of all.
+    hyperparameters: (optimizer, overrides) => ({ lr: optimizer === 'sgd' ? 0.01 : 0.001, momentum: 0.9, ...overrides }),
+    modelOptions: (model, options) => ({ options: model === 'simple-cnn' ? { width: 1, depth: 1, ...options } : { ...options }, problems: [] }),
+  };
+  const known: KnownNames = { ...KNOWN, datasets: [...KNOWN.datasets, 'cifar10'] };
+  const cells = (text: string) => expandGrid(parseSweepSpec(text, 'x.yaml', known), CATALOG);
+  const grid = 'grid: { optimizer: [sgd, adam], dataset: [mnist, cifar10], seed: [1] }\n';
+  const cell = (all: PlannedCell[], id: string) => {
+    const found = all.find((c) => c.id === id);
+    assert.ok(found, `${id} in ${all.map((c) => c.id).join(', ')}`);
+    return found.trial;
+  };
+
+  test("the catalog's defaults reach every cell: batch size, epochs, lr for every optimizer, data and model options", () => {
+    const all = cells(`name: t\n${grid}`);
+    const cifar = cell(all, 'adam-cifar10-s1');
+    assert.deepEqual(
+      [cifar.batchSize, cifar.epochs, cifar.hyperparameters, cifar.dataOptions, cifar.model, cifar.modelOptions],
+      [32, 3, { lr: 0.05, momentum: 0.9 }, { size: [24, 24], channels: 3 }, 'simple-cnn', { width: 2, depth: 1 }],
+    );
+    assert.equal(cell(all, 'sgd-cifar10-s1').hyperparameters.lr, 0.05);
+    // mnist has none of them: the built-in batch size and epochs, each optimizer's own lr, no options.
+    const mnist = cell(all, 'adam-mnist-s1');
+    assert.deepEqual([mnist.batchSize, mnist.epochs, mnist.hyperparameters.lr, mnist.dataOptions, mnist.model, mnist.modelOptions], [64, 2, 0.001, undefined, 'simple-cnn', { width: 1, depth: 1 }]);
+    assert.equal(cell(all, 'sgd-mnist-s1').hyperparameters.lr, 0.01);
+  });
+
+  test('train beats the catalog, train_overrides beat train, params beat both', () => {
+    const all = cells(`name: t
+grid: { optimizer: [sgd, adam], dataset: [mnist, {name: cifar10, size: [16, 16]}], seed: [1] }
+params:
+  adam: { lr: [0.1, 0.2] }
+train: { batch_size: 128, epochs: 1, train_limit: 500, model_options: { depth: 3 } }
+train_overrides:
+  cifar10: { batch_size: 8, train_limit: null, hyperparameters: { lr: 0.02, momentum: 0.5 }, model_options: { width: 4 } }
+`);
+    const sgdCifar = cell(all, 'sgd-cifar10-s1');
+    assert.equal(sgdCifar.batchSize, 8);
+    assert.equal(sgdCifar.epochs, 1, "train's epochs over the catalog's 3");
+    assert.equal(sgdCifar.trainLimit, undefined, 'null in an override: all samples');
+    assert.deepEqual(sgdCifar.hyperparameters, { lr: 0.02, momentum: 0.5 });
+    assert.deepEqual(sgdCifar.dataOptions, { size: [16, 16], channels: 3 }, "the entry's size over the catalog's, its channels kept");
+    assert.deepEqual(sgdCifar.modelOptions, { width: 4, depth: 3 });
+    assert.deepEqual(cell(all, 'adam_lr0p2-cifar10-s1').hyperparameters, { lr: 0.2, momentum: 0.5 }, 'the axis over the override');
+    const sgdMnist = cell(all, 'sgd-mnist-s1');
+    assert.deepEqual([sgdMnist.batchSize, sgdMnist.trainLimit, sgdMnist.hyperparameters.lr, sgdMnist.modelOptions], [128, 500, 0.01, { width: 1, depth: 3 }]);
+  });
+
+  test("an override's model drops the model options given for another model", () => {
+    const all = cells(`name: t
+${grid}train: { model_options: { depth: 3 } }
+train_overrides:
+  cifar10: { model: mlp }
+  mnist: { model: simple-cnn, model_options: { width: 5 } }
+`);
+    assert.deepEqual([cell(all, 'sgd-cifar10-s1').model, cell(all, 'sgd-cifar10-s1').modelOptions], ['mlp', undefined]);
+    // mnist names its default model: train's options were given for it, so they still count.
+    assert.deepEqual(cell(all, 'sgd-mnist-s1').modelOptions, { width: 5, depth: 3 });
+  });
+});
+
+test('gradcam: the sweep-wide setting reaches every cell, a data set entry overrides it', () => {
+  const cells = plan(`name: cam
+grid:
+  optimizer: [sgd]
+  dataset: [mnist, { name: noop, gradcam: { samples: 3, layer: conv1 } }, { name: sleep, gradcam: false }]
+  seed: [1]
+train: { gradcam: true }
+`);
+  assert.deepEqual(
+    cells.map((c) => [c.dataset, c.trial.gradcam]),
+    [['mnist', { samples: 5 }], ['noop', { samples: 3, layer: 'conv1' }], ['sleep', undefined]],
+  );
+  assert.equal(plan(EXAMPLE)[0]!.trial.gradcam, undefined, 'off unless asked for');
+  assert.throws(() => plan(`name: cam\ngrid: { optimizer: [sgd], dataset: [mnist], seed: [1] }\ntrain: { gradcam: { samples: 0 } }\n`), /gradcam.*samples.*expected a positive integer/s);
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { TrialConfigSchema, type HyperParameterValue, type TrialConfig } from '../trial.js';
-import { datasetSpec, type DatasetSpec, type OptimizerParams, type SweepSpec } from './spec.js';
+import { resolveSettings, type TrainingCatalog } from '../settings.js';
+import { GRADCAM_DEFAULT_SAMPLES, TrialConfigSchema, type GradcamConfig, type HyperParameterValue, type TrialConfig } from '../trial.js';
+import { datasetSpec, type DatasetSpec, type GradcamSpec, type OptimizerParams, type SweepSpec } from './spec.js';
 
 /** One combination of an optimizer's list-valued hyper-parameters (its axes). */
 export interface OptimizerVariant {
@@ -107,33 +108,46 @@ function* rows(spec: SweepSpec): Generator<Row> {
  * only be equal with equal seeds (the digits after the last `-s`) and equal P, so collisions are
  * found among the (variant, data set) prefixes — memory grows with those, not with the seeds —
  * and each pair's trial config is validated once, not once per seed.
+ *
+ * Each trial carries its settings resolved (shared/settings.ts): the catalog's defaults for its
+ * data set, `train`, `train_overrides`, the variant — so the plan, the wire message and the
+ * stored spec of a cell say exactly what it trains.
  */
-export function* gridCells(spec: SweepSpec): Generator<PlannedCell> {
+export function* gridCells(spec: SweepSpec, catalog: TrainingCatalog): Generator<PlannedCell> {
   const seen = new Map<string, number>();
   for (const row of rows(spec)) seen.set(row.prefix, (seen.get(row.prefix) ?? 0) + 1);
   const dataRoot = spec.data_root?.replace(/\/+$/, '');
   const t = spec.train;
   for (const row of rows(spec)) {
     const d = row.dataset;
+    const s = resolveSettings(catalog, {
+      choice: { dataset: d.name, kind: d.kind },
+      optimizer: row.optimizer,
+      dataOptions: d.options,
+      layers: [t, spec.train_overrides?.[d.name] ?? {}],
+      params: row.variant.hyperparameters,
+    });
     const base = TrialConfigSchema.parse({
       dataset: d.name,
       kind: d.kind,
       // The entry's own path, else its folder under data_root (synthetic workloads ignore it).
       dataDir: d.path ?? (dataRoot !== undefined ? `${dataRoot}/${d.name}` : undefined),
-      dataOptions: Object.keys(d.options).length ? d.options : undefined,
+      dataOptions: Object.keys(s.data_options).length ? s.data_options : undefined,
       holdout: d.holdout,
       onBadSample: d.onBadSample,
-      model: t.model ?? undefined,
+      model: s.model,
+      modelOptions: Object.keys(s.model_options).length ? s.model_options : undefined,
       optimizer: row.optimizer,
-      hyperparameters: row.variant.hyperparameters,
-      epochs: t.epochs,
-      batchSize: t.batch_size,
+      hyperparameters: s.hyperparameters,
+      epochs: s.epochs,
+      batchSize: s.batch_size,
       seed: 0,
-      trainLimit: t.train_limit ?? undefined,
-      testLimit: t.test_limit ?? undefined,
+      trainLimit: s.train_limit,
+      testLimit: s.test_limit,
       backend: t.backend,
       telemetryEvery: t.telemetry_every,
       durationMs: t.duration_ms ?? undefined,
+      gradcam: gradcamConfig(d.gradcam ?? t.gradcam ?? false),
     });
     // Drop the keys left undefined so the JSON plan and the wire carry only what is set.
     for (const key of Object.keys(base) as (keyof TrialConfig)[]) if (base[key] === undefined) delete base[key];
@@ -147,9 +161,16 @@ export function* gridCells(spec: SweepSpec): Generator<PlannedCell> {
   }
 }
 
+/** A spec's `gradcam` (data set entry, else train) as the trial takes it; undefined when off. */
+function gradcamConfig(spec: GradcamSpec): GradcamConfig | undefined {
+  if (spec === false) return undefined;
+  if (spec === true) return { samples: GRADCAM_DEFAULT_SAMPLES };
+  return { samples: spec.samples ?? GRADCAM_DEFAULT_SAMPLES, ...(spec.layer ? { layer: spec.layer } : {}) };
+}
+
 /** Every cell of the sweep (gridCells, kept), checked to have unique ids. */
-export function expandGrid(spec: SweepSpec): PlannedCell[] {
-  const cells = [...gridCells(spec)];
+export function expandGrid(spec: SweepSpec, catalog: TrainingCatalog): PlannedCell[] {
+  const cells = [...gridCells(spec, catalog)];
   const ids = new Set<string>();
   for (const c of cells) ids.add(c.id);
   if (ids.size !== cells.length) throw new Error('expandGrid: cell ids are not unique even with hashes');

@@ -44,12 +44,12 @@ function specError(text: string, known: KnownNames = KNOWN): SpecError {
 }
 
 describe('parseSweepSpec', () => {
-  test('a minimal spec parses, with every default filled in', () => {
+  test('a minimal spec parses, with every default filled in (epochs and batch size: the data set\'s, at planning)', () => {
     const spec = parseSweepSpec(VALID, 'x.yaml', KNOWN);
     assert.deepEqual(spec, {
       name: 'mnist-optimizers',
       grid: { optimizer: ['sgd', 'adam'], dataset: ['mnist'], seed: [1, 2] },
-      train: { epochs: 2, batch_size: 64, train_limit: null, test_limit: null, model: null, backend: 'auto', telemetry_every: 1, duration_ms: null },
+      train: { train_limit: null, test_limit: null, model: null, backend: 'auto', telemetry_every: 1, duration_ms: null },
       max_deliver: 3,
     });
   });

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { semanticFindings, type Finding } from './checks.js';
 import { SpecError, type SpecProblem } from './errors.js';
 import { formatPath, locate, showValue, valueAt, type FieldPath } from './locate.js';
-import { GridSchema, SweepSpecSchema, TrainSchema, type KnownNames, type SweepSpec } from './spec.js';
+import { GridSchema, SweepSpecSchema, TrainOverrideSchema, TrainSchema, type KnownNames, type SweepSpec } from './spec.js';
 import { closest } from './suggest.js';
 
 /** Reads and validates a sweep spec file; a missing or unreadable file is a SpecError naming it. */
@@ -60,10 +60,13 @@ function issueFindings(issues: readonly z.core.$ZodIssue[], base: FieldPath, raw
   for (const issue of issues) {
     const path = [...base, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      const allowed = ALLOWED_KEYS.get(path.join('.')) ?? [];
+      // A data set's overrides: the list always, since which keys can differ by data set is not obvious.
+      const override = path.length === 2 && path[0] === 'train_overrides';
+      const allowed = override ? Object.keys(TrainOverrideSchema.shape) : (ALLOWED_KEYS.get(path.join('.')) ?? []);
       for (const key of issue.keys) {
         const guess = closest(key, allowed);
-        const hint = guess ? ` (did you mean '${guess}'?)` : allowed.length > 0 ? `; allowed: ${allowed.join(', ')}` : '';
+        const list = allowed.length > 0 ? `; allowed: ${allowed.join(', ')}` : '';
+        const hint = guess ? ` (did you mean '${guess}'?)${override ? list : ''}` : list;
         findings.push({ path: [...path, key], at: 'key', message: `unknown key '${key}'${hint}` });
       }
       continue;

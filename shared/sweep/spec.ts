@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TrainingCatalog } from '../settings.js';
 import type { HyperParameterValue } from '../trial.js';
 
 /**
@@ -19,11 +20,15 @@ export interface KnownNames {
   datasets: readonly string[];
   /** Formats of users' own data (a grid entry's `kind`). */
   formats?: readonly string[];
+  /** What is wrong with one data set of the grid's format options, one message per problem; [] when fine. */
+  checkDataset?(choice: { dataset: string; kind?: string }, options: Record<string, unknown>): readonly string[];
   /**
-   * What is wrong with one data set of the grid — its format options, a model (train.model, or
-   * the data set's default) of another task — one message per problem; [] when it is fine.
+   * Why a data set cannot train this model (null: its default) — another task's model, or no
+   * default — or null when it can.
    */
-  checkDataset?(choice: { dataset: string; kind?: string }, options: Record<string, unknown>, model: string | null): readonly string[];
+  checkModel?(choice: { dataset: string; kind?: string }, model: string | null): string | null;
+  /** The catalog's training defaults and option schemas: model_options are checked against it. */
+  training?: TrainingCatalog;
   /** When given, `train.backend` must be `auto` or one of these. */
   backends?: readonly string[];
   /** When given, `train.model` must be one of these. */
@@ -57,7 +62,25 @@ export const DATASET_NAME_PATTERN = /^[A-Za-z0-9_-]{1,60}$/;
 const datasetName = z.string({ error: 'expected a data set name' }).regex(DATASET_NAME_PATTERN, { error: 'expected 1 to 60 letters, digits, _ or -' });
 
 /** The keys every data-set object takes; any other key is an option of its format, checked by the engine. */
-export const DATASET_ENTRY_KEYS = ['name', 'kind', 'path', 'holdout', 'on_bad_sample'] as const;
+export const DATASET_ENTRY_KEYS = ['name', 'kind', 'path', 'holdout', 'on_bad_sample', 'gradcam'] as const;
+
+/**
+ * Grad-CAM at the end of each cell: `true` (5 fixed test samples, the model's last conv layer), or
+ * `{samples, layer}`; `false` turns a sweep-wide `true` off for one data set.
+ */
+export const GradcamSpecSchema = z.union(
+  [
+    z.boolean(),
+    z
+      .object({
+        samples: positiveInt('a positive integer').optional().describe('Test samples to explain (default 5).'),
+        layer: z.string({ error: 'expected a layer name' }).min(1).optional().describe("Layer to explain (default: the model's last; simple-cnn: conv1, conv2)."),
+      })
+      .strict(),
+  ],
+  { error: 'expected true, false or a mapping {samples, layer}' },
+);
+export type GradcamSpec = z.infer<typeof GradcamSpecSchema>;
 
 /**
  * One data set of the grid: a catalog name (`mnist`), or a mapping — a catalog data set read from
@@ -74,6 +97,7 @@ export const DatasetEntrySchema = z.union(
         path: z.string({ error: 'expected a folder or archive path' }).min(1, { error: 'expected a folder or archive path' }).optional().describe('Folder or archive holding the files, on the workers (a leading ~ is expanded there).'),
         holdout: z.number({ error: 'expected a fraction in (0, 1)' }).gt(0, { error: 'expected a fraction in (0, 1)' }).lt(1, { error: 'expected a fraction in (0, 1)' }).optional().describe('Hold out this fraction of the training split as the test split (seeded, stratified by class).'),
         on_bad_sample: z.enum(['fail', 'skip'], { error: "expected 'fail' or 'skip'" }).optional().describe('An unreadable image: fail naming it (default), or skip it and count it in the result.'),
+        gradcam: GradcamSpecSchema.optional().describe("Grad-CAM images for this data set's cells (overrides train.gradcam)."),
       })
       .catchall(z.unknown())
       .describe('A data set read from a path; other keys are options of its format (size, channels, mean, std).'),
@@ -89,6 +113,7 @@ export interface DatasetSpec {
   readonly path?: string;
   readonly holdout?: number;
   readonly onBadSample?: 'fail' | 'skip';
+  readonly gradcam?: GradcamSpec;
   readonly options: Record<string, unknown>;
 }
 
@@ -105,9 +130,12 @@ export function datasetEntryName(entry: unknown): string | undefined {
 
 export function datasetSpec(entry: DatasetEntry): DatasetSpec {
   if (typeof entry === 'string') return { name: entry, options: {} };
-  const { name: _n, kind, path, holdout, on_bad_sample, ...options } = entry;
-  return { name: datasetEntryName(entry) ?? 'data', kind, path, holdout, onBadSample: on_bad_sample, options };
+  const { name: _n, kind, path, holdout, on_bad_sample, gradcam, ...options } = entry;
+  return { name: datasetEntryName(entry) ?? 'data', kind, path, holdout, onBadSample: on_bad_sample, ...(gradcam === undefined ? {} : { gradcam }), options };
 }
+
+/** A model's own options, by name; their values are checked against the model's catalog schema. */
+const modelOptions = z.record(z.string(), z.unknown(), { error: "expected a mapping of the model's option names to values" });
 
 const nameList = (what: string) =>
   z
@@ -137,20 +165,43 @@ export const GridSchema = z
 
 export const TrainSchema = z
   .object({
-    epochs: positiveInt('a positive integer').default(2).describe('Epochs per cell.'),
-    batch_size: positiveInt('a positive integer').default(64).describe('Mini-batch size.'),
+    epochs: positiveInt('a positive integer').optional().describe("Epochs per cell (default: the data set's from the catalog, else 2)."),
+    batch_size: positiveInt('a positive integer').optional().describe("Mini-batch size (default: the data set's from the catalog, e.g. 16 for text, else 64)."),
     train_limit: positiveInt('a positive integer or null').nullable().default(null).describe('Use only the first N training samples (null: all).'),
     test_limit: positiveInt('a positive integer or null').nullable().default(null).describe('Use only the first N test samples (null: all).'),
     model: z.string({ error: 'expected a model name or null' }).min(1).nullable().default(null).describe("Model (null: the data set's default, e.g. simple-cnn for mnist)."),
+    model_options: modelOptions.optional().describe("Options of the model (checked against its catalog schema); for the model of train.model, or each data set's default."),
     backend: z.string({ error: 'expected a backend name' }).min(1).default('auto').describe("Compute backend on the worker: auto, or one of the engine's (tensorflow, webgpu, wasm, cpu)."),
     telemetry_every: positiveInt('a positive integer').default(1).describe('Keep every K-th per-batch telemetry record in the result (1: all).'),
     duration_ms: nonNegativeInt('a non-negative integer or null')
       .nullable()
       .default(null)
       .describe('Only for the synthetic sleep data set: how long each such cell takes, in milliseconds.'),
+    gradcam: GradcamSpecSchema.optional().describe('Grad-CAM overlays of fixed test samples for every cell (image models): true, or {samples, layer}; a data set entry may override it.'),
   }, { error: 'expected a mapping of training settings' })
   .strict()
   .describe('Training settings shared by every cell.');
+
+/**
+ * One data set's training settings, over `train` (and under `params`). The keys of TrainSchema
+ * that can differ by data set, and hyper-parameters for every optimizer of the grid.
+ */
+export const TrainOverrideSchema = z
+  .object({
+    epochs: positiveInt('a positive integer').optional().describe('Epochs for this data set.'),
+    batch_size: positiveInt('a positive integer').optional().describe('Mini-batch size for this data set.'),
+    train_limit: positiveInt('a positive integer or null').nullable().optional().describe('Use only the first N training samples of this data set (null: all).'),
+    test_limit: positiveInt('a positive integer or null').nullable().optional().describe('Use only the first N test samples of this data set (null: all).'),
+    model: z.string({ error: 'expected a model name' }).min(1, { error: 'expected a model name' }).optional().describe('Model for this data set (train.model_options then do not apply unless it is the same model).'),
+    model_options: modelOptions.optional().describe("Options of this data set's model, over train.model_options."),
+    hyperparameters: z
+      .record(z.string(), ScalarSchema, { error: 'expected a mapping of hyper-parameter names to values' })
+      .optional()
+      .describe('Hyper-parameters for every optimizer on this data set (e.g. lr), over the catalog defaults and under params.'),
+  }, { error: 'expected a mapping of training settings' })
+  .strict()
+  .describe('Training settings for one data set of the grid.');
+export type TrainOverride = z.infer<typeof TrainOverrideSchema>;
 
 const ACCURACY = 'expected an accuracy in (0, 1]';
 const accuracy = z.number({ error: ACCURACY }).gt(0, { error: ACCURACY }).lte(1, { error: ACCURACY });
@@ -168,6 +219,12 @@ export const SweepSpecSchema = z
       .optional()
       .describe('Hyper-parameters per optimizer of the grid: a scalar is a fixed override, a list adds a grid axis for that optimizer only.'),
     train: TrainSchema.prefault({}),
+    train_overrides: z
+      .record(z.string(), TrainOverrideSchema, { error: 'expected a mapping of data set names to training settings' })
+      .optional()
+      .describe(
+        "Training settings per data set of the grid (by its name there): epochs, batch_size, train_limit, test_limit, model, model_options, hyperparameters. Order, lowest first: the optimizer's defaults, the catalog's for the data set, train, train_overrides, params.",
+      ),
     target: z
       .record(z.string(), accuracy, { error: 'expected a mapping of data set names to accuracies' })
       .optional()

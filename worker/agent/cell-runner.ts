@@ -1,4 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
+import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -17,7 +18,7 @@ import {
 } from '../../shared/protocol/messages.js';
 import { cellKey, parseTrialSubject, subjects } from '../../shared/protocol/names.js';
 import { readStoredResult } from '../../shared/protocol/result-store.js';
-import type { TrialResult } from '../../shared/result.js';
+import { primaryMetric, type TrialResult } from '../../shared/result.js';
 import type { SlotExecutor } from './executor.js';
 import { TrainerCrashedError } from './trainer-process.js';
 
@@ -140,10 +141,14 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
     updated_at: now(),
   });
   const telemetrySubject = subjects.telemetry(sweep, cell);
+  // Files the running attempt made (Grad-CAM PNGs), stored with its result.
+  let artefacts: Artefact[] = [];
   const start = (): Promise<TrialResult> => {
     slot.running = { sweep, cell, handBack: false, cancelled: false };
     slot.samplesPerSecond = null;
+    artefacts = [];
     return slot.executor.run(trial.trial, {
+      onArtefact: (name, bytes) => void artefacts.push({ name, bytes }),
       onTelemetry(kind, record) {
         if (typeof record.samples_per_s === 'number') slot.samplesPerSecond = record.samples_per_s;
         const message: TelemetryMessage = { sweep, cell, node: ctx.node, slot: slot.slot, at: now(), kind, record };
@@ -215,16 +220,23 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
   hooks.onSlotChange?.();
   // Let the slot's next fetch go out first: storing this result is off the critical path.
   await new Promise((resolve) => setImmediate(resolve));
-  return storeResult(msg, ctx, { key, sweep, cell, attempt, slot: slot.slot, result, revision, running });
+  return storeResult(msg, ctx, { key, sweep, cell, attempt, slot: slot.slot, result, artefacts, revision, running });
+}
+
+interface Artefact {
+  readonly name: string;
+  readonly bytes: Uint8Array;
 }
 
 async function storeResult(
   msg: JsMsg,
   ctx: RunnerContext,
-  a: { key: string; sweep: string; cell: string; attempt: number; slot: string; result: TrialResult; revision: number; running: CellState },
+  a: { key: string; sweep: string; cell: string; attempt: number; slot: string; result: TrialResult; artefacts: readonly Artefact[]; revision: number; running: CellState },
 ): Promise<Outcome> {
   const bytes = encoder.encode(JSON.stringify(a.result));
-  const finalAccuracy = a.result.accuracy.at(-1) ?? null;
+  // The task's primary metric (accuracy; mIoU for segmentation), not accuracy by assumption.
+  const { name: metric, values } = primaryMetric(a.result);
+  const finalScore = values.at(-1) ?? null;
   const finalLoss = a.result.test_loss.at(-1) ?? null;
   const record: ResultRecord = {
     sweep: a.sweep,
@@ -235,26 +247,38 @@ async function storeResult(
     object: null,
     bytes: bytes.length,
     status: a.result.status,
-    final_accuracy: finalAccuracy,
+    metric,
+    final_score: finalScore,
     final_loss: finalLoss,
     created_at: now(),
   };
+  const attemptName = `${a.sweep}/${a.cell}/attempt-${a.attempt}-${ctx.node}-${a.slot}`;
   if (bytes.length <= INLINE_RESULT_BYTES) record.result = a.result;
   else {
-    record.object = `${a.sweep}/${a.cell}/attempt-${a.attempt}-${ctx.node}-${a.slot}.json`;
+    record.object = `${attemptName}.json`;
     await ctx.artifacts.putBlob({ name: record.object }, bytes);
+  }
+  // Each attempt's files under its own names: a late loser cannot overwrite the winner's.
+  if (a.artefacts.length) {
+    record.artefacts = [];
+    for (const f of a.artefacts) {
+      const object = `${attemptName}/${f.name}`;
+      await ctx.artifacts.putBlob({ name: object }, f.bytes);
+      record.artefacts.push({ name: f.name, object, bytes: f.bytes.length, sha256: createHash('sha256').update(f.bytes).digest('hex') });
+    }
   }
   const won = await createResult(ctx, a.key, record);
   if (!won) {
     ctx.log(`${a.key}: attempt ${a.attempt} finished after another attempt had stored the result; dropped this one`);
-    if (record.object) await ctx.artifacts.delete(record.object).catch(() => undefined);
+    for (const object of [record.object, ...(record.artefacts ?? []).map((f) => f.object)]) if (object) await ctx.artifacts.delete(object).catch(() => undefined);
   }
   const divergedAt = a.result.divergence?.step;
   const done = (s: CellState): CellState => ({
     ...s,
     status: 'done',
     error: undefined,
-    final_accuracy: finalAccuracy,
+    metric,
+    final_score: finalScore,
     final_loss: finalLoss,
     ...(divergedAt === undefined ? {} : { diverged_at_step: divergedAt }),
     updated_at: now(),

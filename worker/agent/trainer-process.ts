@@ -57,6 +57,8 @@ export interface TrialSinks {
   onTelemetry(kind: TelemetryKind, record: TelemetryRecord): void;
   /** The trial expects to end in about `ms` milliseconds. */
   onEta?(ms: number): void;
+  /** A file the trial made (Grad-CAM PNG), before its result. */
+  onArtefact?(name: string, bytes: Uint8Array): void;
 }
 
 /**
@@ -73,7 +75,7 @@ export class TrainerProcess {
   private child: TrainerChild | undefined;
   /** Trials sent to the child and not answered yet, by id, oldest (the running one) first. */
   private readonly pending = new Map<number, Pending>();
-  private preloaded: { id: number; key: string; promise: Promise<TrialResult>; eta?: number } | undefined;
+  private preloaded: { id: number; key: string; promise: Promise<TrialResult>; eta?: number; artefacts: Array<[string, Uint8Array]> } | undefined;
   private nextId = 1;
   private stopping = false;
 
@@ -104,6 +106,7 @@ export class TrainerProcess {
     if (!pending) return;
     if (message.type === 'telemetry') pending.sinks.onTelemetry(message.kind, message.record);
     else if (message.type === 'eta') pending.sinks.onEta?.(message.ms);
+    else if (message.type === 'artefact') pending.sinks.onArtefact?.(message.name, new Uint8Array(Buffer.from(message.data, 'base64')));
     else {
       this.pending.delete(message.id);
       if (message.type === 'done') pending.resolve(message.result);
@@ -128,6 +131,7 @@ export class TrainerProcess {
       const pending = this.pending.get(preloaded.id);
       if (pending) pending.sinks = sinks;
       if (preloaded.eta !== undefined) sinks.onEta?.(preloaded.eta);
+      for (const [name, bytes] of preloaded.artefacts) sinks.onArtefact?.(name, bytes);
       return preloaded.promise;
     }
     if (preloaded) this.dropPreloaded(preloaded.id);
@@ -141,15 +145,18 @@ export class TrainerProcess {
    */
   preload(trial: TrialConfig): number | null {
     if (this.pending.size !== 1 || this.preloaded || !this.child) return null;
-    // Until run() adopts it, its live output is kept (the ETA) or dropped (telemetry).
+    // Until run() adopts it, its live output is kept (the ETA, its files) or dropped (telemetry).
     const { id, promise } = this.send(trial, {
       onTelemetry: () => undefined,
       onEta: (ms) => {
         if (this.preloaded?.id === id) this.preloaded.eta = ms;
       },
+      onArtefact: (name, bytes) => {
+        if (this.preloaded?.id === id) this.preloaded.artefacts.push([name, bytes]);
+      },
     });
     promise.catch(() => undefined); // a dropped or crashed preload is nobody's error
-    this.preloaded = { id, key: JSON.stringify(trial), promise };
+    this.preloaded = { id, key: JSON.stringify(trial), promise, artefacts: [] };
     return id;
   }
 

@@ -4,7 +4,8 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { BACKENDS, DATASETS, FORMATS, MODELS, OPTIMIZERS, TASKS } from './catalog.js';
+import { resolveSettings } from '../../shared/settings.js';
+import { BACKENDS, catalogDefaults, DATASETS, datasetOptionProblems, FORMATS, hyperparameterProblems, MODELS, modelOptions, OPTIMIZERS, TASKS, trainingCatalog } from './catalog.js';
 
 const DIST = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -37,5 +38,36 @@ describe('the catalog', () => {
     for (const f of FORMATS.entries) assert.equal(MODELS.get(f.defaultModel).task, f.task, `format ${f.name}'s default model`);
     for (const o of OPTIMIZERS.entries) assert.doesNotThrow(() => o.schema.parse({}), `${o.name}'s defaults`);
     assert.ok(BACKENDS.names.includes('cpu'));
+  });
+});
+
+describe('training defaults (shared/settings.ts)', () => {
+  it("every task's and data set's defaults are valid: hyper-parameters for every optimizer, options for the data set, model options for the model", () => {
+    const sources = [
+      ...Object.values(TASKS).map((t) => ({ what: `task ${t.name}`, defaults: t.defaults, choice: undefined })),
+      ...DATASETS.entries.map((d) => ({ what: `data set ${d.name}`, defaults: d.defaults, choice: { dataset: d.name } })),
+      ...FORMATS.entries.map((f) => ({ what: `format ${f.name}`, defaults: f.defaults, choice: { dataset: 'x', kind: f.name } })),
+    ];
+    for (const { what, defaults, choice } of sources) {
+      for (const o of OPTIMIZERS.entries) assert.deepEqual(hyperparameterProblems(o.name, defaults?.hyperparameters ?? {}), [], `${what} for ${o.name}`);
+      if (choice) assert.deepEqual(datasetOptionProblems(choice, { ...defaults?.options }), [], `${what}'s options`);
+      for (const [model, options] of Object.entries(defaults?.model_options ?? {})) assert.deepEqual(modelOptions(model, options).problems, [], `${what}: ${model}`);
+    }
+  });
+
+  it("the original's per-task settings: text batch 16 and lr 0.01 for every optimizer, segmentation batch 4", () => {
+    const text = catalogDefaults(TASKS['text-classification'], { defaultModel: 'transformer', defaults: { options: { max_length: 128 }, hyperparameters: { weight_decay: 0 } } });
+    assert.deepEqual(text, { batch_size: 16, hyperparameters: { lr: 0.01, weight_decay: 0 }, options: { max_length: 128 }, model_options: {}, model: 'transformer' });
+    assert.equal(catalogDefaults(TASKS.segmentation, { defaults: { batch_size: 2 } }).batch_size, 2, "the data set's own over its task's");
+    assert.equal(catalogDefaults(TASKS.segmentation, {}).batch_size, 4);
+  });
+
+  it('mnist and cifar10 train as before: the built-in batch size and epochs, each optimizer its own lr', () => {
+    for (const dataset of ['mnist', 'cifar10']) {
+      for (const [optimizer, lr] of [['sgd', 0.01], ['adam', 1e-3]] as const) {
+        const s = resolveSettings(trainingCatalog, { choice: { dataset }, optimizer, layers: [] });
+        assert.deepEqual([s.batch_size, s.epochs, s.model, s.model_options, s.data_options, s.hyperparameters.lr], [64, 2, 'simple-cnn', {}, {}, lr], `${dataset} ${optimizer}`);
+      }
+    }
   });
 });

@@ -8,6 +8,7 @@ import './tfjs-setup.js';
 import { writeCifarFolder, writeImageFolder } from '../../test/helpers/image-fixtures.js';
 import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
 import { writeSegmentationFolder, writeVocFolder } from '../../test/helpers/seg-fixtures.js';
+import { writeAclImdbArchive, writeAgNewsFolder, writeCsvTextFolder, writeParquetFolder } from '../../test/helpers/text-fixtures.js';
 import { cpuBackend } from './backends/cpu.js';
 import { DATASETS, FORMATS, MODELS, OPTIMIZERS, TASKS } from './catalog.js';
 import { loadDataset, type DatasetChoice } from './datasets/catalog.js';
@@ -33,6 +34,10 @@ const FIXTURES: Record<string, Fixture> = {
   // At the fixture's own size: voc2012's default 224x224 would make fcn-resnet50 slow on the cpu backend.
   voc2012: async (dir) => ({ dataDir: await writeVocFolder(join(dir, 'voc'), { train: 4, val: 2, height: 20, width: 24 }), size: [20, 24] }),
   'segmentation-folder': (dir) => writeSegmentationFolder(join(dir, 'segfolder'), { classes: 3, perSplit: 4 }),
+  ag_news: (dir) => writeAgNewsFolder(join(dir, 'ag_news')),
+  imdb: (dir) => writeAclImdbArchive(join(dir, 'imdb', 'aclImdb_v1.tar.gz')),
+  'csv-text': (dir) => writeCsvTextFolder(join(dir, 'csv-text')),
+  parquet: (dir) => writeParquetFolder(join(dir, 'parquet')),
 };
 
 /** Every data set that holds data: the catalog's (not the synthetic workloads) and one per format. */
@@ -118,6 +123,30 @@ describe('contract: every data set and format', () => {
         assert.deepEqual(batch.targets.shape, [4, data.sample.classes]);
         tf.dispose([batch.inputs, batch.targets]);
         batches.dispose();
+      } else if (data.task === 'text-classification') {
+        const { maxLength, vocabSize, padId, classes } = data.sample;
+        for (const split of [data.train, data.test]) {
+          assert.ok(split.count > 0);
+          assert.equal(split.tokens.length, split.count * maxLength);
+          assert.equal(split.labels.length, split.count);
+          assert.ok(Array.from(split.labels).every((l) => l < classes));
+          assert.ok(split.tokens.every((t) => t >= 0 && t < vocabSize), 'token ids below vocabSize');
+        }
+        assert.ok(padId >= 0 && padId < vocabSize);
+        assert.ok(data.sample.classNames?.length === classes, 'class names');
+        assert.ok(data.sample.tokenizer.algorithm && data.sample.tokenizer.source, 'tokenizer described');
+        assert.ok(Object.keys(data.sha256).length > 0, 'source checksums');
+        const runner = await runnerFor(data);
+        const batches = runner.batches(data, 'train', 4);
+        const order = Uint32Array.from({ length: data.train.count }, (_, i) => data.train.count - 1 - i);
+        const batch = batches.build(order, 0, 4);
+        assert.deepEqual(batch.inputs.shape, [4, maxLength]);
+        assert.equal(batch.inputs.dtype, 'int32');
+        const rows = [0, 1, 2, 3].flatMap((i) => Array.from(data.train.tokens.subarray(order[i]! * maxLength, (order[i]! + 1) * maxLength)));
+        assert.deepEqual(Array.from(await batch.inputs.data()), rows, 'the batch holds the rows of its order');
+        assert.deepEqual(batch.targets.shape, [4, classes]);
+        tf.dispose([batch.inputs, batch.targets]);
+        batches.dispose();
       }
       if (data.task === 'segmentation') {
         const [h, w, ch] = data.sample.shape;
@@ -169,6 +198,45 @@ describe('contract: every model', () => {
         assert.deepEqual(a.weights, b.weights);
         assert.equal(tf.memory().numTensors, before, `${m.name} on ${c.label}: tensors left after dispose`);
       }
+    });
+  }
+});
+
+describe('contract: every model with Grad-CAM layers', () => {
+  for (const m of MODELS.entries) {
+    it(`${m.name}: cut at each Grad-CAM layer, tail(head(x)) is the forward pass, and Grad-CAM gives maps in [0, 1] of the input size, leaking nothing`, async (t) => {
+      const { gradCam } = await import('./gradcam/cam.js');
+      const c = CHOICES.find((x) => (x.choice.kind ? FORMATS.get(x.choice.kind) : DATASETS.get(x.choice.dataset)).task === m.task)!;
+      const data = await load(c);
+      if (data.task === 'text-classification') return t.skip('text model');
+      const before = tf.memory().numTensors;
+      const model = (await m.load()).create(data.sample, stream(1, 'init'));
+      if (!model.camLayers?.length) {
+        model.dispose();
+        return t.skip('no Grad-CAM layers');
+      }
+      assert.ok(model.splitAt, `${m.name} lists camLayers but has no splitAt`);
+      const batches = (await runnerFor(data)).batches(data, 'test', 2);
+      const batch = batches.build(Uint32Array.from({ length: data.test.count }, (_, i) => i), 0, 2);
+      const logits = model.predict(batch.inputs);
+      const full = await logits.data();
+      logits.dispose();
+      const [h, w] = data.sample.shape;
+      for (const layer of model.camLayers) {
+        const { head, tail } = model.splitAt(layer);
+        const parts = tf.tidy(() => tail(head(batch.inputs)));
+        const cut = await parts.data();
+        parts.dispose();
+        const scale = Math.max(1, ...[...full].map(Math.abs));
+        full.forEach((x, i) => assert.ok(Math.abs(x - cut[i]!) <= 1e-4 * scale, `${m.name} at ${layer}: logit ${i} ${cut[i]} vs ${x}`));
+        const { maps } = await gradCam(model, batch.inputs as tf.Tensor4D, layer, [h, w]);
+        assert.equal(maps.length, 2 * h * w);
+        assert.ok(maps.every((x) => x >= 0 && x <= 1), `${m.name} at ${layer}: map values outside [0, 1]`);
+      }
+      tf.dispose([batch.inputs, batch.targets]);
+      batches.dispose();
+      model.dispose();
+      assert.equal(tf.memory().numTensors, before, `${m.name}: Grad-CAM left tensors`);
     });
   }
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { modelByName, type ImageShape } from './models/index.js';
+import { modelByName, type ImageShape, type ModelInput } from './models/index.js';
 import { crossEntropy } from './tasks/classification.js';
 import { createOptimizer, type Optimizer } from './optimizers/index.js';
 import type { HyperParameterValue } from '../../shared/trial.js';
@@ -12,6 +12,10 @@ export interface ThroughputOptions {
   hyperparameters?: Record<string, HyperParameterValue>;
   batchSize?: number;
   shape?: ImageShape;
+  /** The sample to build the model for instead of an image of `shape` (text: token ids). */
+  sample?: ModelInput;
+  /** The model's own options (catalog schema). */
+  modelOptions?: Record<string, unknown>;
   /** Measure for about this long (at least `minSteps` steps). */
   seconds: number;
   /** Untimed steps first (kernel compilation, allocator warm-up). */
@@ -37,12 +41,13 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
   const shape = options.shape ?? [28, 28, 1];
   const random = stream(0, 'throughput');
   // A sample as a data set would describe it; the inputs are already normalised random values.
-  const sample = { kind: 'image', shape, classes: 10, normalization: { mean: [0], std: [1], arithmetic: 'float32' } } as const;
-  const model = (await modelByName(options.model ?? 'simple-cnn')).create(sample, random);
+  const sample: ModelInput = options.sample ?? { kind: 'image', shape, classes: 10, normalization: { mean: [0], std: [1], arithmetic: 'float32' } };
+  const model = (await modelByName(options.model ?? 'simple-cnn')).create(sample, random, options.modelOptions);
   const created = await createOptimizer(options.optimizer ?? 'sgd', options.hyperparameters ?? {}, 0);
   const optimizer = options.wrapOptimizer ? options.wrapOptimizer(created) : created;
-  const images = tf.randomNormal([batch, ...shape], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10), 'float32')) as tf.Tensor2D;
+  const images = sample.kind === 'tokens' ? tokenBatch(sample, batch, random) : (tf.randomNormal([batch, ...sample.shape], 0, 1, 'float32', 1) as tf.Tensor4D);
+  const classes = sample.classes;
+  const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % classes), 'int32'), classes), 'float32')) as tf.Tensor2D;
   const step = async (i: number) => {
     const output = await trainStep(model, optimizer, (logits, targets) => crossEntropy(logits as tf.Tensor2D, targets as tf.Tensor2D), images, labels, 0, i);
     await output.scalars;
@@ -64,4 +69,18 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
     model.dispose();
     optimizer.dispose();
   }
+}
+
+/**
+ * Random token ids with a padded tail of varying length, as real texts are (bench/pytorch/
+ * text_models.py builds the same pattern): row i keeps length − (7i mod length/2) tokens.
+ */
+function tokenBatch(sample: Extract<ModelInput, { kind: 'tokens' }>, batch: number, random: () => number): tf.Tensor2D {
+  const length = sample.maxLength;
+  const ids = new Int32Array(batch * length).fill(sample.padId);
+  for (let i = 0; i < batch; i++) {
+    const real = length - ((i * 7) % Math.floor(length / 2));
+    for (let t = 0; t < real; t++) ids[i * length + t] = 1 + Math.floor(random() * (sample.vocabSize - 1));
+  }
+  return tf.tensor2d(ids, [batch, length], 'int32');
 }

@@ -6,9 +6,10 @@ import type { TrialConfig } from '../../shared/trial.js';
 import { activateBackend, type DeviceReport } from './backends/index.js';
 import { trialModel } from './catalog.js';
 import { DATASETS, loadDataset } from './datasets/catalog.js';
+import type { TrialArtefact } from './gradcam/index.js';
 import type { LoadOptions } from './datasets/data.js';
 import { localDataDir } from './datasets/files.js';
-import { MODELS } from './models/catalog.js';
+import { MODELS, modelOptions } from './models/catalog.js';
 import { createOptimizer } from './optimizers/index.js';
 import { randomStreams } from './random.js';
 import { runnerFor } from './tasks/index.js';
@@ -25,6 +26,11 @@ export interface TrialOptions {
   readonly eta?: (ms: number) => void;
   /** An already active backend (bench and tests reuse one across trials). */
   readonly device?: DeviceReport;
+  /**
+   * Receives the files the trial makes besides its result (Grad-CAM PNGs, named as the result's
+   * `gradcam.images` list them), before runTrial resolves. Without it they are made and dropped.
+   */
+  readonly onArtefact?: (artefact: TrialArtefact) => void | Promise<void>;
 }
 
 /** A number as the result stores it: NaN and ±Inf (a diverged step's) become null, as in JSON. */
@@ -47,9 +53,19 @@ function divergenceRecord(d: Divergence): NonNullable<TrialResult['divergence']>
   return { epoch: d.epoch, step: d.step, loss: finiteOrNull(d.loss), grad_norm: finiteOrNull(d.gradNorm), last_finite: d.lastFinite };
 }
 
+/** Text data sets' options (datasets/catalog.ts textOptions, csvTextOptions). */
+interface TextDataOptions {
+  max_length?: number;
+  tokenizer?: string;
+  vocab_size?: number;
+  text_column?: string | number | Array<string | number>;
+  label_column?: string | number;
+  header?: boolean;
+}
+
 /** A trial's data-set options as the loaders take them. */
 function loadOptions(config: TrialConfig, options: TrialOptions, listener?: TrainingListener): LoadOptions {
-  const o = (config.dataOptions ?? {}) as { size?: [number, number]; channels?: 1 | 3; mean?: number[]; std?: number[]; classes?: number; ignore_index?: number };
+  const o = (config.dataOptions ?? {}) as { size?: [number, number]; channels?: 1 | 3; mean?: number[]; std?: number[]; classes?: number; ignore_index?: number } & TextDataOptions;
   return {
     dataDir: config.kind !== undefined ? config.dataDir : localDataDir(config.dataset, config.dataDir),
     cacheDir: options.cacheDir,
@@ -63,6 +79,12 @@ function loadOptions(config: TrialConfig, options: TrialOptions, listener?: Trai
     normalization: o.mean && o.std ? { mean: o.mean, std: o.std } : undefined,
     classes: o.classes,
     ignoreIndex: o.ignore_index,
+    maxLength: o.max_length,
+    tokenizer: o.tokenizer,
+    vocabSize: o.vocab_size,
+    textColumn: o.text_column,
+    labelColumn: o.label_column,
+    header: o.header,
     onProgress: (m) => listener?.onMessage?.(m),
   };
 }
@@ -82,6 +104,8 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
   const { model: modelName, problem } = trialModel(config, config.model);
   if (!modelName) throw new UsageError(problem ?? `data set '${config.dataset}' trains no model`);
   const modelMeta = MODELS.get(modelName);
+  const { options: modelOpts, problems } = modelOptions(modelName, config.modelOptions ?? {});
+  if (problems.length) throw new UsageError(problems.join('; '));
   const optimizer = await createOptimizer(config.optimizer, config.hyperparameters, config.seed);
   const modelFactory = await modelMeta.load();
 
@@ -92,8 +116,13 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
   const task = await runnerFor(data);
 
   const random = randomStreams(config.seed);
-  const model = modelFactory.create(data.sample, random.init);
+  const model = modelFactory.create(data.sample, random.init, modelOpts);
   try {
+    // A Grad-CAM request the model or data cannot serve fails now, not after the training.
+    if (config.gradcam) {
+      if (data.task === 'text-classification') throw new UsageError(`Grad-CAM explains image models; data set '${data.name}' is text`);
+      (await import('./gradcam/index.js')).gradcamLayer(model, config.gradcam.layer);
+    }
     const history = await train(model, optimizer, data, task, {
       epochs: config.epochs,
       batchSize: config.batchSize,
@@ -104,6 +133,15 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
       listener,
       signal: options.signal,
     });
+    let gradcam: TrialResult['gradcam'];
+    // A diverged model's weights are not finite: there is nothing to explain.
+    if (config.gradcam && history.status === 'completed' && data.task !== 'text-classification') {
+      listener?.onMessage?.(`Grad-CAM: ${config.gradcam.samples} test sample(s)`);
+      const { gradcamImages } = await import('./gradcam/index.js');
+      const made = await gradcamImages(model, data, config.gradcam, { dataset: config.dataset, optimizer: config.optimizer, seed: config.seed });
+      for (const a of made.artefacts) await options.onArtefact?.(a);
+      gradcam = made.record;
+    }
     const epochs = history.epochs;
     const metric = (name: 'accuracy' | 'pixel_accuracy' | 'miou') => epochs.map((e) => e.metrics[name] ?? Number.NaN);
     const segmentation = data.task === 'segmentation';
@@ -124,6 +162,7 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
       telemetry_every: config.telemetryEvery,
       ...(history.divergence ? { divergence: divergenceRecord(history.divergence) } : {}),
       ...(optimizer.summary ? { optimizer_state: optimizer.summary() } : {}),
+      ...(gradcam ? { gradcam } : {}),
       manifest: {
         backend: device.backend,
         device: device.device,
@@ -134,12 +173,14 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
         dataset: {
           name: data.name,
           ...(config.kind ? { kind: config.kind } : {}),
+          ...(config.dataOptions && Object.keys(config.dataOptions).length ? { options: { ...config.dataOptions } } : {}),
           sha256: data.sha256,
           train_samples: data.train.count,
           test_samples: data.test.count,
           ...(data.skipped ? { skipped: { count: data.skipped.count, examples: [...data.skipped.examples] } } : {}),
         },
         model: model.name,
+        ...(Object.keys(modelOpts).length ? { model_options: modelOpts } : {}),
         optimizer: config.optimizer,
         hyperparameters: { ...optimizer.hyperparameters },
         epochs: config.epochs,

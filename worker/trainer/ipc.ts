@@ -17,5 +17,7 @@ export type FromTrainer =
   | { type: 'telemetry'; id: number; kind: TelemetryKind; record: TelemetryRecord }
   /** The trial expects to end in about `ms` milliseconds (the agent may line up the next cell). */
   | { type: 'eta'; id: number; ms: number }
+  /** A file the trial made (a Grad-CAM PNG), base64; sent before its `done`. */
+  | { type: 'artefact'; id: number; name: string; data: string }
   | { type: 'done'; id: number; result: TrialResult }
   | { type: 'failed'; id: number; error: { name: string; message: string } };

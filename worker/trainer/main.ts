@@ -40,7 +40,8 @@ async function run(id: number, raw: unknown): Promise<void> {
     const trial = expandHome(TrialConfigSchema.parse(raw));
     const eta = (ms: number) => send({ type: 'eta', id, ms });
     const listener = telemetryForwarder((kind, record) => send({ type: 'telemetry', id, kind, record }), { batchSize: trial.batchSize, eta });
-    const result = await runTrial(trial, { listener, signal: controller.signal, eta });
+    const onArtefact = (a: { name: string; bytes: Uint8Array }) => send({ type: 'artefact', id, name: a.name, data: Buffer.from(a.bytes).toString('base64') });
+    const result = await runTrial(trial, { listener, signal: controller.signal, eta, onArtefact });
     send({ type: 'done', id, result });
   } catch (err) {
     failed(id, err);

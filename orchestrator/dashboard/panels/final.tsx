@@ -1,11 +1,12 @@
 import { Box, Text } from 'ink';
+import { metricShort, metricTitle } from '../../../shared/metrics.js';
 import type { DashboardStore } from '../state/store.js';
 import { fit, pct } from './format.js';
 import { windowAround } from './window.js';
 
 /**
  * The end of a sweep: per optimizer variant × data set, the mean ± sample std of the final
- * accuracy over the seeds that finished (n of the seeds), the best mean per data set in bold,
+ * primary metric (accuracy; mIoU for segmentation, named on each row) over the seeds that finished (n of the seeds), the best mean per data set in bold,
  * and where the results folder and report are.
  */
 export function FinalPanel({ store, width, height, row }: { store: DashboardStore; width: number; height: number; row: number }) {
@@ -19,6 +20,10 @@ export function FinalPanel({ store, width, height, row }: { store: DashboardStor
   const room = Math.max(1, height - 3 - footer);
   const win = windowAround(rows.length, row, room);
   const status = store.sweep?.status ?? 'ended';
+  // One metric for every data set (the usual case): it heads the column; else each row names its own.
+  const metrics = new Set(rows.map((r) => store.metricOf(r.dataset)));
+  const oneMetric = metrics.size <= 1;
+  const metricHeader = oneMetric ? metricTitle([...metrics][0]) : 'score';
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text wrap="truncate-end">
@@ -29,7 +34,7 @@ export function FinalPanel({ store, width, height, row }: { store: DashboardStor
         </Text>
       </Text>
       <Text bold wrap="truncate-end">
-        {'optimizer'.padEnd(labelWidth)}  {'data set'.padEnd(datasetWidth)}  {'accuracy mean ± std'.padEnd(20)}  {'n'.padStart(7)}
+        {'optimizer'.padEnd(labelWidth)}  {'data set'.padEnd(datasetWidth)}  {`${metricHeader} mean ± std`.padEnd(20)}  {'n'.padStart(7)}
       </Text>
       {rows.slice(win.start, win.end).map((r) => {
         const isBest = r.mean !== null && r.mean === best.get(r.dataset) && rows.filter((x) => x.dataset === r.dataset).length > 1;
@@ -38,7 +43,7 @@ export function FinalPanel({ store, width, height, row }: { store: DashboardStor
           <Text key={`${r.label}/${r.dataset}`} wrap="truncate-end">
             {fit(r.label, labelWidth).padEnd(labelWidth)}  {fit(r.dataset, datasetWidth).padEnd(datasetWidth)}{'  '}
             <Text bold={isBest} color={isBest ? 'green' : undefined}>
-              {`${pct(r.mean, 2)}${spread}`.padEnd(20)}
+              {`${pct(r.mean, 2)}${spread}${oneMetric ? '' : ` ${metricShort(store.metricOf(r.dataset))}`}`.padEnd(20)}
             </Text>
             {'  '}
             {`${r.n}/${r.seeds}`.padStart(7)}

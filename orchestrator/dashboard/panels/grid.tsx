@@ -42,9 +42,9 @@ export function GridPanel({ store, grid, row, col, filter, filtering, focused, w
 
   const ranges = new Map<string, { min: number; max: number }>();
   for (const g of grid.groups.values()) {
-    if (g.meanAccuracy === null) continue;
+    if (g.meanScore === null) continue;
     const r = ranges.get(g.dataset) ?? { min: Infinity, max: -Infinity };
-    ranges.set(g.dataset, { min: Math.min(r.min, g.meanAccuracy), max: Math.max(r.max, g.meanAccuracy) });
+    ranges.set(g.dataset, { min: Math.min(r.min, g.meanScore), max: Math.max(r.max, g.meanScore) });
   }
 
   const position = grid.labels.length > visibleRows ? ` rows ${rows.start + 1}–${rows.end} of ${grid.labels.length}` : '';
@@ -82,7 +82,7 @@ export function GridPanel({ store, grid, row, col, filter, filtering, focused, w
                   {fit(label, labelWidth).padEnd(labelWidth + 1)}
                 </Text>
                 {datasets.map((dataset, j) => (
-                  <GridCell key={dataset} group={grid.groups.get(groupKey(label, dataset))} store={store} strip={strip} width={cellWidth} selected={r === row && cols.start + j === col} color={rankColor(grid.groups.get(groupKey(label, dataset))?.meanAccuracy ?? null, ranges.get(dataset))} />
+                  <GridCell key={dataset} group={grid.groups.get(groupKey(label, dataset))} store={store} strip={strip} width={cellWidth} selected={r === row && cols.start + j === col} color={rankColor(grid.groups.get(groupKey(label, dataset))?.meanScore ?? null, ranges.get(dataset))} />
                 ))}
               </Text>
             );
@@ -98,7 +98,7 @@ function GridCell({ group, store, strip, width, selected, color }: { group: Grou
   const statuses = group.cells.map((c) => store.cellView(c.id));
   const segments = seedStrip(statuses, strip);
   const used = segments.reduce((a, s) => a + s.text.length, 0);
-  const mean = pct(group.meanAccuracy);
+  const mean = pct(group.meanScore);
   return (
     <Text>
       <Text inverse={selected}>

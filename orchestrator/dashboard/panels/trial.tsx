@@ -1,12 +1,14 @@
 import { OPTIMIZERS } from '../../../worker/engine/catalog.js';
 import { Box, Text } from 'ink';
+import { metricTitle } from '../../../shared/metrics.js';
 import type { GroupSummary } from '../state/grid-model.js';
 import type { DashboardStore } from '../state/store.js';
 import { SERIES_NAMES, type SeriesName } from '../state/trial-telemetry.js';
 import { fit, num, pct, sparkline, STATUS_COLOR, STATUS_GLYPH } from './format.js';
 import { windowAround } from './window.js';
 
-const SERIES_LABEL: Record<SeriesName, string> = { loss: 'loss', accuracy: 'accuracy', lr: 'lr', momentum: 'momentum', grad_var: 'grad_var', entropy: 'entropy' };
+/** Row labels; `score` is the data set's primary metric (accuracy; mIoU for segmentation), named per trial. */
+const SERIES_LABEL: Record<Exclude<SeriesName, 'score'>, string> = { loss: 'loss', lr: 'lr', momentum: 'momentum', grad_var: 'grad_var', entropy: 'entropy' };
 
 /** The seeds of the selected grid cell, one line each, windowed around the selected seed. */
 function SeedList({ store, group, seed, focused, width, height }: { store: DashboardStore; group: GroupSummary; seed: number; focused: boolean; width: number; height: number }) {
@@ -16,7 +18,7 @@ function SeedList({ store, group, seed, focused, width, height }: { store: Dashb
       {group.cells.slice(win.start, win.end).map((c, i) => {
         const s = store.cellState(c.id);
         const status = store.cellView(c.id);
-        const detail = status === 'diverged' ? `diverged @${s?.diverged_at_step}` : status === 'done' ? pct(store.accuracyOf(c.id)) : status === 'running' ? `#${s?.attempt} ${s?.node ?? ''}` : status === 'failed' ? (s?.error ?? 'failed') : status === 'queued' && s?.error ? `retry: ${s.error}` : status;
+        const detail = status === 'diverged' ? `diverged @${s?.diverged_at_step}` : status === 'done' ? pct(store.scoreOf(c.id)) : status === 'running' ? `#${s?.attempt} ${s?.node ?? ''}` : status === 'failed' ? (s?.error ?? 'failed') : status === 'queued' && s?.error ? `retry: ${s.error}` : status;
         const selected = win.start + i === seed;
         return (
           <Text key={c.id} wrap="truncate-end" inverse={selected && focused} bold={selected}>
@@ -31,7 +33,7 @@ function SeedList({ store, group, seed, focused, width, height }: { store: Dashb
 }
 
 /**
- * The selected trial: its seeds beside sparklines of loss, accuracy (per epoch), effective lr,
+ * The selected trial: its seeds beside sparklines of loss, its primary metric (per epoch), effective lr,
  * momentum, grad_var and entropy from its live telemetry, and for EnhancedSGD the controller's
  * ε, mix_prob and last action.
  */
@@ -85,15 +87,15 @@ export function TrialPanel({ store, group, seed, focusSeeds, width, height }: { 
         <Box flexDirection="column" width={right} marginLeft={1}>
           {noTelemetry && status !== 'running' ? (
             <Text wrap="truncate-end" dimColor>
-              {status === 'done' ? `final accuracy ${pct(store.accuracyOf(cell.id), 2)} (no live telemetry seen)` : status === 'failed' ? `failed: ${state?.error ?? ''}` : `${status}: no telemetry yet`}
+              {status === 'done' ? `final ${metricTitle(store.metricOf(cell.dataset))} ${pct(store.scoreOf(cell.id), 2)} (no live telemetry seen)` : status === 'failed' ? `failed: ${state?.error ?? ''}` : `${status}: no telemetry yet`}
             </Text>
           ) : (
             SERIES_NAMES.slice(0, sparkRows).map((name) => {
               const values = series[name];
-              const last = name === 'accuracy' ? (values.length ? pct(values.at(-1)!, 2) : '—') : num(values.at(-1) ?? (step?.[name] as number | undefined) ?? null);
+              const last = name === 'score' ? (values.length ? pct(values.at(-1)!, 2) : '—') : num(values.at(-1) ?? (step?.[name] as number | undefined) ?? null);
               return (
                 <Text key={name} wrap="truncate-end">
-                  <Text dimColor>{SERIES_LABEL[name].padEnd(10)}</Text>
+                  <Text dimColor>{(name === 'score' ? metricTitle(store.metricOf(cell.dataset)) : SERIES_LABEL[name]).padEnd(10)}</Text>
                   <Text color="cyan">{sparkline(values, sparkWidth).padEnd(sparkWidth)}</Text> {last.padStart(valueWidth)}
                 </Text>
               );

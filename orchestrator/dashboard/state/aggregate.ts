@@ -29,13 +29,13 @@ function meanStd(values: readonly number[]): { mean: number | null; std: number 
  * accuracy over the seeds that finished, with n. Rows in the grid's order (data set, then the
  * spec's optimizer order) so the eye compares optimizers on one data set.
  */
-export function aggregateTable(grid: GridModel, accuracyOf: (id: string) => number | null | undefined, viewOf: (id: string) => CellView): AggregateRow[] {
+export function aggregateTable(grid: GridModel, scoreOf: (id: string) => number | null | undefined, viewOf: (id: string) => CellView): AggregateRow[] {
   const rows: AggregateRow[] = [];
   for (const dataset of grid.datasets) {
     for (const label of grid.labels) {
       const group = grid.groups.get(`${label}\u0000${dataset}`);
       if (!group) continue;
-      const values = group.cells.map((c) => accuracyOf(c.id)).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+      const values = group.cells.map((c) => scoreOf(c.id)).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
       const diverged = group.cells.filter((c) => viewOf(c.id) === 'diverged').length;
       rows.push({ label, dataset, n: values.length, seeds: group.cells.length, failed: group.counts.failed, diverged, ...meanStd(values) });
     }

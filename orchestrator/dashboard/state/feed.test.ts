@@ -37,9 +37,9 @@ test('cells, results, nodes, GPU metrics and telemetry reach the store; p throug
 
     const now = new Date().toISOString();
     await settleCell(stores.cells, cellKey(id, 'sgd-noop-s1'), (s) => ({ ...s, status: 'running', attempt: 1, node: 'n1', slot: 'gpu0', updated_at: now }));
-    await settleCell(stores.cells, cellKey(id, 'sgd-noop-s2'), (s) => ({ ...s, status: 'done', attempt: 1, final_accuracy: 0.75, updated_at: now }));
+    await settleCell(stores.cells, cellKey(id, 'sgd-noop-s2'), (s) => ({ ...s, status: 'done', attempt: 1, final_score: 0.75, updated_at: now }));
     // A done cell whose state lacks the accuracy: it is read from its result record.
-    const result: ResultRecord = { sweep: id, cell: 'adam-noop-s1', node: 'n1', slot: 'gpu0', attempt: 1, object: null, bytes: 0, status: 'completed', final_accuracy: 0.5, final_loss: 1, created_at: now };
+    const result: ResultRecord = { sweep: id, cell: 'adam-noop-s1', node: 'n1', slot: 'gpu0', attempt: 1, object: null, bytes: 0, status: 'completed', final_score: 0.5, final_loss: 1, created_at: now };
     await stores.results.put(cellKey(id, 'adam-noop-s1'), encodeJson(result));
     await settleCell(stores.cells, cellKey(id, 'adam-noop-s1'), (s) => ({ ...s, status: 'done', attempt: 1, updated_at: now }));
     await stores.nodes.put('n1', encodeJson(nodeRecord('n1', [{ slot: 'gpu0', device: 0 }])));
@@ -49,9 +49,9 @@ test('cells, results, nodes, GPU metrics and telemetry reach the store; p throug
     nc.publish(subjects.telemetry(id, 'sgd-noop-s1'), encodeJson(telemetry));
     nc.publish(subjects.telemetry('another-sweep', 'x'), encodeJson({ ...telemetry, sweep: 'another-sweep', cell: 'x' }));
 
-    await until('everything', () => store.counts().done === 2 && store.accuracyOf('adam-noop-s1') === 0.5 && store.nodes().length === 1 && store.nodes()[0]!.gpus.size === 1 && store.telemetry.live('sgd-noop-s1') !== undefined);
+    await until('everything', () => store.counts().done === 2 && store.scoreOf('adam-noop-s1') === 0.5 && store.nodes().length === 1 && store.nodes()[0]!.gpus.size === 1 && store.telemetry.live('sgd-noop-s1') !== undefined);
     assert.deepEqual(store.counts(), { queued: 1, running: 1, done: 2, failed: 0, cancelled: 0, total: 4 });
-    assert.equal(store.accuracyOf('sgd-noop-s2'), 0.75);
+    assert.equal(store.scoreOf('sgd-noop-s2'), 0.75);
     assert.equal(store.runningCellOn('n1', 'gpu0'), 'sgd-noop-s1');
     assert.equal(store.telemetry.samplesPerSecond('sgd-noop-s1'), 4321);
     assert.equal(store.telemetry.live('x'), undefined, "other sweeps' telemetry is not taken");

@@ -73,9 +73,9 @@ export async function startFeed(nc: NatsConnection, buckets: FeedBuckets, store:
     const { state, unreadable } = decodeCellState(key, value);
     if (unreadable) warn(new Error(unreadable));
     store.applyCell(state);
-    if (state.status === 'done' && state.final_accuracy === undefined) {
+    if (state.status === 'done' && state.final_score === undefined) {
       const entry = await buckets.results.get(key);
-      if (entry?.operation === 'PUT') store.applyAccuracy(state.cell, decodeJson(ResultRecordSchema, entry.value, `result ${key}`).final_accuracy);
+      if (entry?.operation === 'PUT') store.applyScore(state.cell, decodeJson(ResultRecordSchema, entry.value, `result ${key}`).final_score);
     }
   });
   await follow(buckets.nodes, '>', (key, value) => store.applyNode(key, value ? decodeJson(NodeRecordSchema, value, `node ${key}`) : null));

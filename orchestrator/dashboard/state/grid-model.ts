@@ -22,9 +22,9 @@ export interface GroupSummary {
   readonly cells: readonly PlanCell[];
   readonly counts: CellCounts;
   /** Mean final accuracy over the seeds that have one; null while none has. */
-  readonly meanAccuracy: number | null;
+  readonly meanScore: number | null;
   /** Seeds that contributed to the mean. */
-  readonly withAccuracy: number;
+  readonly withScore: number;
 }
 
 export interface GridModel {
@@ -73,11 +73,11 @@ export function gridShape(cells: readonly PlanCell[], filter = ''): GridShape {
 }
 
 /** One group's counts and mean final accuracy. */
-export function summarizeGroup(list: readonly PlanCell[], statusOf: (id: string) => CellStatus | undefined, accuracyOf: (id: string) => number | null | undefined): GroupSummary {
+export function summarizeGroup(list: readonly PlanCell[], statusOf: (id: string) => CellStatus | undefined, scoreOf: (id: string) => number | null | undefined): GroupSummary {
   let sum = 0;
   let n = 0;
   for (const c of list) {
-    const acc = accuracyOf(c.id);
+    const acc = scoreOf(c.id);
     if (typeof acc === 'number' && Number.isFinite(acc)) (sum += acc), n++;
   }
   return {
@@ -85,8 +85,8 @@ export function summarizeGroup(list: readonly PlanCell[], statusOf: (id: string)
     dataset: list[0]!.dataset,
     cells: list,
     counts: tallyCells(list.map((c) => statusOf(c.id))),
-    meanAccuracy: n ? sum / n : null,
-    withAccuracy: n,
+    meanScore: n ? sum / n : null,
+    withScore: n,
   };
 }
 
@@ -98,11 +98,11 @@ export function summarizeGroup(list: readonly PlanCell[], statusOf: (id: string)
 export function buildGrid(
   cells: readonly PlanCell[],
   statusOf: (id: string) => CellStatus | undefined,
-  accuracyOf: (id: string) => number | null | undefined,
+  scoreOf: (id: string) => number | null | undefined,
   filter = '',
 ): GridModel {
   const shape = gridShape(cells, filter);
   const groups = new Map<string, GroupSummary>();
-  for (const [key, list] of shape.members) groups.set(key, summarizeGroup(list, statusOf, accuracyOf));
+  for (const [key, list] of shape.members) groups.set(key, summarizeGroup(list, statusOf, scoreOf));
   return { labels: shape.labels, datasets: shape.datasets, groups };
 }

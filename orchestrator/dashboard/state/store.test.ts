@@ -18,8 +18,8 @@ test('cell moves update the counts, the grid groups and their mean accuracy', ()
   store.setPlan(plan(['sgd', 'adam'], ['mnist', 'sleep'], [1, 2, 3]));
   assert.deepEqual(store.counts(), { queued: 12, running: 0, done: 0, failed: 0, cancelled: 0, total: 12 });
   store.applyCell(cell('sgd-mnist-s1', 'running'));
-  store.applyCell(cell('sgd-mnist-s1', 'done', { final_accuracy: 0.9 }));
-  store.applyCell(cell('sgd-mnist-s2', 'done', { final_accuracy: 0.8 }));
+  store.applyCell(cell('sgd-mnist-s1', 'done', { final_score: 0.9 }));
+  store.applyCell(cell('sgd-mnist-s2', 'done', { final_score: 0.8 }));
   store.applyCell(cell('sgd-mnist-s3', 'failed', { error: 'boom' }));
   store.applyCell(cell('adam-sleep-s1', 'running', { node: 'n1', slot: 'cpu0' }));
   assert.deepEqual(store.counts(), { queued: 8, running: 1, done: 2, failed: 1, cancelled: 0, total: 12 });
@@ -30,9 +30,9 @@ test('cell moves update the counts, the grid groups and their mean accuracy', ()
   const sgd = grid.groups.get(groupKey('sgd', 'mnist'))!;
   assert.equal(sgd.counts.done, 2);
   assert.equal(sgd.counts.failed, 1);
-  assert.ok(Math.abs(sgd.meanAccuracy! - 0.85) < 1e-12, 'mean of the done seeds only');
+  assert.ok(Math.abs(sgd.meanScore! - 0.85) < 1e-12, 'mean of the done seeds only');
   assert.equal(grid.groups.get(groupKey('adam', 'sleep'))!.counts.running, 1);
-  assert.equal(grid.groups.get(groupKey('adam', 'mnist'))!.meanAccuracy, null);
+  assert.equal(grid.groups.get(groupKey('adam', 'mnist'))!.meanScore, null);
   assert.deepEqual(store.failedCells(), ['sgd-mnist-s3']);
   assert.equal(store.runningCellOn('n1', 'cpu0'), 'adam-sleep-s1');
 
@@ -43,7 +43,7 @@ test('cell moves update the counts, the grid groups and their mean accuracy', ()
 
 test('states that arrive before the plan are counted once it does; telemetry does not regroup the grid', () => {
   const store = new DashboardStore('sw');
-  store.applyCell(cell('sgd-mnist-s1', 'done', { final_accuracy: 0.5 }));
+  store.applyCell(cell('sgd-mnist-s1', 'done', { final_score: 0.5 }));
   store.setPlan(plan(['sgd'], ['mnist'], [1, 2]));
   assert.equal(store.counts().done, 1);
   const grid = store.grid();
@@ -58,7 +58,7 @@ test('events: finished, failed with the error, retried, redelivered; no event fo
   store.setPlan(plan(['sgd'], ['mnist'], [1, 2, 3]));
   store.applyCell(cell('sgd-mnist-s1', 'running', { node: 'n1', slot: 'cpu0' }));
   store.applyCell(cell('sgd-mnist-s1', 'running', { node: 'n1', slot: 'cpu0' }));
-  store.applyCell(cell('sgd-mnist-s1', 'done', { final_accuracy: 0.9712 }));
+  store.applyCell(cell('sgd-mnist-s1', 'done', { final_score: 0.9712 }));
   store.applyCell(cell('sgd-mnist-s2', 'running'));
   store.applyCell(cell('sgd-mnist-s2', 'queued', { attempt: 1, error: 'trainer crashed' }));
   store.applyCell(cell('sgd-mnist-s2', 'running', { attempt: 2, node: 'n2', slot: 'gpu0' }));
@@ -99,8 +99,9 @@ test('telemetry: sparkline history is bounded per series, and kept for the selec
   assert.equal(series.loss.at(-1), SERIES_POINTS + 29);
   assert.equal(series.loss[0], 30, 'the oldest points dropped first');
   assert.equal(store.telemetry.samplesPerSecond('t-selected'), 100 + SERIES_POINTS + 29);
-  store.applyTelemetry({ ...step('t-selected', {}), kind: 'epoch', record: { testAccuracy: 0.91 } });
-  assert.deepEqual(store.telemetry.series('t-selected').accuracy, [0.91]);
+  // The epoch record as the engine sends it (worker/engine/telemetry/listener.ts epochRecord).
+  store.applyTelemetry({ ...step('t-selected', {}), kind: 'epoch', record: { primaryMetric: 'miou', primary: 0.41, miou: 0.41, pixel_accuracy: 0.8 } });
+  assert.deepEqual(store.telemetry.series('t-selected').score, [0.41]);
 
   for (let i = 0; i < TRACKED_TRIALS * 3; i++) store.applyTelemetry(step(`t${i}`, { loss: i }));
   assert.equal(store.telemetry.trackedCount(), TRACKED_TRIALS + 1);
@@ -114,10 +115,10 @@ test('telemetry: sparkline history is bounded per series, and kept for the selec
 test('final table: mean ± sample std of the final accuracy over the finished seeds, n of seeds, failed counted', () => {
   const store = new DashboardStore('sw');
   store.setPlan(plan(['sgd', 'adam'], ['mnist'], [1, 2, 3]));
-  store.applyCell(cell('sgd-mnist-s1', 'done', { final_accuracy: 0.9 }));
-  store.applyCell(cell('sgd-mnist-s2', 'done', { final_accuracy: 0.8 }));
+  store.applyCell(cell('sgd-mnist-s1', 'done', { final_score: 0.9 }));
+  store.applyCell(cell('sgd-mnist-s2', 'done', { final_score: 0.8 }));
   store.applyCell(cell('sgd-mnist-s3', 'failed', { error: 'x' }));
-  store.applyCell(cell('adam-mnist-s1', 'done', { final_accuracy: 0.95 }));
+  store.applyCell(cell('adam-mnist-s1', 'done', { final_score: 0.95 }));
   store.applySweep(sweepRecord('failed'));
   assert.ok(store.isFinal());
   const [sgd, adam] = store.finalTable();
@@ -149,12 +150,25 @@ test('notices expire; the sweep status change is an event; listeners hear every 
 test('a diverged cell shows as diverged: its own glyph in the view, an event with the step, a count in the final table', () => {
   const store = new DashboardStore('sw');
   store.setPlan(plan(['sgd'], ['mnist'], [1, 2]));
-  store.applyCell(cell('sgd-mnist-s1', 'done', { final_accuracy: 0.9 }));
-  store.applyCell(cell('sgd-mnist-s2', 'done', { final_accuracy: null, diverged_at_step: 7 }));
+  store.applyCell(cell('sgd-mnist-s1', 'done', { final_score: 0.9 }));
+  store.applyCell(cell('sgd-mnist-s2', 'done', { final_score: null, diverged_at_step: 7 }));
   assert.equal(store.cellView('sgd-mnist-s1'), 'done');
   assert.equal(store.cellView('sgd-mnist-s2'), 'diverged');
   assert.ok(store.events().some((e) => /sgd-mnist-s2 DIVERGED at step 7/.test(e.text)));
   const [row] = store.finalTable();
   assert.equal(row!.diverged, 1);
   assert.equal(row!.n, 1, 'the diverged seed has no final accuracy to average');
+});
+
+test('a segmentation data set is shown by its primary metric: events, metricOf and the trial sparkline say mIoU, not accuracy', () => {
+  const store = new DashboardStore('sw');
+  store.setPlan(plan(['sgd'], ['mnist', 'voc'], [1]));
+  assert.equal(store.metricOf('voc'), 'accuracy', 'accuracy until a result or telemetry says otherwise');
+  store.applyTelemetry({ ...step('sgd-voc-s1', {}), kind: 'epoch', record: { primaryMetric: 'miou', primary: 0.2 } });
+  assert.equal(store.metricOf('voc'), 'miou');
+  store.applyCell(cell('sgd-voc-s1', 'done', { metric: 'miou', final_score: 0.4321 }));
+  store.applyCell(cell('sgd-mnist-s1', 'done', { metric: 'accuracy', final_score: 0.99 }));
+  assert.deepEqual(store.events().map((e) => e.text), ['sgd-voc-s1 finished: mIoU 43.21%', 'sgd-mnist-s1 finished: accuracy 99.00%']);
+  assert.equal(store.metricOf('mnist'), 'accuracy');
+  assert.equal(store.scoreOf('sgd-voc-s1'), 0.4321);
 });

@@ -1,6 +1,7 @@
 import { FINAL_STATUSES, tallyCells, type CellCounts } from '../../../shared/protocol/cell-store.js';
 import type { CellState, GpuMetrics, NodeMetrics, NodeRecord, SweepRecord, TelemetryMessage } from '../../../shared/protocol/messages.js';
 import { NODE_TTL_S } from '../../../shared/protocol/names.js';
+import { metricTitle } from '../../../shared/metrics.js';
 import { aggregateTable, type AggregateRow } from './aggregate.js';
 import { groupKey, gridShape, summarizeGroup, type GridModel, type CellView, type GridShape, type GroupSummary, type PlanCell } from './grid-model.js';
 import { TrialTelemetry } from './trial-telemetry.js';
@@ -57,7 +58,9 @@ export class DashboardStore {
   private plan: PlanCell[] = [];
   private readonly planIndex = new Map<string, PlanCell>();
   private readonly states = new Map<string, CellState>();
-  private readonly accuracies = new Map<string, number | null>();
+  private readonly scores = new Map<string, number | null>();
+  /** Data set → its primary metric, as results and telemetry name it. */
+  private readonly metrics = new Map<string, string>();
   /** `<node>/<slot>` → the cell of this sweep running there (fresher than the registry's heartbeat). */
   private readonly runningOn = new Map<string, string>();
   private tally: CellCounts = tallyCells([]);
@@ -151,7 +154,8 @@ export class DashboardStore {
       this.tally[previous?.status ?? 'queued']--;
       this.tally[state.status]++;
     }
-    if (state.status === 'done' && state.final_accuracy !== undefined) this.accuracies.set(state.cell, state.final_accuracy);
+    if (state.status === 'done' && state.final_score !== undefined) this.scores.set(state.cell, state.final_score);
+    if (state.metric) this.learnMetric(state.cell, state.metric);
     if (previous?.status === 'running') {
       const where = `${previous.node}/${previous.slot}`;
       if (this.runningOn.get(where) === state.cell) this.runningOn.delete(where);
@@ -162,16 +166,30 @@ export class DashboardStore {
     this.changed();
   }
 
-  /** A final accuracy learnt from the results bucket (for a done cell whose state lacks it). */
-  applyAccuracy(cell: string, accuracy: number | null): void {
-    this.accuracies.set(cell, accuracy);
+  /** A final score learnt from the results bucket (for a done cell whose state lacks it). */
+  applyScore(cell: string, score: number | null, metric?: string): void {
+    this.scores.set(cell, score);
+    if (metric) this.learnMetric(cell, metric);
     this.touch(cell);
     this.changed();
   }
 
-  /** Final accuracy of a done cell; undefined while unknown. */
-  accuracyOf(id: string): number | null | undefined {
-    return this.states.get(id)?.status === 'done' ? this.accuracies.get(id) : undefined;
+  /**
+   * The primary metric of a data set's cells (accuracy; mIoU for segmentation), as its results and
+   * epoch telemetry name it; accuracy until one has said.
+   */
+  metricOf(dataset: string): string {
+    return this.metrics.get(dataset) ?? 'accuracy';
+  }
+
+  private learnMetric(cell: string, metric: string): void {
+    const dataset = this.planIndex.get(cell)?.dataset;
+    if (dataset !== undefined) this.metrics.set(dataset, metric);
+  }
+
+  /** Final primary-metric value of a done cell; undefined while unknown. */
+  scoreOf(id: string): number | null | undefined {
+    return this.states.get(id)?.status === 'done' ? this.scores.get(id) : undefined;
   }
 
   private cellEvent(s: CellState, previous: CellState | undefined): void {
@@ -180,8 +198,8 @@ export class DashboardStore {
     if (s.status === 'done' && s.diverged_at_step !== undefined) {
       this.addEvent('failed', `${s.cell} DIVERGED at step ${s.diverged_at_step} (non-finite loss or gradient)`);
     } else if (s.status === 'done') {
-      const acc = s.final_accuracy;
-      this.addEvent('done', `${s.cell} finished${typeof acc === 'number' ? `: accuracy ${(acc * 100).toFixed(2)}%` : ''}`);
+      const score = s.final_score;
+      this.addEvent('done', `${s.cell} finished${typeof score === 'number' ? `: ${metricTitle(s.metric)} ${(score * 100).toFixed(2)}%` : ''}`);
     } else if (s.status === 'failed') {
       this.addEvent('failed', `${s.cell} FAILED after ${s.attempt} attempt(s): ${s.error ?? 'unknown error'}`);
     } else if (s.status === 'queued' && s.error && previous?.status === 'running') {
@@ -219,13 +237,13 @@ export class DashboardStore {
     }
     const shape = this.shapeCache.shape;
     const statusOf = (id: string) => this.states.get(id)?.status;
-    const accuracyOf = (id: string) => this.accuracyOf(id);
+    const scoreOf = (id: string) => this.scoreOf(id);
     const groups = new Map<string, GroupSummary>();
     for (const [key, list] of shape.members) {
       let summary = this.summaries.get(key);
       if (!summary || this.staleGroups.has(key)) {
         // The summary's cells are the unfiltered group's: a filter only hides whole groups.
-        summary = summarizeGroup(list, statusOf, accuracyOf);
+        summary = summarizeGroup(list, statusOf, scoreOf);
         this.summaries.set(key, summary);
         this.staleGroups.delete(key);
       }
@@ -237,7 +255,7 @@ export class DashboardStore {
   }
 
   finalTable(): AggregateRow[] {
-    return aggregateTable(this.grid(), (id) => this.accuracyOf(id), (id) => this.cellView(id));
+    return aggregateTable(this.grid(), (id) => this.scoreOf(id), (id) => this.cellView(id));
   }
 
   /** The sweep has ended: done, failed or cancelled. */
@@ -319,6 +337,8 @@ export class DashboardStore {
 
   applyTelemetry(message: TelemetryMessage): void {
     this.telemetry.apply(message, this.now());
+    const metric = message.kind === 'epoch' ? message.record.primaryMetric : undefined;
+    if (typeof metric === 'string') this.learnMetric(message.cell, metric);
     this.changed();
   }
 

@@ -2,7 +2,8 @@ import type { TelemetryMessage } from '../../../shared/protocol/messages.js';
 import { Series } from './series.js';
 
 /** The series a trial's detail panel draws as sparklines, in display order. */
-export const SERIES_NAMES = ['loss', 'accuracy', 'lr', 'momentum', 'grad_var', 'entropy'] as const;
+/** `score`: the task's primary metric after each epoch (accuracy; mIoU for segmentation). */
+export const SERIES_NAMES = ['loss', 'score', 'lr', 'momentum', 'grad_var', 'entropy'] as const;
 export type SeriesName = (typeof SERIES_NAMES)[number];
 
 /** Points kept per series: about 30 s of a trial's ≤ 4 records per second, or 120 epochs. */
@@ -26,7 +27,7 @@ export interface TrialLive {
   receivedAt: number;
   /** The last step record (loss, lr, …, epoch, batch, batches, samples_per_s). */
   step: Readonly<Record<string, Value>> | null;
-  /** The last epoch summary (testAccuracy, trainLoss, …). */
+  /** The last epoch summary (primary, primaryMetric, trainLoss, …: worker/engine/telemetry/listener.ts epochRecord). */
   epoch: Readonly<Record<string, Value>> | null;
   /** The last status message (data loading, backend choice). */
   message: string | null;
@@ -57,8 +58,8 @@ export class TrialTelemetry {
       }
     } else if (message.kind === 'epoch') {
       live.epoch = message.record;
-      const accuracy = message.record.testAccuracy;
-      if (typeof accuracy === 'number' && Number.isFinite(accuracy)) series.get('accuracy')!.push(accuracy);
+      const score = message.record.primary;
+      if (typeof score === 'number' && Number.isFinite(score)) series.get('score')!.push(score);
     } else {
       const text = message.record.message;
       live.message = typeof text === 'string' ? text : null;

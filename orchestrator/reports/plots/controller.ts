@@ -91,7 +91,7 @@ export function qTableHeatmap(dataset: string, name: string, groups: readonly Gr
   for (const g of groups) {
     const withQ = runs.get(g)!.filter((d) => d.q && d.q.states.length);
     if (!withQ.length) continue;
-    const sorted = [...withQ].sort((a, b) => (a.accuracy.at(-1) ?? 0) - (b.accuracy.at(-1) ?? 0));
+    const sorted = [...withQ].sort((a, b) => (a.score.at(-1) ?? 0) - (b.score.at(-1) ?? 0));
     const run = sorted[Math.floor((sorted.length - 1) / 2)]!;
     const q = run.q!;
     const seed = g.seeds.find((_, i) => runs.get(g)![i] === run);

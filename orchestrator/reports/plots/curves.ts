@@ -56,9 +56,9 @@ export function stepCurve(series: string, runs: readonly CellDigest[], key: Step
   return meanCurve(series, xs, columns, seed);
 }
 
-/** Accuracy against cumulative training time: both means across seeds, band on accuracy. */
-export function accuracyTimeCurve(series: string, runs: readonly CellDigest[], seed: string): Array<CurveRow & { readonly seconds: number }> {
-  const rows = epochCurve(series, runs, (d) => d.accuracy, seed);
+/** The primary metric against cumulative training time: both means across seeds, band on the metric. */
+export function scoreTimeCurve(series: string, runs: readonly CellDigest[], seed: string): Array<CurveRow & { readonly seconds: number }> {
+  const rows = epochCurve(series, runs, (d) => d.score, seed);
   return rows.map((r) => {
     const e = r.x;
     const times = runs.filter((d) => d.epochTime.length >= e).map((d) => d.epochTime.slice(0, e).reduce((a, b) => a + b, 0));

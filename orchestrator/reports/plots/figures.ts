@@ -1,8 +1,9 @@
 import { OPTIMIZERS } from '../../../worker/engine/catalog.js';
-import type { GroupSummary, ReportModel } from '../aggregate.js';
+import { metricTitle, type MetricName } from '../../../shared/metrics.js';
+import { metricOf, type GroupSummary, type ReportModel } from '../aggregate.js';
 import type { CellDigest, StepSeries } from '../digest.js';
 import type { LoadedSweep } from '../load.js';
-import { accuracyTimeCurve, epochCurve, stepCurve, type CurveRow } from './curves.js';
+import { scoreTimeCurve, epochCurve, stepCurve, type CurveRow } from './curves.js';
 import { curvePanel, type SeriesStyle } from './panels.js';
 import { controllerPaths, qTableHeatmap } from './controller.js';
 import { profilePlot } from './profile.js';
@@ -56,8 +57,9 @@ export function* planFigures(sweep: LoadedSweep, model: ReportModel): Generator<
     const runs = new Map(shown.map((g) => [g, runsOf(g)]));
     const name = datasetTitle(dataset);
     const seedText = seedCount(shown);
-    yield trainingFigure(dataset, name, shown, runs, style, seedText, note);
-    yield accuracyTimeFigure(dataset, name, shown, runs, style, seedText, model.sweep.targets[dataset], note);
+    const metric = metricOf(model, dataset);
+    yield trainingFigure(dataset, name, metric, shown, runs, style, seedText, note);
+    yield scoreTimeFigure(dataset, name, metric, shown, runs, style, seedText, model.sweep.targets[dataset], note);
     const enhanced = shown.filter((g) => OPTIMIZERS.find(g.optimizer)?.steered);
     if (enhanced.length) {
       yield controllerPaths(dataset, name, enhanced.slice(0, 4), runs, style);
@@ -75,6 +77,7 @@ function stepPanel(shown: readonly GroupSummary[], runs: Map<GroupSummary, CellD
 function trainingFigure(
   dataset: string,
   name: string,
+  metric: MetricName,
   shown: readonly GroupSummary[],
   runs: Map<GroupSummary, CellDigest[]>,
   style: SeriesStyle,
@@ -89,7 +92,7 @@ function trainingFigure(
   const lrRange = lr.length ? Math.max(...lr.map((r) => r.hi)) / Math.max(1e-30, Math.min(...lr.map((r) => r.lo))) : 1;
   const panels = [
     curvePanel(style, { title: 'Training loss (per batch)', yTitle: 'cross-entropy', kind: 'step', rows: stepPanel(shown, runs, 'batch_loss', dataset) }),
-    curvePanel(style, { title: 'Test accuracy (after each epoch)', yTitle: 'accuracy (%)', kind: 'epoch', rows: epochPanel('accuracy', (d) => d.accuracy, 100) }),
+    curvePanel(style, { title: `Test ${metricTitle(metric)} (after each epoch)`, yTitle: `${metricTitle(metric)} (%)`, kind: 'epoch', rows: epochPanel(metric, (d) => d.score, 100) }),
     curvePanel(style, { title: 'Learning rate (effective)', yTitle: 'learning rate', kind: 'step', rows: lr, log: lrRange > 5 }),
     curvePanel(style, { title: 'Gradient variance', yTitle: 'variance (log scale)', kind: 'step', rows: stepPanel(shown, runs, 'gradient_variance', dataset), log: true }),
     curvePanel(style, { title: 'Gradient entropy', yTitle: 'entropy (nats)', kind: 'step', rows: stepPanel(shown, runs, 'entropy', dataset) }),
@@ -120,9 +123,10 @@ function trainingFigure(
   };
 }
 
-function accuracyTimeFigure(
+function scoreTimeFigure(
   dataset: string,
   name: string,
+  metric: MetricName,
   shown: readonly GroupSummary[],
   runs: Map<GroupSummary, CellDigest[]>,
   style: SeriesStyle,
@@ -130,14 +134,15 @@ function accuracyTimeFigure(
   target: number | undefined,
   note: string | null,
 ): PlotSpec {
-  const rows = shown.flatMap((g) => accuracyTimeCurve(g.label, runs.get(g)!, CURVE_SEED)).map((r) => ({ ...r, mean: r.mean * 100, lo: r.lo * 100, hi: r.hi * 100 }));
+  const rows = shown.flatMap((g) => scoreTimeCurve(g.label, runs.get(g)!, CURVE_SEED)).map((r) => ({ ...r, mean: r.mean * 100, lo: r.lo * 100, hi: r.hi * 100 }));
   const colour = { field: 'series', type: 'nominal', title: null, scale: colourScale(style.series, style.baseline), sort: style.series };
-  const y = { type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } };
+  const title = metricTitle(metric);
+  const y = { type: 'quantitative', title: `test ${title} (%)`, scale: { zero: false } };
   const x = { field: 'seconds', type: 'quantitative', title: 'training time (s, mean over seeds; evaluation excluded)', scale: { zero: true } };
   const layers: Record<string, unknown>[] = [
     { mark: { type: 'rule', strokeWidth: 2, opacity: 0.7 }, encoding: { x, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color: colour } },
     { mark: { type: 'line', strokeWidth: 2 }, encoding: { x, y: { field: 'mean', ...y }, color: colour, strokeDash: { field: 'series', type: 'nominal', title: null, scale: dashScale(style.series), sort: style.series } } },
-    { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y: { field: 'mean', ...y }, color: colour, tooltip: [{ field: 'series' }, { field: 'x', title: 'epoch' }, { field: 'seconds', format: '.1f' }, { field: 'mean', title: 'accuracy %', format: '.2f' }] } },
+    { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y: { field: 'mean', ...y }, color: colour, tooltip: [{ field: 'series' }, { field: 'x', title: 'epoch' }, { field: 'seconds', format: '.1f' }, { field: 'mean', title: `${title} %`, format: '.2f' }] } },
   ];
   if (target !== undefined) {
     layers.push(
@@ -146,13 +151,13 @@ function accuracyTimeFigure(
     );
   }
   return {
-    name: `${dataset}-accuracy-vs-time`,
+    name: `${dataset}-${metric}-vs-time`,
     dataset,
-    title: `${name}: test accuracy vs training time`,
-    caption: `Test accuracy after each epoch against cumulative training time, ${seedText}; dots at epoch ends, bars: 95 % bootstrap interval of the mean accuracy${target !== undefined ? `; dashed: the spec's target` : ''}.${note ? ` ${note}.` : ''}`,
+    title: `${name}: test ${title} vs training time`,
+    caption: `Test ${title} after each epoch against cumulative training time, ${seedText}; dots at epoch ends, bars: 95 % bootstrap interval of the mean ${title}${target !== undefined ? `; dashed: the spec's target` : ''}.${note ? ` ${note}.` : ''}`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title: { text: `${name}: test accuracy vs training time`, subtitle: `${seedText} per optimizer; bars: 95 % bootstrap interval of the mean` },
+      title: { text: `${name}: test ${title} vs training time`, subtitle: `${seedText} per optimizer; bars: 95 % bootstrap interval of the mean` },
       config: CONFIG,
       width: 560,
       height: 320,

@@ -17,7 +17,7 @@ export function profilePlot(model: ReportModel): PlotSpec {
     caption: `AlgoPerf-style performance profile over ${W} data set${W > 1 ? 's' : ''} (${p.workloads.map(datasetTitle).join(', ')}): for each optimizer (its fastest variant per data set), the share of data sets on which its median time to the target is within a factor τ of the fastest optimizer's. Score: area under the curve over τ ∈ [1, ${p.tauMax}] divided by ${p.tauMax - 1}.`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title: { text: 'Performance profile: time to target accuracy', subtitle: [`share of the ${W} data set${W > 1 ? 's' : ''} on which an optimizer is within τ× of the fastest`, 'score: normalised area under the curve (1 = fastest everywhere)'] },
+      title: { text: 'Performance profile: time to target', subtitle: [`share of the ${W} data set${W > 1 ? 's' : ''} on which an optimizer is within τ× of the fastest`, 'score: normalised area under the curve (1 = fastest everywhere)'] },
       config: CONFIG,
       width: 520,
       height: 300,

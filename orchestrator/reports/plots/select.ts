@@ -10,7 +10,7 @@ import { MAX_SERIES } from './theme.js';
 export function shownGroups(groups: readonly GroupSummary[], baseline: string | null): { shown: GroupSummary[]; note: string | null } {
   const withData = groups.filter((g) => g.seeds.length > 0);
   if (withData.length <= MAX_SERIES) return { shown: withData, note: null };
-  const byAccuracy = (a: GroupSummary, b: GroupSummary) => (Number.isFinite(b.accuracy.mean) ? b.accuracy.mean : -1) - (Number.isFinite(a.accuracy.mean) ? a.accuracy.mean : -1);
+  const byAccuracy = (a: GroupSummary, b: GroupSummary) => (Number.isFinite(b.score.mean) ? b.score.mean : -1) - (Number.isFinite(a.score.mean) ? a.score.mean : -1);
   const best = new Map<string, GroupSummary>();
   for (const g of [...withData].sort(byAccuracy)) if (!best.has(g.optimizer)) best.set(g.optimizer, g);
   let shown = [...best.values()];
@@ -22,5 +22,5 @@ export function shownGroups(groups: readonly GroupSummary[], baseline: string | 
   }
   const order = new Map(withData.map((g, i) => [g, i]));
   shown.sort((a, b) => order.get(a)! - order.get(b)!);
-  return { shown, note: `${withData.length} variants: showing the best variant of each optimizer by mean final accuracy (${shown.length} series)` };
+  return { shown, note: `${withData.length} variants: showing the best variant of each optimizer by mean final score, the data set's primary metric (${shown.length} series)` };
 }

@@ -9,7 +9,7 @@ const field = (v: unknown): string => {
 
 export const CSV_COLUMNS = [
   'dataset', 'label', 'optimizer', 'seeds', 'planned', 'missing', 'failed', 'diverged',
-  'accuracy_mean', 'accuracy_ci_lo', 'accuracy_ci_hi', 'accuracy_sd', 'accuracy_best', 'best_seed', 'accuracy_worst', 'worst_seed',
+  'metric', 'score_mean', 'score_ci_lo', 'score_ci_hi', 'score_sd', 'score_best', 'best_seed', 'score_worst', 'worst_seed',
   'test_loss_mean', 'test_loss_ci_lo', 'test_loss_ci_hi', 'train_loss_mean',
   'epoch_time_s', 'samples_per_s', 'peak_vram_mb', 'peak_ram_mb',
   'target', 'target_reached', 'target_runs', 'target_median_epochs', 'target_median_s',
@@ -19,7 +19,8 @@ export const CSV_COLUMNS = [
 
 /**
  * report.csv: one row per data set × optimizer variant, the aggregate numbers and the comparison
- * with the baseline, in plain units (accuracy as a fraction, seconds, MB). Empty: not applicable;
+ * with the baseline, in plain units (the data set's primary metric — `metric`: accuracy, or mIoU for segmentation — as
+ * a fraction in the score_* columns, seconds, MB). Empty: not applicable;
  * `inf`: target never reached.
  */
 export function renderCsv(model: ReportModel): string {
@@ -29,7 +30,7 @@ export function renderCsv(model: ReportModel): string {
     const t = g.timeToTarget;
     const row = [
       g.dataset, g.label, g.optimizer, g.seeds.length, g.planned, g.missing, g.failed, g.diverged,
-      g.accuracy.mean, g.accuracy.ci?.lo, g.accuracy.ci?.hi, g.accuracy.sd, g.best?.accuracy, g.best?.seed, g.worst?.accuracy, g.worst?.seed,
+      g.metric, g.score.mean, g.score.ci?.lo, g.score.ci?.hi, g.score.sd, g.best?.score, g.best?.seed, g.worst?.score, g.worst?.seed,
       g.testLoss.mean, g.testLoss.ci?.lo, g.testLoss.ci?.hi, g.trainLoss.mean,
       g.epochTime, g.samplesPerS, g.peakVramMb, g.peakRamMb,
       t?.target, t?.reached, t?.runs, t?.medianEpochs, t?.medianSeconds,

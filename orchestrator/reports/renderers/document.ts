@@ -1,4 +1,4 @@
-import type { ReportModel } from '../aggregate.js';
+import type { GradcamGrid, ReportModel } from '../aggregate.js';
 import type { PlotSpec } from '../plots/figures.js';
 import type { PlotFiles } from '../plots/render.js';
 import { datasetTitle } from '../plots/theme.js';
@@ -15,7 +15,8 @@ export type Block =
   | { readonly kind: 'paragraph'; readonly text: string }
   | { readonly kind: 'list'; readonly items: readonly string[] }
   | { readonly kind: 'table'; readonly table: Table }
-  | { readonly kind: 'plot'; readonly plot: RenderedPlot };
+  | { readonly kind: 'plot'; readonly plot: RenderedPlot }
+  | { readonly kind: 'images'; readonly grid: GradcamGrid };
 
 export function outline(model: ReportModel, plots: readonly RenderedPlot[]): Block[] {
   const s = model.sweep;
@@ -43,6 +44,17 @@ export function outline(model: ReportModel, plots: readonly RenderedPlot[]): Blo
     const ttt = targetTable(model, d);
     if (ttt) blocks.push({ kind: 'table', table: ttt });
     for (const p of plots.filter((p) => p.plot.dataset === d)) blocks.push({ kind: 'plot', plot: p });
+    const cam = model.gradcam.find((g) => g.dataset === d);
+    if (cam) {
+      blocks.push(
+        { kind: 'heading', level: 3, text: `Grad-CAM: ${datasetTitle(d)}` },
+        {
+          kind: 'paragraph',
+          text: `Heatmaps of layer \`${cam.layer}\` for the predicted class of the same ${cam.samples.length} test samples under every optimizer (seed ${cam.seed}), blended 0.4 heatmap / 0.6 image in the JET colour map (red: most weight). Columns: test sample index (true class); each image says the class predicted.`,
+        },
+        { kind: 'images', grid: cam },
+      );
+    }
   }
   const profile = profileTable(model);
   if (profile) {
@@ -59,8 +71,8 @@ export function methodNotes(model: ReportModel): string[] {
     'Each cell is one training of one optimizer variant on one data set with one seed; the seed fixes initial weights, data order and optimizer noise, so seeds pair runs across optimizers.',
     'Final metrics are those after the last epoch. Intervals are percentile bootstrap intervals of the mean over seeds (4000 resamples from a fixed random seed, so the same folder gives the same report). Percentile rather than BCa: with a handful of seeds the BCa acceleration estimate is itself noise.',
     `Paired tests against the baseline use the seeds both finished: Wilcoxon signed-rank (exact up to 50 pairs without ties or zeros, otherwise normal approximation with tie and continuity corrections) and paired t-test, both two-sided, each Holm-corrected across all comparisons of the report; the verdict uses the Wilcoxon test at α = ${model.alpha}. With fewer than 6 pairs the Wilcoxon test cannot reach p < 0.05; such rows say "too few seeds".`,
-    "Baseline on each data set: the variant labelled exactly as --baseline, else that optimizer's variant with the highest mean accuracy.",
-    'Time to target: training seconds (sum of epoch times, evaluation excluded) until the first epoch at or above the target accuracy from the spec; median over seeds with misses counted as infinitely slow. Performance profile and score as in AlgoPerf (Dahl et al. 2023) with τ_max = 4, per optimizer using its fastest variant on each data set.',
+    "Baseline on each data set: the variant labelled exactly as --baseline, else that optimizer's variant with the highest mean of the data set's primary metric (accuracy; mIoU for segmentation).",
+    'Time to target: training seconds (sum of epoch times, evaluation excluded) until the first epoch at or above the spec’s target for the data set’s primary metric; median over seeds with misses counted as infinitely slow. Performance profile and score as in AlgoPerf (Dahl et al. 2023) with τ_max = 4, per optimizer using its fastest variant on each data set.',
     'Telemetry: per-step series are averaged into at most 120 bins per run before averaging over seeds. TensorBoard event files of every run are under tensorboard/ (`tensorboard --logdir tensorboard`).',
   ];
 }

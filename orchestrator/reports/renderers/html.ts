@@ -1,5 +1,6 @@
-import type { ReportModel } from '../aggregate.js';
+import type { GradcamGrid, ReportModel } from '../aggregate.js';
 import { outline, type Block, type RenderedPlot } from './document.js';
+import { linkFrom, sampleTitle } from './markdown.js';
 import type { Table } from './sections.js';
 
 export const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -25,7 +26,21 @@ function svg(text: string): string {
     .replace(/href="#([^"]+)"/g, `href="#${prefix}$1"`);
 }
 
-function block(b: Block): string {
+/** Small images scaled up without smoothing (CIFAR's are 32×32), each with its prediction. */
+function images(grid: GradcamGrid, out: string): string {
+  const head = `<th>optimizer</th>${grid.samples.map((s) => `<th>${escapeHtml(sampleTitle(s))}</th>`).join('')}`;
+  const rows = grid.rows.map((r) => {
+    const cells = r.images.map((i, k) =>
+      i
+        ? `<td class="cam"><img src="${escapeHtml(linkFrom(out, i.path))}" alt="${escapeHtml(`${r.label}, sample ${grid.samples[k]!.index}`)}"><br>predicted ${i.predicted}</td>`
+        : '<td class="cam">missing</td>',
+    );
+    return `<tr><td>${escapeHtml(r.label)}</td>${cells.join('')}</tr>`;
+  });
+  return `<figure class="table"><div class="scroll"><table class="gradcam"><thead><tr>${head}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div></figure>`;
+}
+
+function block(b: Block, out: string): string {
   switch (b.kind) {
     case 'heading':
       return `<h${b.level}>${escapeHtml(b.text)}</h${b.level}>`;
@@ -37,6 +52,8 @@ function block(b: Block): string {
       return table(b.table);
     case 'plot':
       return `<figure class="plot">${svg(b.plot.files.svg)}<figcaption>${inline(b.plot.plot.caption)}</figcaption></figure>`;
+    case 'images':
+      return images(b.grid, out);
   }
 }
 
@@ -46,11 +63,15 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom
 table{border-collapse:collapse;font-size:13px;margin:.4em 0}th,td{padding:3px 8px;border-bottom:1px solid #e4e4e4;text-align:left;white-space:nowrap}
 th{background:#f4f4f4}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tbody tr:hover{background:#fafae8}
 figure{margin:1.2em 0}figcaption{font-weight:600;margin-bottom:.3em}figure.plot figcaption{font-weight:normal;color:#444;font-size:13px;max-width:900px}
-.note{font-size:12px;color:#555;margin:.2em 0;max-width:1000px}.scroll{overflow-x:auto}svg{max-width:100%;height:auto}code{background:#f3f3f3;padding:0 3px}`;
+.note{font-size:12px;color:#555;margin:.2em 0;max-width:1000px}.scroll{overflow-x:auto}svg{max-width:100%;height:auto}code{background:#f3f3f3;padding:0 3px}
+td.cam{text-align:center;font-size:12px}td.cam img{width:112px;min-width:112px;height:auto;image-rendering:pixelated}`;
 
-/** report.html: one self-contained file, plots as inline SVG (sharp at any zoom, no side files). */
-export function renderHtml(model: ReportModel, plots: readonly RenderedPlot[]): string {
+/**
+ * report.html: one file, plots as inline SVG (sharp at any zoom, no side files); Grad-CAM images
+ * are linked where they lie, relative to `out` (the report's folder).
+ */
+export function renderHtml(model: ReportModel, plots: readonly RenderedPlot[], out = model.sweep.dir): string {
   ids = 0;
-  const body = outline(model, plots).map(block).join('\n');
+  const body = outline(model, plots).map((b) => block(b, out)).join('\n');
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(`Sweep report: ${model.sweep.name} (${model.sweep.id})`)}</title><style>${STYLE}</style></head><body>\n${body}\n</body></html>\n`;
 }

@@ -1,4 +1,5 @@
-import type { ReportModel } from '../aggregate.js';
+import { relative, sep } from 'node:path';
+import type { GradcamGrid, ReportModel } from '../aggregate.js';
 import { outline, type Block, type RenderedPlot } from './document.js';
 import type { Table } from './sections.js';
 
@@ -12,7 +13,22 @@ export function markdownTable(t: Table): string {
   return lines.join('\n');
 }
 
-function block(b: Block): string {
+/** A sample's column heading: its test index and, for classification, its true class. */
+export const sampleTitle = (s: GradcamGrid['samples'][number]) => `#${s.index}${s.label === null ? '' : ` (class ${s.label})`}`;
+
+/** A path as a link from the report's folder: relative, with forward slashes. */
+export const linkFrom = (out: string, path: string) => relative(out, path).split(sep).join('/');
+
+function imagesTable(grid: GradcamGrid, out: string): string {
+  const lines = [`| optimizer | ${grid.samples.map(sampleTitle).join(' | ')} |`, `|---|${grid.samples.map(() => ':---:').join('|')}|`];
+  for (const r of grid.rows) {
+    const cells = r.images.map((i, k) => (i ? `![${r.label}, sample ${grid.samples[k]!.index}](${linkFrom(out, i.path)})<br>predicted ${i.predicted}` : 'missing'));
+    lines.push(`| ${cell(r.label)} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+function block(b: Block, out: string): string {
   switch (b.kind) {
     case 'heading':
       return `${'#'.repeat(b.level)} ${b.text}`;
@@ -26,10 +42,15 @@ function block(b: Block): string {
       const png = b.plot.files.pngPath ? `plots/${b.plot.plot.name}.png` : `plots/${b.plot.plot.name}.svg`;
       return `![${b.plot.plot.title}](${png})\n\n*${b.plot.plot.caption}* ([SVG](plots/${b.plot.plot.name}.svg))`;
     }
+    case 'images':
+      return imagesTable(b.grid, out);
   }
 }
 
-/** report.md: plots as PNG files beside it (GitHub and most viewers show them), SVG linked. */
-export function renderMarkdown(model: ReportModel, plots: readonly RenderedPlot[]): string {
-  return `${outline(model, plots).map(block).join('\n\n')}\n`;
+/**
+ * report.md: plots as PNG files beside it (GitHub and most viewers show them), SVG linked;
+ * Grad-CAM images linked where they are, relative to `out` (the report's folder).
+ */
+export function renderMarkdown(model: ReportModel, plots: readonly RenderedPlot[], out = model.sweep.dir): string {
+  return `${outline(model, plots).map((b) => block(b, out)).join('\n\n')}\n`;
 }

@@ -1,4 +1,5 @@
-import type { ComparisonRow, GroupSummary, ReportModel } from '../aggregate.js';
+import { metricTitle } from '../../../shared/metrics.js';
+import { metricOf, type ComparisonRow, type GroupSummary, type ReportModel } from '../aggregate.js';
 import type { MissingCell } from '../load.js';
 import { datasetTitle } from '../plots/theme.js';
 import { DASH, fixed, interval, pct, pValue, seconds, sig, signed } from './format.js';
@@ -22,14 +23,15 @@ export function resultsTable(model: ReportModel, dataset: string): Table {
   const groups = model.groups.filter((g) => g.dataset === dataset);
   const base = model.baselineOf[dataset];
   const anyVram = groups.some((g) => g.peakVramMb > 0);
-  const header = ['optimizer', 'seeds', 'accuracy % (mean)', '95 % CI', 'best (seed)', 'worst (seed)', 'test loss (mean)', '95 % CI', 'epoch time (s)', 'samples/s', anyVram ? 'peak VRAM (MB)' : 'peak RAM (MB)', 'missing'];
+  const title = metricTitle(metricOf(model, dataset));
+  const header = ['optimizer', 'seeds', `${title} % (mean)`, '95 % CI', 'best (seed)', 'worst (seed)', 'test loss (mean)', '95 % CI', 'epoch time (s)', 'samples/s', anyVram ? 'peak VRAM (MB)' : 'peak RAM (MB)', 'missing'];
   const rows = groups.map((g) => [
     g.label === base ? `${g.label} (baseline)` : g.label,
     `${g.seeds.length}/${g.planned}`,
-    pct(g.accuracy.mean),
-    interval(g.accuracy.ci, pct),
-    g.best ? `${pct(g.best.accuracy)} (${g.best.seed})` : DASH,
-    g.worst ? `${pct(g.worst.accuracy)} (${g.worst.seed})` : DASH,
+    pct(g.score.mean),
+    interval(g.score.ci, pct),
+    g.best ? `${pct(g.best.score)} (${g.best.seed})` : DASH,
+    g.worst ? `${pct(g.worst.score)} (${g.worst.seed})` : DASH,
     sig(g.testLoss.mean),
     interval(g.testLoss.ci, (x) => sig(x)),
     fixed(g.epochTime, 2),
@@ -38,8 +40,8 @@ export function resultsTable(model: ReportModel, dataset: string): Table {
     missingText(g),
   ]);
   const notes = [
-    `Final-epoch test accuracy and test loss. ${BOOTSTRAP_NOTE} One seed has no interval.`,
-    ...(groups.some((g) => g.diverged) ? ['Diverged runs (non-finite loss) are included with the accuracy they reached; see the missing/diverged column.'] : []),
+    `Final-epoch test ${title} and test loss. ${BOOTSTRAP_NOTE} One seed has no interval.`,
+    ...(groups.some((g) => g.diverged) ? [`Diverged runs (non-finite loss) are included with the ${title} they reached; see the missing/diverged column.`] : []),
   ];
   return { caption: `${datasetTitle(dataset)}: final results by optimizer`, header, rows, notes, numeric: header.map((_, i) => i > 1 && i < 11) };
 }
@@ -55,7 +57,7 @@ export function comparisonTable(model: ReportModel, dataset: string): Table | nu
   const rows = model.comparisons.filter((c) => c.dataset === dataset);
   const base = model.baselineOf[dataset];
   if (!base) return null;
-  const header = ['optimizer', 'pairs', 'Δ accuracy (pp)', '95 % CI', 'Wilcoxon V', 'p', 'p (Holm)', 't', 'p', 'p (Holm)', 'd_z', 'r (rank-biserial)', 'verdict'];
+  const header = ['optimizer', 'pairs', `Δ ${metricTitle(metricOf(model, dataset))} (pp)`, '95 % CI', 'Wilcoxon V', 'p', 'p (Holm)', 't', 'p', 'p (Holm)', 'd_z', 'r (rank-biserial)', 'verdict'];
   const pp = (x: number) => fixed(x * 100, 2);
   const body = rows.map((c) => [
     c.label,
@@ -100,10 +102,10 @@ export function targetTable(model: ReportModel, dataset: string): Table | null {
     ];
   });
   return {
-    caption: `${datasetTitle(dataset)}: time to ${pct(target)} % test accuracy`,
+    caption: `${datasetTitle(dataset)}: time to ${pct(target)} % test ${metricTitle(metricOf(model, dataset))}`,
     header,
     rows,
-    notes: ['Time: training seconds up to the end of the first epoch whose test accuracy reached the target (evaluation excluded). Median over all seeds, a seed that never reached it counting as infinitely slow (so "not reached" when half or more missed).'],
+    notes: [`Time: training seconds up to the end of the first epoch whose test ${metricTitle(metricOf(model, dataset))} reached the target (evaluation excluded). Median over all seeds, a seed that never reached it counting as infinitely slow (so "not reached" when half or more missed).`],
     numeric: header.map((_, i) => i > 0),
   };
 }
@@ -149,12 +151,12 @@ export function headlines(model: ReportModel): string[] {
       lines.push(`${datasetTitle(d)}: no results yet.`);
       continue;
     }
-    const best = [...groups].sort((a, b) => (b.accuracy.mean || 0) - (a.accuracy.mean || 0))[0]!;
+    const best = [...groups].sort((a, b) => (b.score.mean || 0) - (a.score.mean || 0))[0]!;
     const comps = model.comparisons.filter((c) => c.dataset === d);
     const better = comps.filter((c) => c.verdict === 'better').map((c) => c.label);
     const worse = comps.filter((c) => c.verdict === 'worse').map((c) => c.label);
     const few = comps.filter((c) => c.verdict === 'too few seeds').length;
-    let text = `${datasetTitle(d)}: highest mean accuracy ${best.label} ${pct(best.accuracy.mean)} % ${interval(best.accuracy.ci, pct)} over ${best.seeds.length} seed${best.seeds.length > 1 ? 's' : ''}`;
+    let text = `${datasetTitle(d)}: highest mean ${metricTitle(best.metric)} ${best.label} ${pct(best.score.mean)} % ${interval(best.score.ci, pct)} over ${best.seeds.length} seed${best.seeds.length > 1 ? 's' : ''}`;
     const base = model.baselineOf[d];
     if (base) {
       text += better.length ? `; significantly better than ${base}: ${better.join(', ')}` : `; none significantly better than ${base}`;

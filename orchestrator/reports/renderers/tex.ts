@@ -1,4 +1,5 @@
-import type { ReportModel } from '../aggregate.js';
+import { metricHeading, metricTitle } from '../../../shared/metrics.js';
+import { metricOf, type ReportModel } from '../aggregate.js';
 import { datasetTitle } from '../plots/theme.js';
 import { DASH, pct, pValue, fixed, seconds } from './format.js';
 
@@ -21,20 +22,21 @@ export function renderTex(model: ReportModel): string {
     const base = model.baselineOf[d];
     const target = model.sweep.targets[d];
     const tex = (s: string) => (s === DASH ? '--' : escapeTex(s));
+    const title = metricTitle(metricOf(model, d));
     out.push(
       '',
       '\\begin{table}[t]',
       '\\centering',
-      `\\caption{${escapeTex(datasetTitle(d))}: final test accuracy (\\%) as mean and 95\\,\\% percentile-bootstrap interval over seeds; $\\Delta$: paired difference to ${escapeTex(base ?? model.baseline)} in percentage points, $p$: two-sided Wilcoxon signed-rank, Holm-corrected${target !== undefined ? `; time to ${escapeTex(pct(target))}\\,\\% accuracy: median seconds over seeds` : ''}.}`,
+      `\\caption{${escapeTex(datasetTitle(d))}: final test ${escapeTex(title)} (\\%) as mean and 95\\,\\% percentile-bootstrap interval over seeds; $\\Delta$: paired difference to ${escapeTex(base ?? model.baseline)} in percentage points, $p$: two-sided Wilcoxon signed-rank, Holm-corrected${target !== undefined ? `; time to ${escapeTex(pct(target))}\\,\\% ${escapeTex(title)}: median seconds over seeds` : ''}.}`,
       `\\label{tab:${d.replace(/[^A-Za-z0-9]/g, '-')}}`,
       `\\begin{tabular}{lrrrr${target !== undefined ? 'r' : ''}}`,
       '\\toprule',
-      `Optimizer & Seeds & Accuracy & $\\Delta$ & $p$${target !== undefined ? ' & Time (s)' : ''} \\\\`,
+      `Optimizer & Seeds & ${escapeTex(metricHeading(metricOf(model, d)))} & $\\Delta$ & $p$${target !== undefined ? ' & Time (s)' : ''} \\\\`,
       '\\midrule',
     );
     for (const g of groups) {
       const c = model.comparisons.find((x) => x.dataset === d && x.label === g.label);
-      const acc = g.accuracy.ci ? `${pct(g.accuracy.mean)} [${pct(g.accuracy.ci.lo)}, ${pct(g.accuracy.ci.hi)}]` : pct(g.accuracy.mean);
+      const acc = g.score.ci ? `${pct(g.score.mean)} [${pct(g.score.ci.lo)}, ${pct(g.score.ci.hi)}]` : pct(g.score.mean);
       const diff = c ? `${c.test.meanDiff > 0 ? '+' : ''}${fixed(c.test.meanDiff * 100, 2)}` : g.label === base ? 'baseline' : DASH;
       const cells = [escapeTex(g.label), String(g.seeds.length), tex(acc), tex(diff), tex(pValue(c?.wilcoxonHolm))];
       if (target !== undefined) cells.push(tex(seconds(g.timeToTarget?.medianSeconds)));

@@ -52,6 +52,23 @@ export async function archiveKind(path: string): Promise<SourceKind> {
   }
 }
 
+/** Files beside a data set's archive that say nothing about its contents (checksums, notes). */
+const SIDE_FILE = /^(\.|readme|license|sha\d*sums|md5sums)|\.(md|txt|sha256|md5)$/i;
+const ARCHIVE_NAME = /\.(tar|tar\.gz|tgz)$/i;
+
+/**
+ * The path a loader should read for `path`: the path itself, or — when it is a folder that holds
+ * one archive and nothing else but side files (README, checksums) — that archive, so pointing at
+ * the folder a download landed in works as well as naming the file.
+ */
+export async function resolveSource(path: string): Promise<string> {
+  if ((await archiveKind(path)) !== 'directory') return path;
+  const entries = await readdir(path, { withFileTypes: true });
+  const meaningful = entries.filter((e) => !SIDE_FILE.test(e.name));
+  const only = meaningful.length === 1 ? meaningful[0]! : undefined;
+  return only && only.isFile() && ARCHIVE_NAME.test(only.name) ? join(path, only.name) : path;
+}
+
 /** Normalises an archive member's name: '/' separators, no leading './' or '/', no trailing '/'. */
 export function normaliseEntryPath(name: string): string {
   let p = name.replace(/\\/g, '/');

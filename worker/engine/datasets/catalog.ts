@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { UsageError } from '../../../shared/errors.js';
+import type { TrainingDefaults } from '../../../shared/settings.js';
+import { checkOptions } from '../options.js';
 import { Registry } from '../registry.js';
 import type { LoadedDataset, LoadOptions, TaskName } from './data.js';
 
@@ -26,6 +28,26 @@ const maskOptions = imageOptions.extend({
 });
 const noOptions = z.object({}).strict();
 
+/** Options of text data: tokens per text, a pretrained tokenizer, or the size of the built vocabulary. */
+const textOptions = z
+  .object({
+    max_length: z.int({ error: 'expected a whole number of tokens from 1 to 8192' }).min(1).max(8192).optional(),
+    tokenizer: z.string({ error: 'expected the path of a tokenizer.json, a vocab.txt or a folder holding one' }).min(1).optional(),
+    vocab_size: z.int({ error: 'expected a whole number of words, at least 3' }).min(3).optional(),
+  })
+  .strict();
+const columnName = z.union([z.string().min(1), z.int().min(0)], { error: 'expected a column name or a 0-based index' });
+/** Table formats: which columns hold the text (several are joined) and the label. */
+const csvTextOptions = textOptions.extend({
+  text_column: z.union([columnName, z.array(columnName).min(1)]).optional(),
+  label_column: columnName.optional(),
+  header: z.boolean({ error: 'expected true or false' }).optional(),
+});
+const parquetTextOptions = textOptions.extend({
+  text_column: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'expected a column name or a list of them' }).optional(),
+  label_column: z.string({ error: 'expected a column name' }).min(1).optional(),
+});
+
 /** Data read in one format from a folder the user names (a spec's `{name, kind, path, …}`). */
 export interface FormatMeta {
   readonly name: string;
@@ -34,6 +56,8 @@ export interface FormatMeta {
   readonly defaultModel: string;
   /** The format's own options (beyond holdout and on_bad_sample, which every data set takes). */
   readonly options: z.ZodObject;
+  /** Training settings for data read in this format, over its task's (see DatasetMeta.defaults). */
+  readonly defaults?: TrainingDefaults;
   readonly load: (name: string, options: LoadOptions) => Promise<LoadedDataset>;
 }
 
@@ -47,6 +71,14 @@ export interface DatasetMeta {
   /** The model a trial uses when the spec names none (the original's choice). */
   readonly defaultModel?: string;
   readonly options: z.ZodObject;
+  /** What one sample is, where fixed by the data set (benchmarks build synthetic batches of it). */
+  readonly sample?: { readonly shape: readonly [number, number, number]; readonly classes: number };
+  /**
+   * The original's training settings for this data set, over its task's defaults (tasks/catalog.ts)
+   * and under the spec's: `{batch_size, epochs, hyperparameters: {lr}, options: {size, max_length, …}
+   * (defaults of its own options), model_options: {<model>: {…}}}`. Absent: its task's.
+   */
+  readonly defaults?: TrainingDefaults;
   /**
    * Synthetic workloads train nothing: where they run — `agent` (no trainer process: what a no-op
    * dispatch benchmark measures), or `trainer` (through the trainer process, as real trainings).
@@ -89,6 +121,22 @@ export const FORMATS = new Registry<FormatMeta>('data format', [
     options: maskOptions,
     load: (name, o) => import('./kinds/segmentation-folder.js').then((m) => m.loadSegmentationFolder(name, o)),
   },
+  {
+    name: 'csv-text',
+    description: 'texts and labels in CSV (.csv/.tsv, gzip or plain): one file (with holdout) or a folder of train*/test* files; text_column, label_column, header',
+    task: 'text-classification',
+    defaultModel: 'transformer',
+    options: csvTextOptions,
+    load: (name, o) => import('./text/csv-text.js').then((m) => m.loadCsvText(name, o)),
+  },
+  {
+    name: 'parquet',
+    description: "Parquet files as the Hugging Face Hub serves data sets (train-*.parquet, test-*.parquet); text_column, label_column (default 'text', 'label')",
+    task: 'text-classification',
+    defaultModel: 'transformer',
+    options: parquetTextOptions,
+    load: (name, o) => import('./text/parquet-text.js').then((m) => m.loadParquetText(name, o)),
+  },
 ]);
 
 /** Every data set. Adding one is one file in this folder and one entry here. */
@@ -100,6 +148,7 @@ export const DATASETS = new Registry<DatasetMeta>('data set', [
     task: 'image-classification',
     defaultModel: 'simple-cnn',
     options: noOptions,
+    sample: { shape: [28, 28, 1], classes: 10 },
     load: (o) => import('./mnist.js').then((m) => m.loadMnist(o)),
   },
   {
@@ -109,6 +158,7 @@ export const DATASETS = new Registry<DatasetMeta>('data set', [
     task: 'image-classification',
     defaultModel: 'simple-cnn',
     options: noOptions,
+    sample: { shape: [32, 32, 3], classes: 10 },
     load: (o) => import('./kinds/cifar10.js').then((m) => m.loadCifar10(o)),
   },
   {
@@ -119,6 +169,24 @@ export const DATASETS = new Registry<DatasetMeta>('data set', [
     defaultModel: 'unet',
     options: imageOptions.pick({ size: true }),
     load: (o) => import('./kinds/voc2012.js').then((m) => m.loadVoc2012(o)),
+  },
+  {
+    name: 'ag_news',
+    displayName: 'AG_NEWS',
+    description: 'AG_NEWS news topics, 4 classes, 120,000 train / 7,600 test (ag_news_csv: train.csv, test.csv, classes.txt; downloaded, SHA-256 checked); only test.csv: use holdout',
+    task: 'text-classification',
+    defaultModel: 'transformer',
+    options: textOptions,
+    load: (o) => import('./text/ag-news.js').then((m) => m.loadAgNews(o)),
+  },
+  {
+    name: 'imdb',
+    displayName: 'IMDB',
+    description: 'IMDB movie reviews, 2 classes, 25,000 train / 25,000 test: aclImdb folder or aclImdb_v1.tar.gz (downloaded, SHA-256 checked), or a CSV review,sentiment[,split]',
+    task: 'text-classification',
+    defaultModel: 'transformer',
+    options: textOptions,
+    load: (o) => import('./text/imdb.js').then((m) => m.loadImdb(o)),
   },
   {
     name: 'noop',
@@ -144,11 +212,19 @@ export interface DatasetChoice {
   readonly kind?: string;
 }
 
-/** The description of a trial's data set: its task, default model and accepted options. */
-export function describeDataset(choice: DatasetChoice): { name: string; displayName: string; task: TaskName; defaultModel?: string; options: z.ZodObject; runsIn?: 'agent' | 'trainer' } {
+/** The description of a trial's data set: its task, default model, accepted options and defaults. */
+export function describeDataset(choice: DatasetChoice): {
+  name: string;
+  displayName: string;
+  task: TaskName;
+  defaultModel?: string;
+  options: z.ZodObject;
+  defaults?: TrainingDefaults;
+  runsIn?: 'agent' | 'trainer';
+} {
   if (choice.kind !== undefined) {
     const format = FORMATS.get(choice.kind);
-    return { name: choice.dataset, displayName: choice.dataset, task: format.task, defaultModel: format.defaultModel, options: format.options };
+    return { name: choice.dataset, displayName: choice.dataset, task: format.task, defaultModel: format.defaultModel, options: format.options, defaults: format.defaults };
   }
   const meta = DATASETS.get(choice.dataset);
   return { ...meta };
@@ -157,14 +233,7 @@ export function describeDataset(choice: DatasetChoice): { name: string; displayN
 /** The problems with a data set's options, one per entry naming the option; empty when valid. */
 export function datasetOptionProblems(choice: DatasetChoice, options: Record<string, unknown>): string[] {
   const { options: schema } = describeDataset(choice);
-  const parsed = schema.safeParse(options);
-  if (parsed.success) return [];
-  const known = Object.keys(schema.shape);
-  return parsed.error.issues.map((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? `unknown option ${issue.keys.map((k) => `'${k}'`).join(', ')} for ${choice.kind ? `format '${choice.kind}'` : `data set '${choice.dataset}'`} (${known.length ? `known: ${known.join(', ')}` : 'it takes none'})`
-      : `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-  );
+  return checkOptions(schema, choice.kind ? `format '${choice.kind}'` : `data set '${choice.dataset}'`, options).problems;
 }
 
 /** Loads a trial's data set: the catalog's, or the user's own through its format. */

@@ -170,6 +170,14 @@ export interface LoadOptions {
   readonly maxLength?: number;
   /** Text: a Hugging Face tokenizer to use instead of a vocabulary built from the training split (`tokenizer.json` or `vocab.txt`, or a folder holding one). */
   readonly tokenizer?: string;
+  /** Text: words in the vocabulary built from the training split, [PAD] and [UNK] included (default 30,000). */
+  readonly vocabSize?: number;
+  /** Text formats: the column(s) holding the text (several are joined with a space): names, or 0-based indices. */
+  readonly textColumn?: string | number | readonly (string | number)[];
+  /** Text formats: the column holding the label: a name, or a 0-based index. */
+  readonly labelColumn?: string | number;
+  /** CSV: whether the first row names the columns (default true). */
+  readonly header?: boolean;
   /** Progress of long steps (downloads, decoding) for the caller to display. */
   readonly onProgress?: (message: string) => void;
 }

@@ -1,4 +1,7 @@
+import { z } from 'zod';
+import { UsageError } from '../../../shared/errors.js';
 import type { TaskName } from '../datasets/data.js';
+import { checkOptions } from '../options.js';
 import { Registry } from '../registry.js';
 import type { ModelFactory } from './types.js';
 
@@ -8,8 +11,23 @@ export interface ModelMeta {
   readonly description: string;
   /** The task whose data sets it trains on; a spec pairing it with another task's data is refused. */
   readonly task: TaskName;
+  /** The model's own options (a spec's model_options, ModelFactory.create's third argument); none when absent. */
+  readonly options?: z.ZodObject;
   readonly load: () => Promise<ModelFactory>;
 }
+
+/** The options of a model that declares none: any key is an error. */
+const NO_OPTIONS = z.object({}).strict();
+
+/** mlp's options: the width of its hidden layer. */
+export const mlpOptions = z.object({ hidden: z.int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' }).default(64) }).strict();
+
+const size = (what: string, fallback: number) => z.int({ error: `expected a whole number of ${what}` }).positive().default(fallback);
+const dropout = z.number().min(0).lt(1, { error: 'expected a dropout rate in [0, 1)' });
+const headsDivide = (o: { heads: number; dim?: number; hidden?: number }) => (o.dim ?? o.hidden ?? 0) % o.heads === 0;
+
+/** The size of `bert` without `pretrained` (each overridable by its option): Google's BERT-Tiny. */
+export const BERT_RANDOM = { layers: 2, hidden: 128, heads: 2, intermediate: 512 } as const;
 
 /** Every model. Adding one is one file in this folder and one entry here. */
 export const MODELS = new Registry<ModelMeta>('model', [
@@ -21,8 +39,9 @@ export const MODELS = new Registry<ModelMeta>('model', [
   },
   {
     name: 'mlp',
-    description: 'flatten, dense 64, ReLU, dense classes (tests and quick checks)',
+    description: 'flatten, dense hidden (64), ReLU, dense classes (tests and quick checks); option hidden',
     task: 'image-classification',
+    options: mlpOptions,
     load: () => import('./mlp.js').then((m) => m.mlp),
   },
   {
@@ -37,4 +56,60 @@ export const MODELS = new Registry<ModelMeta>('model', [
     task: 'segmentation',
     load: () => import('./fcn-resnet50.js').then((m) => m.fcnResnet50),
   },
+  {
+    name: 'embedding-bag',
+    description: 'fastText-style bag of embeddings: token embeddings (dim 64) averaged over the non-padding tokens, dense classes',
+    task: 'text-classification',
+    options: z.object({ dim: size('embedding features', 64) }).strict(),
+    load: () => import('./embedding-bag.js').then((m) => m.embeddingBag),
+  },
+  {
+    name: 'transformer',
+    description:
+      'Transformer encoder from scratch: token + learned position embeddings, 2 pre-LN layers (d 128, 4 heads, feed-forward 512, ReLU, dropout 0.1), key padding mask, mean over non-padding tokens, dense classes',
+    task: 'text-classification',
+    options: z
+      .object({ layers: size('layers', 2), dim: size('model features', 128), heads: size('attention heads', 4), feedforward: size('feed-forward features', 512), dropout: dropout.default(0.1) })
+      .strict()
+      .refine(headsDivide, { error: 'heads must divide dim' }),
+    load: () => import('./transformer.js').then((m) => m.transformer),
+  },
+  {
+    name: 'bert',
+    description:
+      `BERT (post-LN encoder, exact GELU, tanh pooler on [CLS], dense classes) as Hugging Face's BertForSequenceClassification; 'pretrained: DIR' loads a checkpoint folder (config.json + model.safetensors), otherwise a small random one (${BERT_RANDOM.layers} layers, hidden ${BERT_RANDOM.hidden}, ${BERT_RANDOM.heads} heads, intermediate ${BERT_RANDOM.intermediate}; BERT-Tiny's shape)`,
+    task: 'text-classification',
+    options: z
+      .object({
+        pretrained: z.string({ error: 'expected the path of a folder holding config.json and model.safetensors' }).min(1).optional(),
+        layers: z.int().positive().optional(),
+        hidden: z.int().positive().optional(),
+        heads: z.int().positive().optional(),
+        intermediate: z.int().positive().optional(),
+      })
+      .strict()
+      .refine((o) => !(o.pretrained && (o.layers || o.hidden || o.heads || o.intermediate)), { error: 'layers, hidden, heads and intermediate come from the checkpoint\'s config.json when pretrained is given' })
+      .refine((o) => (o.hidden ?? BERT_RANDOM.hidden) % (o.heads ?? BERT_RANDOM.heads) === 0, { error: 'heads must divide hidden' }),
+    load: () => import('./bert/model.js').then((m) => m.bert),
+  },
 ]);
+
+/**
+ * A model's options checked against its schema: the options with its defaults filled in, and one
+ * problem per bad entry naming the option ([] when valid; then `options` is what the model gets).
+ */
+export function modelOptions(name: string, given: Readonly<Record<string, unknown>>): { options: Record<string, unknown>; problems: string[] } {
+  return checkOptions(MODELS.get(name).options ?? NO_OPTIONS, `model '${name}'`, given);
+}
+
+/** What is wrong with a model's options (empty when they are fine), each naming the model. */
+export function modelOptionProblems(name: string, options: Readonly<Record<string, unknown>>): string[] {
+  return modelOptions(name, options).problems;
+}
+
+/** A model's options with the catalog's defaults filled in (what its factory builds from), or a usage error listing the problems. */
+export function parseModelOptions<T = Record<string, unknown>>(name: string, options: Readonly<Record<string, unknown>> = {}): T {
+  const { options: parsed, problems } = modelOptions(name, options);
+  if (problems.length) throw new UsageError(problems.join('; '));
+  return parsed as T;
+}

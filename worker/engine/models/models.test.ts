@@ -8,6 +8,21 @@ import { modelByName } from './index.js';
 
 const image = (shape: readonly [number, number, number]): ImageSample => ({ kind: 'image', shape, classes: 10, normalization: { mean: [0], std: [1], arithmetic: 'float32' } });
 
+describe('mlp', () => {
+  before(async () => {
+    await cpuBackend.activate();
+  });
+
+  it('takes the width of its hidden layer as an option (64 by default)', async () => {
+    const factory = await modelByName('mlp');
+    for (const [options, hidden] of [[undefined, 64], [{ hidden: 8 }, 8]] as const) {
+      const model = factory.create(image([28, 28, 1]), stream(1, 'init'), options);
+      assert.deepEqual(model.variables.map((v) => v.shape), [[784, hidden], [hidden], [hidden, 10], [10]]);
+      model.dispose();
+    }
+  });
+});
+
 describe('SimpleCNN', async () => {
   before(async () => {
     await cpuBackend.activate();

@@ -50,3 +50,9 @@ export function imageInput(input: ModelInput, model: string): ImageSample | Mask
   if (input.kind === 'tokens') throw new Error(`model '${model}' takes images, not token ids`);
   return input;
 }
+
+/** The text sample a text model is built for; a usage error for images (a catalog pairing slip). */
+export function textInput(input: ModelInput, model: string): TextSample {
+  if (input.kind !== 'tokens') throw new Error(`model '${model}' takes token ids, not images`);
+  return input;
+}

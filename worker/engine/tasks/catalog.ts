@@ -1,4 +1,5 @@
 import type { MetricName } from '../../../shared/metrics.js';
+import type { TrainingDefaults } from '../../../shared/settings.js';
 import type { LoadedDataset, TaskName } from '../datasets/data.js';
 import type { TaskRunner } from './types.js';
 
@@ -16,6 +17,11 @@ export interface TaskMeta {
   readonly metrics: readonly MetricName[];
   /** What a model of this task takes: images (NHWC), token ids, or nothing (synthetic workloads). */
   readonly input: 'image' | 'tokens' | 'none';
+  /**
+   * The original's training settings for the task, below each data set's own `defaults` and the
+   * spec's (shared/settings.ts gives the order); absent: the built-in ones and the optimizers'.
+   */
+  readonly defaults?: TrainingDefaults;
   /** Its loss and metrics (TensorFlow.js), loaded when a trial needs them; none for synthetic workloads. */
   readonly runner?: () => Promise<TaskRunner<LoadedDataset>>;
 }
@@ -38,6 +44,9 @@ export const TASKS: Readonly<Record<TaskName, TaskMeta>> = {
     primaryMetric: 'accuracy',
     metrics: ['accuracy'],
     input: 'tokens',
+    // The original's main.py fine-tunes with batch 16 and lr 0.01 for every optimizer on IMDB and AG_NEWS.
+    defaults: { batch_size: 16, hyperparameters: { lr: 0.01 } },
+    runner: lazy(() => import('./text-classification.js').then((m) => m.textClassification)),
   },
   segmentation: {
     name: 'segmentation',
@@ -45,6 +54,8 @@ export const TASKS: Readonly<Record<TaskName, TaskMeta>> = {
     primaryMetric: 'miou',
     metrics: ['pixel_accuracy', 'miou'],
     input: 'image',
+    // The original trains VOC 2012 with batch 4 (at 224x224: the data set's own `size` default).
+    defaults: { batch_size: 4 },
     runner: lazy(() => import('./segmentation.js').then((m) => m.segmentation)),
   },
   synthetic: {

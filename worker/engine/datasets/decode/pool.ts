@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { MaskOptions } from './decode.js';
-import type { DecodeBatchRequest, DecodeBatchResult } from './decode-images.task.js';
+import type { DecodeBatchRequest, DecodeBatchResult, DecodedMeta } from './decode-images.task.js';
 
 const TASK = new URL('./decode-images.task.js', import.meta.url).href;
 
@@ -11,18 +11,10 @@ export interface DecodeInput {
   readonly bytes: Uint8Array;
 }
 
+/** One file's outcome: the task's meta with the image's own pixels in place of its offset. */
 export type DecodeResult =
-  | {
-      readonly ok: true;
-      readonly height: number;
-      readonly width: number;
-      readonly channels: 1 | 3;
-      readonly pixels: Uint8Array;
-      /** The file's own size, before any resize. */
-      readonly sourceHeight: number;
-      readonly sourceWidth: number;
-    }
-  | { readonly ok: false; readonly reason: string };
+  | (Omit<Extract<DecodedMeta, { ok: true }>, 'offset'> & { readonly pixels: Uint8Array })
+  | Extract<DecodedMeta, { ok: false }>;
 
 export interface DecodeImagesOptions {
   readonly size?: readonly [number, number];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DataFileError } from '../../../../shared/errors.js';
 import { CIFAR_CLASSES, packTar, writeCifarArchive, writeCifarFolder, writeImageFolder } from '../../../../test/helpers/image-fixtures.js';
@@ -21,6 +21,23 @@ test('cifar10: a tar of 32x32 JPEGs in train/ and test/ loads through the image-
   assert.deepEqual(data.sample.normalization, CIFAR10_NORMALIZATION);
   assert.equal(data.train.count, 20);
   assert.deepEqual(Object.keys(data.sha256), ['cifar10-jpg.tar']);
+});
+
+test('cifar10: a folder holding only the tar (and side files such as SHA256SUMS) reads the tar; the binary archive in its folder too', async () => {
+  const root = join(dir, 'jpg-only');
+  await writeImageFolder(root, { classes: CIFAR_CLASSES, perClass: 1, height: 32, width: 32, format: 'jpg' });
+  const holder = join(dir, 'holder');
+  await mkdir(holder);
+  await packTar(root, join(holder, 'cifar10-jpg.tar'));
+  await writeFile(join(holder, 'SHA256SUMS'), 'x  cifar10-jpg.tar\n');
+  const data = await loadCifar10({ dataDir: holder, seed: 1, cacheDir: join(dir, 'cache'), threads: 1 });
+  assert.equal(data.train.count, 10);
+  assert.deepEqual(Object.keys(data.sha256), ['cifar10-jpg.tar']);
+  const binary = await loadCifar10({ dataDir: dirname(await writeCifarArchive(join(dir, 'binholder', 'cifar-10-binary.tar.gz'))), seed: 1 });
+  assert.equal(binary.train.count, 20);
+  // Two archives: ambiguous, so the folder is read as a folder (and its layout is what fails).
+  await packTar(root, join(holder, 'second.tar'));
+  await assert.rejects(loadCifar10({ dataDir: holder, seed: 1, cacheDir: join(dir, 'cache'), threads: 1 }), DataFileError);
 });
 
 test('cifar10: binary batches, as an archive or a folder, use the binary loader with the same normalisation', async () => {

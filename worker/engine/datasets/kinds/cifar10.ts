@@ -1,4 +1,5 @@
 import { DataFileError } from '../../../../shared/errors.js';
+import { resolveSource } from '../archive.js';
 import type { ImageClassificationData, LoadOptions, PixelNormalization } from '../data.js';
 import { isCifarBinarySource, loadCifarBinary } from './cifar-binary.js';
 import { loadImageFolder } from './image-folder.js';
@@ -16,7 +17,8 @@ export const CIFAR10_NORMALIZATION: PixelNormalization = {
   arithmetic: 'float32',
 };
 
-export async function loadCifar10(options: LoadOptions): Promise<ImageClassificationData> {
+export async function loadCifar10(given: LoadOptions): Promise<ImageClassificationData> {
+  const options = given.dataDir ? { ...given, dataDir: await resolveSource(given.dataDir) } : given;
   const data =
     !options.dataDir || (await isCifarBinarySource(options.dataDir))
       ? await loadCifarBinary('cifar10', options, { normalization: CIFAR10_NORMALIZATION })

@@ -33,15 +33,25 @@ export function holdoutSplit(
   fraction: number,
   seed: number,
 ): { train: ImageSplit; test: ImageSplit } {
+  const { train, test } = holdoutIndices(split.labels, classes, fraction, seed);
+  return { train: takeSamples(split, shape, train), test: takeSamples(split, shape, test) };
+}
+
+/**
+ * Which samples of a split (by their labels) holdoutSplit puts in train and which in test, each in
+ * source order: for splits of any kind of sample (images, texts), which copy their rows themselves.
+ */
+export function holdoutIndices(labels: ArrayLike<number>, classes: number, fraction: number, seed: number): { train: number[]; test: number[] } {
   checkFraction(fraction);
+  const count = labels.length;
   const byClass: number[][] = Array.from({ length: classes }, () => []);
-  for (let i = 0; i < split.count; i++) {
-    const label = split.labels[i]!;
+  for (let i = 0; i < count; i++) {
+    const label = labels[i]!;
     if (label >= classes) throw new UsageError(`holdout: label ${label} of sample ${i} is not below the ${classes} classes`);
     byClass[label]!.push(i);
   }
   const random = stream(seed, 'holdout');
-  const inTest = new Uint8Array(split.count);
+  const inTest = new Uint8Array(count);
   for (const members of byClass) {
     const n = members.length;
     if (n < 2) continue;
@@ -51,8 +61,8 @@ export function holdoutSplit(
   }
   const train: number[] = [];
   const test: number[] = [];
-  for (let i = 0; i < split.count; i++) (inTest[i] ? test : train).push(i);
-  return { train: takeSamples(split, shape, train), test: takeSamples(split, shape, test) };
+  for (let i = 0; i < count; i++) (inTest[i] ? test : train).push(i);
+  return { train, test };
 }
 
 /**
@@ -67,11 +77,16 @@ export function limitSplit(
   seed: number,
   purpose: string,
 ): ImageSplit {
-  if (limit === undefined || limit >= split.count) return split;
+  const chosen = limitIndices(split.count, limit, seed, purpose);
+  return chosen ? takeSamples(split, shape, chosen) : split;
+}
+
+/** The samples limitSplit keeps, in source order, or null when it keeps the split whole. */
+export function limitIndices(count: number, limit: number | undefined, seed: number, purpose: string): number[] | null {
+  if (limit === undefined || limit >= count) return null;
   if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`${purpose}: limit must be a whole number ≥ 0, got ${limit}`);
-  const order = permutation(split.count, stream(seed, purpose));
-  const chosen = Array.from(order.subarray(0, limit)).sort((a, b) => a - b);
-  return takeSamples(split, shape, chosen);
+  const order = permutation(count, stream(seed, purpose));
+  return Array.from(order.subarray(0, limit)).sort((a, b) => a - b);
 }
 
 export function checkFraction(fraction: number): void {

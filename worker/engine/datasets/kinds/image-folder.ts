@@ -1,5 +1,5 @@
 import { DataFileError, UsageError } from '../../../../shared/errors.js';
-import { listEntries, sourceDigest } from '../archive.js';
+import { listEntries, resolveSource, sourceDigest } from '../archive.js';
 import type { ImageClassificationData, ImageSplit, LoadOptions, PixelNormalization, SkippedSamples } from '../data.js';
 import { decodedCacheKey, readDecoded, writeDecoded } from '../decoded-cache.js';
 import { convertChannels } from '../decode/decode.js';
@@ -37,8 +37,9 @@ export const DEFAULT_HOLDOUT = 0.2;
 const MAX_EXAMPLES = 20;
 
 export async function loadImageFolder(name: string, options: ImageFolderOptions): Promise<ImageClassificationData> {
-  const source = options.path ?? options.dataDir;
-  if (!source) throw new UsageError(`${name}: an image-folder data set needs a folder or archive (data_dir)`);
+  const given = options.path ?? options.dataDir;
+  if (!given) throw new UsageError(`${name}: an image-folder data set needs a folder or archive (data_dir)`);
+  const source = await resolveSource(given);
   if (options.holdout !== undefined) checkFraction(options.holdout);
   const onBadSample = options.onBadSample ?? 'fail';
   if (onBadSample !== 'fail' && onBadSample !== 'skip') throw new UsageError(`on_bad_sample must be 'fail' or 'skip', got ${String(onBadSample)}`);
