@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, { description: string; load: () => Promise<Benc
   'text-models': { description: 'training samples/s of embedding-bag, transformer and bert (batch 16, length 128) per backend, beside PyTorch CPU', load: () => import('./text-models.js') },
   optimizers: { description: 'ms per SimpleCNN step for every optimizer, ratio to SGD', load: () => import('./optimizers.js') },
   dashboard: { description: 'dashboard frame time and frames/s with 10,000 cells and 16 GPUs streaming (synthetic, no NATS)', load: () => import('./dashboard.js') },
+  segmentation: { description: 'ms per training step of unet and fcn-resnet50 (224x224, batch 4) on tensorflow, beside PyTorch (torchvision)', load: () => import('./segmentation.js') },
   gradcam: { description: 'ms for the end-of-trial Grad-CAM of 5 CIFAR-sized samples (SimpleCNN conv2, PNGs included) per backend', load: () => import('./gradcam.js') },
   'text-load': { description: "loading the team's AG_NEWS (80/20 holdout) and IMDB CSV: cold and warm (token cache), counts, vocabulary, memory", load: () => import('./text-load.js') },
   report: { description: 'grn report of a synthetic 10,000-cell results folder: all formats, plots, TensorBoard export (target ≤ 20 s)', load: () => import('./report.js') },

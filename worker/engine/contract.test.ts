@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import './tfjs-setup.js';
 import { writeCifarFolder, writeImageFolder } from '../../test/helpers/image-fixtures.js';
 import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
+import { writeSegmentationFolder, writeVocFolder } from '../../test/helpers/seg-fixtures.js';
 import { writeAclImdbArchive, writeAgNewsFolder, writeCsvTextFolder, writeParquetFolder } from '../../test/helpers/text-fixtures.js';
 import { cpuBackend } from './backends/cpu.js';
 import { DATASETS, FORMATS, MODELS, OPTIMIZERS, TASKS } from './catalog.js';
@@ -23,13 +24,16 @@ import { trainStep } from './train.js';
  * optimizer on a real step. Registering an entry puts it under these checks; a data set or format
  * without a fixture here fails the suite, so none is left unchecked.
  */
-type Fixture = (dir: string) => Promise<string>;
+type Fixture = (dir: string) => Promise<string | { dataDir: string; size: [number, number] }>;
 const FIXTURES: Record<string, Fixture> = {
   mnist: () => writeMnistFixture({ train: 24, test: 8 }),
   idx: () => writeMnistFixture({ train: 24, test: 8 }),
   cifar10: (dir) => writeCifarFolder(join(dir, 'cifar10')),
   'cifar-binary': (dir) => writeCifarFolder(join(dir, 'cifar-binary')),
   'image-folder': (dir) => writeImageFolder(join(dir, 'folder'), { classes: ['a', 'b', 'c'], perClass: 4, height: 12, width: 12 }),
+  // At the fixture's own size: voc2012's default 224x224 would make fcn-resnet50 slow on the cpu backend.
+  voc2012: async (dir) => ({ dataDir: await writeVocFolder(join(dir, 'voc'), { train: 4, val: 2, height: 20, width: 24 }), size: [20, 24] }),
+  'segmentation-folder': (dir) => writeSegmentationFolder(join(dir, 'segfolder'), { classes: 3, perSplit: 4 }),
   ag_news: (dir) => writeAgNewsFolder(join(dir, 'ag_news')),
   imdb: (dir) => writeAclImdbArchive(join(dir, 'imdb', 'aclImdb_v1.tar.gz')),
   'csv-text': (dir) => writeCsvTextFolder(join(dir, 'csv-text')),
@@ -56,7 +60,10 @@ function load(c: (typeof CHOICES)[number]): Promise<LoadedDataset> {
   if (!loaded.has(c.label)) {
     const fixture = FIXTURES[c.fixture];
     assert.ok(fixture, `no fixture for ${c.label}: add one to FIXTURES`);
-    loaded.set(c.label, fixture(dir).then((dataDir) => loadDataset(c.choice, { dataDir, cacheDir, seed: 1 })));
+    loaded.set(
+      c.label,
+      fixture(dir).then((f) => loadDataset(c.choice, typeof f === 'string' ? { dataDir: f, cacheDir, seed: 1 } : { dataDir: f.dataDir, size: f.size, cacheDir, seed: 1 })),
+    );
   }
   return loaded.get(c.label)!;
 }
@@ -138,6 +145,23 @@ describe('contract: every data set and format', () => {
         const rows = [0, 1, 2, 3].flatMap((i) => Array.from(data.train.tokens.subarray(order[i]! * maxLength, (order[i]! + 1) * maxLength)));
         assert.deepEqual(Array.from(await batch.inputs.data()), rows, 'the batch holds the rows of its order');
         assert.deepEqual(batch.targets.shape, [4, classes]);
+        tf.dispose([batch.inputs, batch.targets]);
+        batches.dispose();
+      }
+      if (data.task === 'segmentation') {
+        const [h, w, ch] = data.sample.shape;
+        for (const split of [data.train, data.test]) {
+          assert.ok(split.count > 0);
+          assert.equal(split.pixels.length, split.count * h * w * ch);
+          assert.equal(split.masks.length, split.count * h * w);
+          assert.ok(Array.from(split.masks).every((v) => v < data.sample.classes || v === data.sample.ignoreIndex));
+        }
+        assert.ok(Object.keys(data.sha256).length > 0, 'source checksums');
+        const batches = (await runnerFor(data)).batches(data, 'train', 4);
+        const batch = batches.build(Uint32Array.from({ length: data.train.count }, (_, i) => i), 0, 4);
+        assert.deepEqual(batch.inputs.shape, [4, h, w, ch]);
+        assert.deepEqual(batch.targets.shape, [4, h, w]);
+        assert.equal(batch.targets.dtype, 'int32');
         tf.dispose([batch.inputs, batch.targets]);
         batches.dispose();
       }

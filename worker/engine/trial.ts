@@ -65,7 +65,7 @@ interface TextDataOptions {
 
 /** A trial's data-set options as the loaders take them. */
 function loadOptions(config: TrialConfig, options: TrialOptions, listener?: TrainingListener): LoadOptions {
-  const o = (config.dataOptions ?? {}) as { size?: [number, number]; channels?: 1 | 3; mean?: number[]; std?: number[] } & TextDataOptions;
+  const o = (config.dataOptions ?? {}) as { size?: [number, number]; channels?: 1 | 3; mean?: number[]; std?: number[]; classes?: number; ignore_index?: number } & TextDataOptions;
   return {
     dataDir: config.kind !== undefined ? config.dataDir : localDataDir(config.dataset, config.dataDir),
     cacheDir: options.cacheDir,
@@ -77,6 +77,8 @@ function loadOptions(config: TrialConfig, options: TrialOptions, listener?: Trai
     size: o.size,
     channels: o.channels,
     normalization: o.mean && o.std ? { mean: o.mean, std: o.std } : undefined,
+    classes: o.classes,
+    ignoreIndex: o.ignore_index,
     maxLength: o.max_length,
     tokenizer: o.tokenizer,
     vocabSize: o.vocab_size,

@@ -21,6 +21,11 @@ const imageOptions = z
   })
   .strict();
 const normalizationOptions = imageOptions.pick({ mean: true, std: true });
+/** Options of segmentation formats: an image format's, and what the masks' values mean. */
+const maskOptions = imageOptions.extend({
+  classes: z.int({ error: 'expected the number of classes (mask values 0..classes-1)' }).min(2).max(256).optional(),
+  ignore_index: z.int({ error: 'expected the mask value of unlabelled pixels (0..255)' }).min(0).max(255).optional(),
+});
 const noOptions = z.object({}).strict();
 
 /** Options of text data: tokens per text, a pretrained tokenizer, or the size of the built vocabulary. */
@@ -109,6 +114,14 @@ export const FORMATS = new Registry<FormatMeta>('data format', [
     load: (name, o) => import('./kinds/cifar-binary.js').then((m) => m.loadCifarBinary(name, o, {})),
   },
   {
+    name: 'segmentation-folder',
+    description: 'image/mask pairs: images/<stem>.jpg|png and masks/<stem>.png (grey or palette PNGs of class indices), in train/ and test/ or with holdout; a folder or a .tar/.tar.gz',
+    task: 'segmentation',
+    defaultModel: 'unet',
+    options: maskOptions,
+    load: (name, o) => import('./kinds/segmentation-folder.js').then((m) => m.loadSegmentationFolder(name, o)),
+  },
+  {
     name: 'csv-text',
     description: 'texts and labels in CSV (.csv/.tsv, gzip or plain): one file (with holdout) or a folder of train*/test* files; text_column, label_column, header',
     task: 'text-classification',
@@ -147,6 +160,15 @@ export const DATASETS = new Registry<DatasetMeta>('data set', [
     options: noOptions,
     sample: { shape: [32, 32, 3], classes: 10 },
     load: (o) => import('./kinds/cifar10.js').then((m) => m.loadCifar10(o)),
+  },
+  {
+    name: 'voc2012',
+    displayName: 'Pascal VOC 2012',
+    description: 'Pascal VOC 2012 segmentation, 21 classes (255 ignored), 1,464 train / 1,449 val: the VOCdevkit folder or VOCtrainval_11-May-2012.tar (downloaded, SHA-256 checked); size: [h, w] (default 224x224)',
+    task: 'segmentation',
+    defaultModel: 'unet',
+    options: imageOptions.pick({ size: true }),
+    load: (o) => import('./kinds/voc2012.js').then((m) => m.loadVoc2012(o)),
   },
   {
     name: 'ag_news',

@@ -162,6 +162,10 @@ export interface LoadOptions {
   readonly normalization?: { readonly mean: readonly number[]; readonly std: readonly number[] };
   /** Threads for decoding (default: the machine's cores, at most 4). */
   readonly threads?: number;
+  /** Segmentation formats: the number of classes (mask values 0..classes−1), where the source does not fix it. */
+  readonly classes?: number;
+  /** Segmentation formats: the mask value of unlabelled pixels (default 255, VOC's). */
+  readonly ignoreIndex?: number;
   /** Text: tokens per sample (default 128, the original's max length). */
   readonly maxLength?: number;
   /** Text: a Hugging Face tokenizer to use instead of a vocabulary built from the training split (`tokenizer.json` or `vocab.txt`, or a folder holding one). */

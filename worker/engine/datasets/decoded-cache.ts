@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BinLayout, cacheHeader, fromCacheHeader, readCacheEntry, writeCacheEntry, type CacheHeader } from './cache-files.js';
-import type { ImageClassificationData, ImageSplit } from './data.js';
+import type { ImageClassificationData, ImageSplit, MaskSample, MaskSplit, SegmentationData } from './data.js';
 
 /**
  * Decoded images on disk, so a data set of 60,000 JPEGs is decoded once per machine and then read
@@ -46,15 +46,18 @@ export function decodedPaths(cacheDir: string, key: string): { bin: string; json
 }
 
 /** Writes atomically: both files go to temporary names first and are renamed, the header last. */
-export async function writeDecoded(cacheDir: string, key: string, data: ImageClassificationData): Promise<void> {
+export async function writeDecoded(cacheDir: string, key: string, data: ImageClassificationData | SegmentationData): Promise<void> {
   const layout = new BinLayout();
-  const split = (s: ImageSplit): SplitHeader => {
+  // A segmentation split's masks go where a classification split's labels go (one byte a pixel).
+  const split = (s: ImageSplit | MaskSplit): SplitHeader => {
+    const values = 'masks' in s ? s.masks : s.labels;
     const pixelsOffset = layout.add(s.pixels);
-    const labelBytes = s.labels instanceof Uint16Array ? 2 : 1;
-    const labelsOffset = layout.add(s.labels);
-    return { count: s.count, pixelsOffset, pixelsLength: s.pixels.length, labelsOffset, labelsLength: s.labels.byteLength, labelBytes };
+    const labelBytes = values instanceof Uint16Array ? 2 : 1;
+    const labelsOffset = layout.add(values);
+    return { count: s.count, pixelsOffset, pixelsLength: s.pixels.length, labelsOffset, labelsLength: values.byteLength, labelBytes };
   };
-  await writeCacheEntry(decodedPaths(cacheDir, key), layout, cacheHeader(DECODED_FORMAT_VERSION, data, layout, split));
+  const entry = data as { name: string; sample: unknown; train: ImageSplit | MaskSplit; test: ImageSplit | MaskSplit; sha256: Record<string, string>; skipped?: SegmentationData['skipped'] };
+  await writeCacheEntry(decodedPaths(cacheDir, key), layout, cacheHeader(DECODED_FORMAT_VERSION, entry, layout, split));
 }
 
 /** The cached data, or null when there is none or it does not check out (said through onProgress). */
@@ -84,6 +87,29 @@ export async function readDecoded(cacheDir: string, key: string, onProgress?: (m
 }
 
 /** Removes a cache entry (both files); missing files are fine. */
+/** The cached segmentation data (images and masks), or null as readDecoded. */
+export async function readDecodedSegmentation(cacheDir: string, key: string, onProgress?: (message: string) => void): Promise<SegmentationData | null> {
+  const paths = decodedPaths(cacheDir, key);
+  const ignore = (reason: string) => {
+    onProgress?.(`${paths.bin}: decoded cache ignored (${reason}), decoding again`);
+    return null;
+  };
+  const entry = await readCacheEntry<CacheHeader<MaskSample, SplitHeader>>(paths, DECODED_FORMAT_VERSION, ignore);
+  if (!entry) return null;
+  const { header, bytes } = entry;
+  if (header.sample.kind !== 'image-mask') return ignore('not a segmentation entry');
+  const split = (h: SplitHeader): MaskSplit | null => {
+    const [hh, ww, cc] = header.sample.shape;
+    if (h.pixelsLength !== h.count * hh * ww * cc || h.labelBytes !== 1 || h.labelsLength !== h.count * hh * ww) return null;
+    if (h.pixelsOffset + h.pixelsLength > bytes.length || h.labelsOffset + h.labelsLength > bytes.length) return null;
+    return { count: h.count, pixels: bytes.subarray(h.pixelsOffset, h.pixelsOffset + h.pixelsLength), masks: bytes.subarray(h.labelsOffset, h.labelsOffset + h.labelsLength) };
+  };
+  const train = split(header.train);
+  const test = split(header.test);
+  if (!train || !test) return ignore('header and data disagree');
+  return fromCacheHeader('segmentation', header, train, test);
+}
+
 export async function removeDecoded(cacheDir: string, key: string): Promise<void> {
   const paths = decodedPaths(cacheDir, key);
   await rm(paths.json, { force: true });

@@ -52,6 +52,18 @@ export const MODELS = new Registry<ModelMeta>('model', [
     load: () => import('./mlp.js').then((m) => m.mlp),
   },
   {
+    name: 'unet',
+    description: 'a small U-Net: 3 levels of 2 conv 3x3 + ReLU (16, 32, 64), bilinear up, skips, 1x1 to classes (trains on CPU)',
+    task: 'segmentation',
+    load: () => import('./unet.js').then((m) => m.unet),
+  },
+  {
+    name: 'fcn-resnet50',
+    description: "torchvision's fcn_resnet50 from scratch, the original's model: dilated ResNet-50 + FCNHead, batch norm with running statistics (32,957,013 parameters for 21 classes)",
+    task: 'segmentation',
+    load: () => import('./fcn-resnet50.js').then((m) => m.fcnResnet50),
+  },
+  {
     name: 'embedding-bag',
     description: 'fastText-style bag of embeddings: token embeddings (dim 64) averaged over the non-padding tokens, dense classes',
     task: 'text-classification',

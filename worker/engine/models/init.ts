@@ -27,6 +27,30 @@ export function denseLayer(inFeatures: number, outFeatures: number, random: () =
   };
 }
 
+/** A standard normal draw from the seeded uniform stream (Box–Muller; u1 kept away from 0). */
+export function standardNormal(random: () => number): number {
+  const u1 = Math.max(random(), Number.MIN_VALUE);
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * random());
+}
+
+/**
+ * torchvision's ResNet convolution init, nn.init.kaiming_normal_(mode='fan_out',
+ * nonlinearity='relu'): N(0, 2 / fan_out) with fan_out = out · k · k; a filter `[k, k, in, out]`
+ * and no bias (ResNet's convs have none, batch norm follows).
+ */
+export function kaimingNormalConv(kernel: number, inChannels: number, outChannels: number, random: () => number): tf.Variable {
+  const std = Math.sqrt(2 / (outChannels * kernel * kernel));
+  const size = kernel * kernel * inChannels * outChannels;
+  const values = new Float32Array(size);
+  for (let i = 0; i < size; i++) values[i] = standardNormal(random) * std;
+  return tf.tidy(() => tf.variable(tf.tensor(values, [kernel, kernel, inChannels, outChannels], 'float32'), true));
+}
+
+/** A conv filter `[k, k, in, out]` without bias, PyTorch's default init (for convs that batch norm follows). */
+export function convFilter(kernel: number, inChannels: number, outChannels: number, random: () => number): tf.Variable {
+  return torchDefaultUniform([kernel, kernel, inChannels, outChannels], inChannels * kernel * kernel, random);
+}
+
 /**
  * A variable of `shape` drawn uniformly from [-bound, bound) on the host. Inside tidy: the initial
  * tensor is released, its data lives on in the variable.

@@ -22,7 +22,8 @@ export function pixelCrossEntropy(logits: tf.Tensor4D, targets: tf.Tensor3D, ign
     const logp = tf.logSoftmax(logits);
     const picked = tf.sum(tf.mul(tf.oneHot(safe, classes), logp), 3);
     const mask = tf.cast(valid, 'float32');
-    return tf.div(tf.neg(tf.sum(tf.mul(picked, mask))), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+    // −log p summed with the mask applied after the negation, so a batch with no labelled pixel is +0, not −0.
+    return tf.div(tf.sum(tf.mul(tf.neg(picked), mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
   });
 }
 

@@ -14,7 +14,7 @@ export interface DecodeBatchRequest extends ProcessOptions {
 }
 
 export type DecodedMeta =
-  | { readonly ok: true; readonly height: number; readonly width: number; readonly channels: 1 | 3; readonly offset: number }
+  | { readonly ok: true; readonly height: number; readonly width: number; readonly channels: 1 | 3; readonly offset: number; readonly sourceHeight: number; readonly sourceWidth: number }
   | { readonly ok: false; readonly reason: string };
 
 export interface DecodeBatchResult {
@@ -46,7 +46,7 @@ export function decodeBatch(request: DecodeBatchRequest): unknown {
       continue;
     }
     pixels.set(image.pixels, offset);
-    meta.push({ ok: true, height: image.height, width: image.width, channels: image.channels, offset });
+    meta.push({ ok: true, height: image.height, width: image.width, channels: image.channels, offset, sourceHeight: image.sourceHeight, sourceWidth: image.sourceWidth });
     offset += image.pixels.length;
   }
   const result: DecodeBatchResult = { meta, pixels };

@@ -19,6 +19,18 @@ export interface ProcessOptions {
   readonly size?: readonly [number, number];
   /** Convert to 1 (grey) or 3 (RGB) channels; without it, the file's own. */
   readonly channels?: 1 | 3;
+  /** Decode as a segmentation mask of class indices instead (one channel, resized nearest). */
+  readonly mask?: MaskOptions;
+}
+
+/**
+ * How a mask PNG's pixels become class indices: a palette PNG's palette index is the class (VOC's
+ * SegmentationClass), a grey PNG's value is; an RGB PNG is mapped through `colors` when given
+ * (VOC's colour map, for masks saved as RGB), and is an error otherwise.
+ */
+export interface MaskOptions {
+  /** [r, g, b, index] for every colour an RGB mask may hold. */
+  readonly colors?: ReadonlyArray<readonly [number, number, number, number]>;
 }
 
 export type ImageFormat = 'jpeg' | 'png';
@@ -153,10 +165,82 @@ function axis(inSize: number, outSize: number): { lo: Int32Array; hi: Int32Array
   return { lo, hi, frac };
 }
 
-/** Decode, convert, resize: what the loader asks of every file. */
-export function processImage(bytes: Uint8Array, options: ProcessOptions): DecodedImage {
-  let image = decodeImage(bytes);
-  if (options.channels) image = convertChannels(image, options.channels);
-  if (options.size) image = resizeBilinear(image, options.size[0], options.size[1]);
-  return image;
+/**
+ * A mask PNG as class indices, one byte a pixel. pngjs expands palettes to RGBA and keeps the
+ * palette it read (`palette`, [r, g, b, a] per entry), so each pixel's colour is mapped back to its
+ * palette index: exact as long as the palette's colours are distinct (VOC's are), and an error
+ * naming the two entries when a used colour is not.
+ */
+export function decodeMask(bytes: Uint8Array, options: MaskOptions = {}): DecodedImage {
+  const format = sniffFormat(bytes);
+  if (format === 'jpeg') throw new Error('mask is a JPEG: masks must be PNG (JPEG compression changes class values)');
+  if (format !== 'png') return decodeImage(bytes); // says what the bytes are
+  // The typings call `palette` a boolean; at run time pngjs' sync reader returns the entries read.
+  type Meta = { width: number; height: number; data: Buffer; colorType?: number; depth?: number; palette?: number[][] };
+  const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as unknown as Meta;
+  const { width, height, data } = png;
+  const n = width * height;
+  if (data.length !== n * 4) throw new Error(`PNG decoded to ${data.length} bytes for ${width}x${height}`);
+  const out = new Uint8Array(n);
+  const lookup = (table: Map<number, number>, what: string) => {
+    for (let i = 0; i < n; i++) {
+      const key = ((data[i * 4]! << 16) | (data[i * 4 + 1]! << 8) | data[i * 4 + 2]!) >>> 0;
+      const index = table.get(key);
+      if (index === undefined) throw new Error(`pixel (${Math.floor(i / width)}, ${i % width}) has colour (${data[i * 4]}, ${data[i * 4 + 1]}, ${data[i * 4 + 2]}), not in the ${what}`);
+      if (index < 0) throw new Error(`pixel (${Math.floor(i / width)}, ${i % width}): its colour is in the ${what} twice (entries ${-index - 1} and later), so its class is ambiguous`);
+      out[i] = index;
+    }
+  };
+  if (png.colorType === 3) {
+    const table = new Map<number, number>();
+    (png.palette ?? []).forEach(([r, g, b], index) => {
+      const key = ((r! << 16) | (g! << 8) | b!) >>> 0;
+      const first = table.get(key);
+      if (first === undefined) table.set(key, index);
+      else if (first >= 0) table.set(key, -(first + 1));
+    });
+    lookup(table, 'palette');
+  } else if (png.colorType === 0 || png.colorType === 4) {
+    if (png.depth === 16) throw new Error('16-bit grey mask: save masks as 8-bit grey or palette PNGs of class indices');
+    for (let i = 0; i < n; i++) out[i] = data[i * 4]!;
+  } else if (options.colors) {
+    lookup(new Map(options.colors.map(([r, g, b, index]) => [((r << 16) | (g << 8) | b) >>> 0, index])), 'colour map');
+  } else {
+    throw new Error('RGB mask: expected a palette or 8-bit grey PNG whose values are class indices');
+  }
+  return { height, width, channels: 1, pixels: out };
+}
+
+/**
+ * Nearest-neighbour resize as PIL's Image.NEAREST (what torchvision's Resize does to the
+ * original's PIL masks): output pixel d takes source floor((d + 0.5)·in/out), so class indices stay
+ * class indices.
+ */
+export function resizeNearest(image: DecodedImage, height: number, width: number): DecodedImage {
+  if (image.height === height && image.width === width) return image;
+  const { channels, pixels: src, width: inW, height: inH } = image;
+  const out = new Uint8Array(height * width * channels);
+  const xs = Int32Array.from({ length: width }, (_, x) => Math.min(inW - 1, Math.floor(((x + 0.5) * inW) / width)));
+  for (let y = 0; y < height; y++) {
+    const sy = Math.min(inH - 1, Math.floor(((y + 0.5) * inH) / height));
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < channels; c++) out[(y * width + x) * channels + c] = src[(sy * inW + xs[x]!) * channels + c]!;
+    }
+  }
+  return { height, width, channels, pixels: out };
+}
+
+/** A processed image and the size its file had (an image and its mask must agree before resizing). */
+export interface ProcessedImage extends DecodedImage {
+  readonly sourceHeight: number;
+  readonly sourceWidth: number;
+}
+
+/** Decode, convert, resize: what the loader asks of every file (a mask: decode, resize nearest). */
+export function processImage(bytes: Uint8Array, options: ProcessOptions): ProcessedImage {
+  let image = options.mask ? decodeMask(bytes, options.mask) : decodeImage(bytes);
+  const source = { sourceHeight: image.height, sourceWidth: image.width };
+  if (options.channels && !options.mask) image = convertChannels(image, options.channels);
+  if (options.size) image = (options.mask ? resizeNearest : resizeBilinear)(image, options.size[0], options.size[1]);
+  return { ...image, ...source };
 }

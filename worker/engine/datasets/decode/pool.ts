@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import type { MaskOptions } from './decode.js';
 import type { DecodeBatchRequest, DecodeBatchResult, DecodedMeta } from './decode-images.task.js';
 
 const TASK = new URL('./decode-images.task.js', import.meta.url).href;
@@ -18,6 +19,8 @@ export type DecodeResult =
 export interface DecodeImagesOptions {
   readonly size?: readonly [number, number];
   readonly channels?: 1 | 3;
+  /** Decode masks of class indices instead of images (decode.ts MaskOptions). */
+  readonly mask?: MaskOptions;
   /** Worker threads (default: the machine's cores, at most 4). */
   readonly threads?: number;
   /** Files per task: large enough that messaging costs little, small enough to spread over threads. */
@@ -53,13 +56,21 @@ export async function decodeImages(files: readonly DecodeInput[], options: Decod
       for (let i = 0; i < batch.length; i++) offsets[i + 1] = offsets[i]! + batch[i]!.bytes.length;
       const bytes = new Uint8Array(offsets[batch.length]!);
       for (let i = 0; i < batch.length; i++) bytes.set(batch[i]!.bytes, offsets[i]!);
-      const request: DecodeBatchRequest = { bytes, offsets, size: options.size, channels: options.channels };
+      const request: DecodeBatchRequest = { bytes, offsets, size: options.size, channels: options.channels, mask: options.mask };
       const task = (pool.run(request, { name: 'decodeBatch', transferList: [bytes.buffer, offsets.buffer] }) as Promise<DecodeBatchResult>).then(
         (result) => {
           for (let i = 0; i < result.meta.length; i++) {
             const m = result.meta[i]!;
             results[start + i] = m.ok
-              ? { ok: true, height: m.height, width: m.width, channels: m.channels, pixels: result.pixels.subarray(m.offset, m.offset + m.height * m.width * m.channels) }
+              ? {
+                  ok: true,
+                  height: m.height,
+                  width: m.width,
+                  channels: m.channels,
+                  pixels: result.pixels.subarray(m.offset, m.offset + m.height * m.width * m.channels),
+                  sourceHeight: m.sourceHeight,
+                  sourceWidth: m.sourceWidth,
+                }
               : { ok: false, reason: m.reason };
           }
           done += result.meta.length;

@@ -80,14 +80,15 @@ export async function loadImageFolder(name: string, options: ImageFolderOptions)
   };
 }
 
-function checkSize(size: LoadOptions['size']): void {
+export function checkSize(size: LoadOptions['size']): void {
   if (size === undefined) return;
   if (size.length !== 2 || !size.every((v) => Number.isInteger(v) && v > 0 && v <= 16384)) {
     throw new UsageError(`size must be [height, width] of whole numbers ≥ 1, got ${JSON.stringify(size)}`);
   }
 }
 
-function chooseNormalization(options: LoadOptions, train: ImageSplit, channels: number): PixelNormalization {
+/** options.normalization (checked), else the training split's own per-channel mean and std. */
+export function chooseNormalization(options: LoadOptions, train: Pick<ImageSplit, 'pixels'>, channels: number): PixelNormalization {
   if (options.normalization) {
     const { mean, std } = options.normalization;
     if (mean.length !== channels || std.length !== channels || std.some((s) => !(s > 0))) {
