@@ -55,12 +55,15 @@ export const MODELS = new Registry<ModelMeta>('model', [
     name: 'unet',
     description: 'a small U-Net: 3 levels of 2 conv 3x3 + ReLU (16, 32, 64), bilinear up, skips, 1x1 to classes (trains on CPU)',
     task: 'segmentation',
+    camLayers: ['dec1', 'out'],
     load: () => import('./unet.js').then((m) => m.unet),
   },
   {
     name: 'fcn-resnet50',
     description: "torchvision's fcn_resnet50 from scratch, the original's model: dilated ResNet-50 + FCNHead, batch norm with running statistics (32,957,013 parameters for 21 classes)",
     task: 'segmentation',
+    // The default, last, is the FCN head's last conv (classifier[4], the 1x1 to the classes), as the issue names it.
+    camLayers: ['backbone.layer4', 'classifier.2', 'classifier.4'],
     load: () => import('./fcn-resnet50.js').then((m) => m.fcnResnet50),
   },
   {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { MODELS } from './catalog.js';
 import { BatchNorm2d } from './batch-norm.js';
 import { convFilter, kaimingNormalConv, torchDefaultUniform } from './init.js';
 import { bilinearResize, dilatedConv2d } from './resize.js';
@@ -79,7 +80,8 @@ export function subsample(x: tf.Tensor4D, stride: number): tf.Tensor4D {
   return tf.reshape(tf.slice(blocks, [0, 0, 0, 0, 0, 0], [n, oh, 1, ow, 1, c]), [n, oh, ow, c]);
 }
 
-export const FCN_CAM_LAYERS = ['backbone.layer4', 'classifier.2', 'classifier.4'] as const;
+/** Grad-CAM's layers, as the catalog states them. */
+export const FCN_CAM_LAYERS = MODELS.get('fcn-resnet50').camLayers ?? [];
 
 export const fcnResnet50: ModelFactory = {
   name: 'fcn-resnet50',

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { MODELS } from './catalog.js';
 import { convLayer } from './init.js';
 import { bilinearResize } from './resize.js';
 import { imageInput, type Model, type ModelFactory, type ModelInput } from './types.js';
@@ -51,7 +52,7 @@ export const unet: ModelFactory = {
     return {
       name: 'unet',
       variables,
-      camLayers: ['dec1', 'out'],
+      camLayers: MODELS.get('unet').camLayers ?? [],
       predict(images: tf.Tensor): tf.Tensor4D {
         return tf.tidy(() => conv(features(images as tf.Tensor4D), layers.out));
       },
