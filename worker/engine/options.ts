@@ -12,7 +12,7 @@ export function checkOptions(schema: z.ZodObject, owner: string, given: Readonly
   const problems = parsed.error.issues.map((issue) =>
     issue.code === 'unrecognized_keys'
       ? `unknown option ${issue.keys.map((k) => `'${k}'`).join(', ')} for ${owner} (${known.length ? `known: ${known.join(', ')}` : 'it takes none'})`
-      : `${owner} option ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+      : `${issue.path.join('.') || '(root)'}: ${issue.message}`,
   );
   return { options: { ...given }, problems };
 }
