@@ -60,7 +60,7 @@ function fraction(text: string): number {
 export function trainCommand(): Command {
   return new Command('train')
     .description('train one trial (data set x optimizer x seed) and write its result JSON')
-    .addOption(new Option('--dataset <name>', "data set of the catalog, or with --dataset-kind the name of your own (default: mnist)"))
+    .addOption(new Option('--dataset <name>', `data set of the catalog (${DATASETS.names.join(', ')}), or with --dataset-kind the name of your own (default: mnist)`))
     .addOption(new Option('--dataset-kind <kind>', 'read --data-dir as your own data set in this format').choices(FORMATS.names))
     .option('--data-dir <dir>', 'folder (or archive) holding the data set files (nothing is downloaded)')
     .option('--cache-dir <dir>', 'download and decoded-image cache (default ~/.cache/grn/datasets)')

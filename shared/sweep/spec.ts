@@ -153,7 +153,7 @@ export const GridSchema = z
       .min(1, { error: 'expected a non-empty list of data sets' })
       .meta({
         description:
-          'Data sets to train on: catalog names (mnist, cifar10; noop and sleep are synthetic workloads for dispatch benchmarks) or mappings {name, kind, path, holdout, on_bad_sample, …format options} for your own data.',
+          'Data sets to train on: catalog names (e.g. mnist, cifar10, imdb, ag_news, voc2012: `grn train --help` lists them all; noop and sleep are synthetic workloads for dispatch benchmarks) or mappings {name, kind, path, holdout, on_bad_sample, …format options} for your own data.',
       }),
     seed: z
       .array(nonNegativeInt('a non-negative integer seed'), { error: 'expected a list of non-negative integer seeds' })
