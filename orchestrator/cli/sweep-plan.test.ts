@@ -165,4 +165,14 @@ describe('settings per data set, against the real catalog', () => {
     ]);
     assert.deepEqual(problems(`${head}train_overrides:\n  cifar10: { model: bogus }\n`), [`7:21 train_overrides.cifar10.model: unknown model 'bogus'; known: ${MODELS.names.join(', ')}`]);
   });
+
+  test('Grad-CAM is checked against the model at plan time: a text model has no layers; an unknown layer lists the real ones', async () => {
+    const spec = `name: cam\ngrid:\n  optimizer: [sgd]\n  dataset: [mnist, { name: ag_news, holdout: 0.2, gradcam: true }, { name: cifar10, gradcam: { layer: conv9 } }, imdb]\n  seed: [1]\ntrain: { gradcam: true }\n`;
+    assert.deepEqual(problems(spec), [
+      "4:60 grid.dataset[1].gradcam: data set 'ag_news', model 'transformer': no layers Grad-CAM can explain (the image models have them)",
+      "4:103 grid.dataset[2].gradcam.layer: data set 'cifar10', model 'simple-cnn': no Grad-CAM layer 'conv9' (its layers: conv1, conv2)",
+    ]);
+    // Sweep-wide with a layer: only the models that have layers are held to it (imdb's transformer is skipped).
+    assert.deepEqual(problems(`name: cam\ngrid: { optimizer: [sgd], dataset: [mnist, imdb], seed: [1] }\ntrain: { gradcam: { layer: conv1 } }\n`), []);
+  });
 });

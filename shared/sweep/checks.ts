@@ -2,7 +2,7 @@ import { modelLayers, type SettingsLayer } from '../settings.js';
 import type { HyperParameterValue } from '../trial.js';
 import { optimizerVariants } from './grid.js';
 import type { FieldPath } from './locate.js';
-import { DatasetEntrySchema, datasetEntryName, datasetSpec, OptimizerParamsSchema, TrainOverrideSchema, TrainSchema, type KnownNames } from './spec.js';
+import { DatasetEntrySchema, datasetEntryName, datasetSpec, OptimizerParamsSchema, TrainOverrideSchema, TrainSchema, type GradcamSpec, type KnownNames } from './spec.js';
 import { unknownName } from './suggest.js';
 
 /** A problem before it is given a line and column: the field, and whether to point at its key. */
@@ -103,7 +103,7 @@ function datasetFindings(list: unknown, known: KnownNames, findings: Finding[]):
       findings.push({ path: typeof entry === 'string' ? at : [...at, 'name'], message: `${unknownName('data set', name, known.datasets)}${hint}` });
       return;
     }
-    if (seen === undefined) valid.push({ choice: { dataset: name, ...(d.kind !== undefined ? { kind: d.kind } : {}) }, at });
+    if (seen === undefined) valid.push({ choice: { dataset: name, ...(d.kind !== undefined ? { kind: d.kind } : {}) }, at, ...(d.gradcam !== undefined ? { gradcam: d.gradcam } : {}) });
     for (const problem of known.checkDataset?.({ dataset: name, kind: d.kind }, d.options) ?? []) {
       const key = Object.keys(d.options).find((k) => problem.startsWith(`${k}`) || problem.includes(`'${k}'`));
       findings.push({ path: key !== undefined && typeof entry !== 'string' ? [...at, key] : at, at: key !== undefined && /unknown option/.test(problem) ? 'key' : 'value', message: `data set '${name}': ${problem}` });
@@ -116,6 +116,8 @@ function datasetFindings(list: unknown, known: KnownNames, findings: Finding[]):
 interface GridDataset {
   choice: { dataset: string; kind?: string };
   at: FieldPath;
+  /** The entry's own Grad-CAM setting, when it has one. */
+  gradcam?: GradcamSpec;
 }
 
 /**
@@ -142,7 +144,7 @@ function trainingFindings(raw: Dict, known: KnownNames, datasets: { listed: stri
     if (seen && dataset !== undefined) seen.datasets.push(dataset);
     else if (!seen) byPlace.set(key, { finding: f, datasets: dataset === undefined ? [] : [dataset], problem: f.message, model });
   };
-  for (const { choice, at } of datasets.valid) {
+  for (const { choice, at, gradcam } of datasets.valid) {
     const parsed = overrides[choice.dataset] === undefined ? undefined : TrainOverrideSchema.safeParse(overrides[choice.dataset]);
     if (parsed && !parsed.success) continue;
     const override = parsed?.data ?? {};
@@ -156,6 +158,20 @@ function trainingFindings(raw: Dict, known: KnownNames, datasets: { listed: stri
     if (modelProblem) add({ path: named ? [...named, 'model'] : at, message: modelProblem });
     if (!modelProblem && known.training) {
       const base = known.training.defaults(choice);
+      const camModel = modelLayers(base.model, layers.map((l) => l.layer)).model;
+      const camLayers = camModel !== undefined ? known.training.camLayers?.(camModel) : undefined;
+      if (camModel !== undefined && camLayers !== undefined) {
+        // Grad-CAM: an entry's own request must suit its model; a sweep-wide one only names a
+        // layer for the models that have it (it skips the models Grad-CAM cannot explain).
+        const asked = gradcam ?? train.data.gradcam;
+        const askedAt: FieldPath = gradcam !== undefined ? [...at, 'gradcam'] : ['train', 'gradcam'];
+        const layer = typeof asked === 'object' ? asked.layer : undefined;
+        if (gradcam !== undefined && gradcam !== false && camLayers.length === 0) {
+          add({ path: askedAt, message: 'no layers Grad-CAM can explain (the image models have them)' }, choice.dataset, camModel);
+        } else if (asked && layer !== undefined && camLayers.length > 0 && !camLayers.includes(layer)) {
+          add({ path: [...askedAt, 'layer'], message: `no Grad-CAM layer '${layer}' (its layers: ${camLayers.join(', ')})` }, choice.dataset, camModel);
+        }
+      }
       const { model, counting } = modelLayers(base.model, layers.map((l) => l.layer));
       if (model !== undefined && counting.length > 0) {
         const given = Object.assign({}, base.model_options?.[model], ...counting.map((i) => layers[i]!.layer.model_options));
