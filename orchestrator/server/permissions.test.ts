@@ -51,8 +51,11 @@ describe('worker permissions (grn server init config, node n1)', { timeout: 90_0
   let store: ObjectStore;
 
   async function settle(): Promise<void> {
+    // The server answers in order, so the -ERR is parsed (and pushed to status()) before flush's
+    // PONG; the status loop takes it in a microtask queued before flush resolves. One turn of the
+    // event loop lets that loop run: an ordering, not a wait long enough.
     await worker.flush();
-    await sleep(20); // let the status iterator take the -ERR it already received
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   /** Runs a worker operation that must work: no rejection, no async violation. */
