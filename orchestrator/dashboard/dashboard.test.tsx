@@ -196,7 +196,10 @@ test('read-only: a refused pause is shown and later actions are not tried', asyn
     const text = await waitFor(ui.frame, (t) => t.includes('[read-only]'), 'read-only');
     assert.match(text, /the server refused to pause \(these credentials may only watch\)/);
     ui.stdin.write('p');
-    await sleep(150);
+    // Keys are handled in order: once the help that '?' opens is on screen, the second 'p' has
+    // been handled too, so "not asked again" is checked after the fact, not after a long-enough wait.
+    ui.stdin.write('?');
+    await waitFor(ui.frame, (t) => t.includes('any key closes this help'), 'the help after the second p');
     assert.deepEqual(ui.calls, ['status paused'], 'not asked again');
   } finally {
     ui.unmount();
