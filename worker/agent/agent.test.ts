@@ -165,10 +165,12 @@ test('lookahead: the next cell arrives before the slot frees, is claimed only wh
           if (e.type !== 'cell' || e.state.status !== 'running') return;
           started.push({ cell: e.state.cell, node: e.state.node, attempt: e.state.attempt });
           if (e.state.cell !== 'one') return;
-          // 1500 ms trial, 1200 ms lookahead: by 700 ms in, the second cell is on this worker.
+          // 1500 ms trial, 1200 ms lookahead: the window opens 300 ms in. Wait for the event itself
+          // (the second delivery), polling the consumer, rather than for a time long enough.
           probed = (async () => {
-            await sleep(700);
-            const info = await jsm.consumers.info(TRIALS_STREAM, consumerName('ahead'));
+            const consumer = () => jsm.consumers.info(TRIALS_STREAM, consumerName('ahead'));
+            let info = await consumer();
+            for (const deadline = Date.now() + 5000; info.num_ack_pending < 2 && Date.now() < deadline; info = await consumer()) await sleep(20);
             assert.equal(info.num_ack_pending, 2, 'the next cell was delivered while the slot was busy');
             assert.equal(info.num_pending, 0);
             assert.deepEqual(started.map((s) => s.cell), ['one'], 'held, not claimed');
