@@ -4,10 +4,10 @@
  * step, SGD, loss read every step); `quit` ends it.
  * Usage: node dist/bench/text-models-worker.js BACKEND MODEL BATCH LENGTH VOCAB CLASSES
  */
-import { createInterface } from 'node:readline';
-import { activateBackend, type BackendName } from '../worker/engine/backends/index.js';
-import '../worker/engine/tfjs-setup.js';
+import type { BackendName } from '../worker/engine/backends/index.js';
 import type { TextSample } from '../worker/engine/datasets/data.js';
+// serve-backend loads the TF.js setup before the engine's modules, as the workers always did.
+import { serveBackend } from './serve-backend.js';
 import { measureThroughput } from '../worker/engine/throughput.js';
 
 const [backend, model, batchText, lengthText, vocabText, classesText] = process.argv.slice(2) as [BackendName, string, string, string, string, string];
@@ -20,22 +20,12 @@ const sample: TextSample = {
   classes: Number(classesText),
   tokenizer: { algorithm: 'random ids', source: 'benchmark' },
 };
-const say = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
 const measure = (seconds: number, warmupSteps: number) => measureThroughput({ model, sample, batchSize, seconds, warmupSteps, minSteps: 1 });
 
-try {
-  const report = await activateBackend(backend);
-  // One untimed step compiles kernels and warms allocators.
-  await measure(0, 0);
-  say({ ready: true, device: report.device, gpu: report.gpu });
-} catch (err) {
-  say({ unavailable: (err as Error).message });
-  process.exit(0);
-}
-
-for await (const line of createInterface({ input: process.stdin })) {
-  const [command, arg] = line.trim().split(/\s+/);
-  if (command !== 'run') break;
-  const t = await measure(Number(arg), 1);
-  say({ samples_per_s: t.samplesPerSecond, steps: t.steps });
-}
+// One untimed step compiles kernels and warms allocators.
+await serveBackend(backend, () => measure(0, 0), {
+  run: async (seconds) => {
+    const t = await measure(seconds, 1);
+    return { samples_per_s: t.samplesPerSecond, steps: t.steps };
+  },
+});
