@@ -55,6 +55,8 @@ export const TrialConfigSchema = z
     telemetryEvery: z.number().int().positive().default(1),
     /** Only for the synthetic `sleep` workload (dispatch benchmarks): how long the trial takes. */
     durationMs: z.number().int().nonnegative().optional(),
+    /** Wall-clock limit of one attempt, in seconds (`train.timeout`): the worker kills the trainer and fails the cell. */
+    timeoutS: z.number().positive().optional(),
     /** Grad-CAM overlays of fixed test samples at the end (image models; worker/engine/gradcam/). */
     gradcam: GradcamConfigSchema.optional(),
   })

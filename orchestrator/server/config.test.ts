@@ -45,7 +45,7 @@ describe('generateServerConfig', { timeout: 30_000 }, () => {
     assert.equal(result.exitCode, 0, String(result.all));
     assert.match(String(result.all), /configuration file .* is valid/);
     assert.match(text, /^listen: "0\.0\.0\.0:4222"$/m);
-    assert.match(text, /^max_payload: 8388608$/m);
+    assert.match(text, /^max_payload: 1048576$/m);
     assert.match(text, /^http: "0\.0\.0\.0:8222"$/m);
     assert.match(text, /max_file_store: "2G"/);
     assert.match(text, /"\$JS\.API\.CONSUMER\.MSG\.NEXT\.GRN_TRIALS\.\*"/);

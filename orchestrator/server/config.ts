@@ -1,3 +1,4 @@
+import { MAX_MESSAGE_BYTES } from '../../shared/protocol/messages.js';
 import type { Permissions } from './permissions.js';
 
 /**
@@ -41,7 +42,12 @@ export interface ServerConfigOptions {
   serverName?: string;
 }
 
-export const DEFAULT_MAX_PAYLOAD = 8 * 1024 * 1024;
+/**
+ * The server refuses larger messages outright: the protocol's largest (a result record with its
+ * trial result inline) stays under 64 KiB and Object Store chunks are 128 KiB, so a bigger one is
+ * a bug or an attack. The same bound as the decoders' (messages.ts).
+ */
+export const DEFAULT_MAX_PAYLOAD = MAX_MESSAGE_BYTES;
 
 /** A nats.conf string literal (JSON's escaping is a subset nats.conf reads). */
 function q(value: string): string {

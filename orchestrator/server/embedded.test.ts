@@ -10,7 +10,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { GrnError } from '../../shared/errors.js';
 import { connectNats } from '../../shared/protocol/connect.js';
-import { NODES_BUCKET, TRIALS_PREFIX, TRIALS_STREAM } from '../../shared/protocol/names.js';
+import { NODES_BUCKET, TRIALS_PREFIX, TRIALS_STREAM, workerInboxPrefix } from '../../shared/protocol/names.js';
 import { embeddedPaths, readServerInfo, startEmbeddedServer } from './embedded.js';
 import { findNatsServer, freePort, isAlive } from './process.js';
 
@@ -53,7 +53,7 @@ describe('embedded nats-server', { timeout: 90_000 }, () => {
       await nc.close();
 
       // The shared local-worker key may write any node's registry entry.
-      const wc = await connectNats(server.url, { creds: server.workerCreds }, 'test worker');
+      const wc = await connectNats(server.url, { creds: server.workerCreds }, 'test worker', { inboxPrefix: workerInboxPrefix('any-node-1') });
       const nodes = await new Kvm(wc).open(NODES_BUCKET);
       assert.ok((await nodes.put('any-node-1', 'r')) > 0);
       await wc.close();

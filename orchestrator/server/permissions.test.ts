@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, type Consumer } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -16,8 +15,10 @@ import {
   NODES_BUCKET,
   RESULTS_BUCKET,
   subjects,
+  SUBMISSIONS_STREAM,
   SWEEPS_BUCKET,
   TRIALS_STREAM,
+  workerInboxPrefix,
 } from '../../shared/protocol/names.js';
 import { initServer } from './init.js';
 import { freePort, launchNatsServer, type RunningServer } from './process.js';
@@ -99,10 +100,33 @@ describe('worker permissions (grn server init config, node n1)', { timeout: 90_0
     await orchKv.get(SWEEPS_BUCKET)!.put(SWEEP, 'running');
     await orchKv.get(CELLS_BUCKET)!.put(`${SWEEP}.c0`, 'queued');
     await new Objm(orch).create(ARTIFACTS_STORE);
+    await jsm.streams.add({ name: SUBMISSIONS_STREAM, subjects: [subjects.allSubmissions], retention: RetentionPolicy.Workqueue });
 
-    worker = await connectNats(url, { creds: init.nodeCreds.get('n1')! }, 'test worker n1');
+    // As the agent connects: replies on its node's own inboxes.
+    worker = await connectNats(url, { creds: init.nodeCreds.get('n1')! }, 'test worker n1', { inboxPrefix: workerInboxPrefix('n1') });
     violations = new Violations(worker);
+    // Each test opens what it uses from here, so none depends on another having run first.
+    const workerKvm = new Kvm(worker);
+    for (const b of [SWEEPS_BUCKET, CELLS_BUCKET, RESULTS_BUCKET, NODES_BUCKET]) kv.set(b, await workerKvm.open(b));
+    store = await new Objm(worker).open(ARTIFACTS_STORE);
   });
+
+  /** Resolves once `count` messages match on the orchestrator's side (bounded: the test's timeout). */
+  function heard(subject: string, count: number): { got: string[]; done: Promise<void> } {
+    const got: string[] = [];
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const sub = orch.subscribe(subject, {
+      callback: (_e, m) => {
+        got.push(m.subject);
+        if (got.length === count) {
+          sub.unsubscribe();
+          resolve();
+        }
+      },
+    });
+    return { got, done };
+  }
 
   after(async () => {
     await worker?.close();
@@ -113,9 +137,9 @@ describe('worker permissions (grn server init config, node n1)', { timeout: 90_0
 
   test('opens every bucket and the object store', async () => {
     const kvm = new Kvm(worker);
-    for (const b of [SWEEPS_BUCKET, CELLS_BUCKET, RESULTS_BUCKET, NODES_BUCKET]) kv.set(b, await allowed(`open ${b}`, () => kvm.open(b)));
+    for (const b of [SWEEPS_BUCKET, CELLS_BUCKET, RESULTS_BUCKET, NODES_BUCKET]) await allowed(`open ${b}`, () => kvm.open(b));
     await allowed('bucket status (stream info)', () => kv.get(CELLS_BUCKET)!.status());
-    store = await allowed('open the object store', () => new Objm(worker).open(ARTIFACTS_STORE));
+    await allowed('open the object store', () => new Objm(worker).open(ARTIFACTS_STORE));
     await allowed('jetstream manager (account info)', async () => (await jetstreamManager(worker)).getAccountInfo());
     await allowed('trials stream info', async () => (await jetstreamManager(worker)).streams.info(TRIALS_STREAM));
   });
@@ -133,17 +157,16 @@ describe('worker permissions (grn server init config, node n1)', { timeout: 90_0
     });
   });
 
-  test('reads every bucket; creates and updates cells and results', async () => {
-    assert.equal(await allowed('get sweep', async () => (await kv.get(SWEEPS_BUCKET)!.get(SWEEP))?.string()), 'running');
+  test('reads every bucket; creates and updates cells; hands results in on its own submission subject', async () => {
+    assert.ok(await allowed('get sweep', async () => (await kv.get(SWEEPS_BUCKET)!.get(SWEEP))?.string()));
     assert.equal(await allowed('get missing node', () => kv.get(NODES_BUCKET)!.get('n2')), null);
     const cells = kv.get(CELLS_BUCKET)!;
     const entry = (await allowed('get cell', () => cells.get(`${SWEEP}.c0`)))!;
     await allowed('get cell by revision', () => cells.get(`${SWEEP}.c0`, { revision: entry.revision }));
     await allowed('update cell (compare-and-set)', () => cells.update(`${SWEEP}.c0`, 'running', entry.revision));
     await allowed('create cell', () => cells.create(`${SWEEP}.c9`, 'queued'));
-    await allowed('create result', () => kv.get(RESULTS_BUCKET)!.create(`${SWEEP}.c0`, '{}'));
-    // A second create is a conflict (the exactly-once rule), not a permission problem.
-    await allowed('second create conflicts', () => assert.rejects(kv.get(RESULTS_BUCKET)!.create(`${SWEEP}.c0`, '{}'), /wrong last sequence/));
+    const ack = await allowed('submit a result', () => jetstream(worker).publish(subjects.submit('n1', SWEEP, 'c0'), '{}', { timeout: 2000 }));
+    assert.equal(ack.stream, SUBMISSIONS_STREAM);
     // Direct gets, as a client that knows the bucket allows them uses.
     const direct = await new Kvm(worker).open(CELLS_BUCKET, { allow_direct: true });
     assert.equal(await allowed('direct get', async () => (await direct.get(`${SWEEP}.c0`))?.string()), 'running');
@@ -153,18 +176,13 @@ describe('worker permissions (grn server init config, node n1)', { timeout: 90_0
     await allowed('put own node key', () => kv.get(NODES_BUCKET)!.put('n1', '{}'));
     assert.equal((await orchKv.get(NODES_BUCKET)!.get('n1'))?.string(), '{}');
     await allowed('delete own node key', () => kv.get(NODES_BUCKET)!.delete('n1'));
-    const got: string[] = [];
-    const sub = orch.subscribe('grn.>', { callback: (_e, m) => {
-      got.push(m.subject);
-    } });
+    const live = heard('grn.>', 3);
     await orch.flush();
     await allowed('publish telemetry', () => worker.publish(subjects.telemetry(SWEEP, 'c0'), '{}'));
     await allowed('publish own gpu', () => worker.publish(subjects.gpu('n1', 0), '{}'));
     await allowed('publish own host metrics', () => worker.publish(subjects.nodeMetrics('n1'), '{}'));
-    await orch.flush();
-    await sleep(50);
-    sub.unsubscribe();
-    assert.deepEqual(got.sort(), [subjects.gpu('n1', 0), subjects.nodeMetrics('n1'), subjects.telemetry(SWEEP, 'c0')].sort());
+    await live.done;
+    assert.deepEqual(live.got.sort(), [subjects.gpu('n1', 0), subjects.nodeMetrics('n1'), subjects.telemetry(SWEEP, 'c0')].sort());
   });
 
   test('puts, replaces and deletes objects in the artifacts store', async () => {
@@ -177,24 +195,33 @@ describe('worker permissions (grn server init config, node n1)', { timeout: 90_0
 
   test('watches the sweeps bucket', async () => {
     const seen: string[] = [];
+    const current = (await orchKv.get(SWEEPS_BUCKET)!.get(SWEEP))!.string();
     const watch = await allowed('watch', () => kv.get(SWEEPS_BUCKET)!.watch());
-    void (async () => {
-      for await (const e of watch) seen.push(`${e.key}=${e.string()}`);
+    // The watch's first entry is the current value, its second our update: wait for exactly those.
+    const twoSeen = (async () => {
+      for await (const e of watch) if (seen.push(`${e.key}=${e.string()}`) === 2) return;
     })();
     await orchKv.get(SWEEPS_BUCKET)!.put(SWEEP, 'paused');
-    for (let i = 0; i < 100 && seen.length < 2; i++) await sleep(20);
-    assert.deepEqual(seen, [`${SWEEP}=running`, `${SWEEP}=paused`]);
+    await twoSeen;
+    assert.deepEqual(seen, [`${SWEEP}=${current}`, `${SWEEP}=paused`]);
     await allowed('stop watching', () => watch.stop());
   });
 
-  test('refused: queueing trials, writing sweeps, impersonating node n2, deleting or purging streams', async () => {
+  test('refused: queueing trials, writing sweeps or results, impersonating node n2, deleting or purging streams', async () => {
     const before = (await (await jetstreamManager(orch)).streams.info(TRIALS_STREAM)).state.messages;
     await refused('core publish of a trial', 'grn.trials.x.y', () => worker.publish('grn.trials.x.y', 'x'));
     await refused('JetStream publish of a trial', subjects.trial(SWEEP, 'evil'), () => jetstream(worker).publish(subjects.trial(SWEEP, 'evil'), 'x', { timeout: 2000 }));
     assert.equal((await (await jetstreamManager(orch)).streams.info(TRIALS_STREAM)).state.messages, before);
 
+    const status = (await orchKv.get(SWEEPS_BUCKET)!.get(SWEEP))?.string();
     await refused('write the sweeps bucket', `$KV.${SWEEPS_BUCKET}.${SWEEP}`, () => kv.get(SWEEPS_BUCKET)!.put(SWEEP, 'cancelled', { timeout: 2000 }));
-    assert.equal((await orchKv.get(SWEEPS_BUCKET)!.get(SWEEP))?.string(), 'paused');
+    assert.equal((await orchKv.get(SWEEPS_BUCKET)!.get(SWEEP))?.string(), status);
+
+    // Results: only the orchestrator's acceptor writes them; a node hands in on its own subject.
+    await refused('write a result directly', `$KV.${RESULTS_BUCKET}.${SWEEP}.c1`, () => kv.get(RESULTS_BUCKET)!.create(`${SWEEP}.c1`, '{"forged":true}'));
+    assert.equal(await orchKv.get(RESULTS_BUCKET)!.get(`${SWEEP}.c1`), null);
+    await refused('delete a result', `$KV.${RESULTS_BUCKET}.${SWEEP}.c1`, () => kv.get(RESULTS_BUCKET)!.delete(`${SWEEP}.c1`));
+    await refused("hand a result in as node n2", subjects.submit('n2', SWEEP, 'c1'), () => jetstream(worker).publish(subjects.submit('n2', SWEEP, 'c1'), '{}', { timeout: 2000 }));
 
     await refused("write node n2's registry key", `$KV.${NODES_BUCKET}.n2`, () => kv.get(NODES_BUCKET)!.put('n2', 'evil', { timeout: 2000 }));
     assert.equal(await orchKv.get(NODES_BUCKET)!.get('n2'), null);
@@ -209,10 +236,13 @@ describe('worker permissions (grn server init config, node n1)', { timeout: 90_0
     await refused('delete the sweep consumer', `$JS.API.CONSUMER.DELETE.${TRIALS_STREAM}.${consumerName(SWEEP)}`, () => jsm.consumers.delete(TRIALS_STREAM, consumerName(SWEEP)));
     assert.equal((await (await jetstreamManager(orch)).streams.info(TRIALS_STREAM)).config.name, TRIALS_STREAM);
 
-    // Subscribing to anything but inboxes is refused too (no reading others' traffic).
-    const before2 = violations.seen.length;
-    worker.subscribe(subjects.allTrials);
-    await settle();
-    assert.match(violations.seen.slice(before2).join(' '), /Permissions Violation for Subscription to "grn\.trials\.>"/);
+    // Subscribing to anything but its own inboxes is refused too: no reading others' traffic, nor
+    // another node's deliveries (their claim tokens) or replies.
+    for (const subject of [subjects.allTrials, '_INBOX.>', `${workerInboxPrefix('n2')}.>`]) {
+      const before2 = violations.seen.length;
+      worker.subscribe(subject);
+      await settle();
+      assert.ok(violations.seen.slice(before2).join(' ').includes(`Permissions Violation for Subscription to "${subject}"`), `subscribing to ${subject} should be refused`);
+    }
   });
 });

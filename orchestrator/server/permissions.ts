@@ -5,9 +5,11 @@ import {
   NODE_METRICS_PREFIX,
   NODES_BUCKET,
   RESULTS_BUCKET,
+  SUBMIT_PREFIX,
   SWEEPS_BUCKET,
   TELEMETRY_PREFIX,
   TRIALS_STREAM,
+  workerInboxPrefix,
 } from '../../shared/protocol/names.js';
 
 /**
@@ -48,10 +50,12 @@ export function workerPermissions(node: NodeScope): Permissions {
     `$JS.ACK.${TRIALS_STREAM}.>`,
     // KV reads (direct get by key, or the stream message API) of every grn bucket.
     ...BUCKETS.flatMap((b) => [`$JS.API.DIRECT.GET.${kvStream(b)}`, `$JS.API.DIRECT.GET.${kvStream(b)}.>`, `$JS.API.STREAM.MSG.GET.${kvStream(b)}`]),
-    // KV writes: cell moves and results anywhere, the registry only under its own node id.
+    // KV writes: cell moves anywhere, the registry only under its own node id. Results are not
+    // written but handed in, on the node's own submission subject (the server thereby names the
+    // sender); the orchestrator alone writes grn-results (acceptor.ts).
     `$KV.${CELLS_BUCKET}.>`,
-    `$KV.${RESULTS_BUCKET}.>`,
     `$KV.${NODES_BUCKET}.${node}`,
+    `${SUBMIT_PREFIX}.${node}.>`,
     // Watching the sweeps bucket: an ordered push consumer, re-created on gaps, deleted on stop,
     // answering the stream's flow-control requests.
     `$JS.API.CONSUMER.CREATE.${sweeps}`,
@@ -72,10 +76,12 @@ export function workerPermissions(node: NodeScope): Permissions {
     `${GPU_PREFIX}.${node}.>`,
     `${NODE_METRICS_PREFIX}.${node}`,
   ];
-  // Replies (JetStream API answers, publish acks) and the sweeps watch's deliveries all arrive on
-  // inboxes. Publishing to `_INBOX.>` is not granted: a worker answers no requests, and could
-  // otherwise forge replies to the orchestrator's.
-  return { publish: { allow: publish }, subscribe: { allow: ['_INBOX.>'] } };
+  // Replies (JetStream API answers, publish acks), trial deliveries and the sweeps watch all
+  // arrive on the node's own inboxes (the agent connects with workerInboxPrefix): a node cannot
+  // listen to another's deliveries, whose claim tokens would let it hand in results for their
+  // cells. Publishing to inboxes is not granted: a worker answers no requests, and could otherwise
+  // forge replies to the orchestrator's.
+  return { publish: { allow: publish }, subscribe: { allow: [`${workerInboxPrefix(node)}.>`] } };
 }
 
 /**

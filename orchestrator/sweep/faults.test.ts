@@ -159,3 +159,26 @@ describe('cancel', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('train.timeout', { timeout: 60_000 }, () => {
+  test('a cell past its time limit is failed once (not retried) and its trainer killed; the next cell runs on a fresh trainer', async () => {
+    const f = await fleet('m9');
+    try {
+      const id = 'timeout';
+      const plan = testPlan(id, [
+        { id: 'slow', trial: { durationMs: 60_000, timeoutS: 1 } },
+        { id: 'quick', trial: { durationMs: 10, timeoutS: 30 } },
+      ]);
+      // The slow cell would sleep 60 s, past this test's own timeout, unless its trainer is killed.
+      const outcome = await runSweep(plan, onTestServer(f.server, join(scratch, id)));
+      assert.equal(outcome.status, 'failed');
+      assert.deepEqual(outcome.failed.map((x) => x.cell), ['slow']);
+      assert.match(outcome.failed[0]!.error, /timed out: still running after the 1 s limit \(train\.timeout\)/);
+      const slow = await readCell(f.stores.cells, cellKey(id, 'slow'));
+      assert.equal(slow?.state.attempt, 1, 'one attempt only');
+      assert.equal((await readCell(f.stores.cells, cellKey(id, 'quick')))?.state.status, 'done');
+    } finally {
+      await f.stop();
+    }
+  });
+});

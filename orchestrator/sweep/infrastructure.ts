@@ -4,12 +4,15 @@ import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   ARTIFACTS_STORE,
+  acceptorName,
   CELLS_BUCKET,
   consumerName,
+  KEYS_BUCKET,
   NODE_TTL_S,
   NODES_BUCKET,
   RESULTS_BUCKET,
   subjects,
+  SUBMISSIONS_STREAM,
   SWEEPS_BUCKET,
   TRIALS_STREAM,
 } from '../../shared/protocol/names.js';
@@ -24,8 +27,13 @@ export interface Stores {
   readonly cells: KV;
   readonly results: KV;
   readonly nodes: KV;
+  /** Orchestrator-only: each sweep's claim-token key (claim-token.ts). */
+  readonly keys: KV;
   readonly artifacts: ObjectStore;
 }
+
+/** A submission is a result record (its bulk in the Object Store): anything near this is not one. */
+const MAX_SUBMISSION_BYTES = 256 * 1024;
 
 /**
  * Creates (or finds) everything a sweep needs on the server: the work-queue stream of trials, the
@@ -35,7 +43,7 @@ export async function ensureStores(nc: NatsConnection): Promise<Stores> {
   const jsm = await jetstreamManager(nc);
   const kvm = new Kvm(nc);
   // All at once: each is a round trip or two, and they are independent.
-  const [, sweeps, cells, results, nodes, artifacts] = await Promise.all([
+  const [, , sweeps, cells, results, nodes, keys, artifacts] = await Promise.all([
     jsm.streams.info(TRIALS_STREAM).catch(() =>
       jsm.streams.add({
         name: TRIALS_STREAM,
@@ -46,14 +54,25 @@ export async function ensureStores(nc: NatsConnection): Promise<Stores> {
         duplicate_window: DUPLICATE_WINDOW_NS,
       }),
     ),
+    // Results handed in by workers, until the orchestrator has judged them (acceptor.ts).
+    jsm.streams.info(SUBMISSIONS_STREAM).catch(() =>
+      jsm.streams.add({
+        name: SUBMISSIONS_STREAM,
+        subjects: [subjects.allSubmissions],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        max_msg_size: MAX_SUBMISSION_BYTES,
+      }),
+    ),
     kvm.create(SWEEPS_BUCKET, { history: 1 }),
     kvm.create(CELLS_BUCKET, { history: 1 }),
     kvm.create(RESULTS_BUCKET, { history: 1, maxValueSize: -1 }),
     // Entries of nodes that stop heartbeating expire with the bucket's TTL.
     kvm.create(NODES_BUCKET, { history: 1, ttl: NODE_TTL_S * 1000 }),
+    kvm.create(KEYS_BUCKET, { history: 1 }),
     new Objm(nc).create(ARTIFACTS_STORE),
   ]);
-  return { jsm, sweeps, cells, results, nodes, artifacts };
+  return { jsm, sweeps, cells, results, nodes, keys, artifacts };
 }
 
 /** The sweep's one durable pull consumer, shared by every worker. */
@@ -70,6 +89,22 @@ export async function ensureConsumer(jsm: JetStreamManager, sweep: string, maxDe
       max_deliver: maxDeliver,
       max_ack_pending: 10_000,
       max_waiting: 4096,
+    });
+  }
+}
+
+/** The orchestrator's durable consumer of one sweep's submissions (it survives an orchestrator restart). */
+export async function ensureAcceptConsumer(jsm: JetStreamManager, sweep: string): Promise<void> {
+  const name = acceptorName(sweep);
+  try {
+    await jsm.consumers.info(SUBMISSIONS_STREAM, name);
+  } catch {
+    await jsm.consumers.add(SUBMISSIONS_STREAM, {
+      durable_name: name,
+      filter_subject: subjects.submissionsOfSweep(sweep),
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: ACK_WAIT_NS,
+      max_ack_pending: 10_000,
     });
   }
 }

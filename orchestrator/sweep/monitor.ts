@@ -13,7 +13,23 @@ import {
 } from '../../shared/protocol/messages.js';
 import { consumerName, parseTrialSubject, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import type { TrialResult } from '../../shared/result.js';
+import { ResultAcceptor, type Judgement } from './acceptor.js';
+import type { ClaimTokens } from './claim-token.js';
 import type { Stores } from './infrastructure.js';
+
+export interface MonitorOptions {
+  /** Judge the sweep's submissions (the orchestrator running the sweep; a viewer only watches). */
+  readonly accept?: {
+    readonly tokens: ClaimTokens;
+    /**
+     * Runs again the named done cells that have no result and none waiting to be judged (marked
+     * done by a client that handed nothing in); the caller re-publishes their messages.
+     */
+    readonly requeue: (cells: string[]) => Promise<number>;
+  };
+  /** How long a done cell may go without a result before it counts as lost (default 10 s). */
+  readonly lostAfterMs?: number;
+}
 
 /**
  * What happens to a sweep. `replayed` marks what the watches report of the state they found when
@@ -28,7 +44,9 @@ export type SweepEvent =
   | { type: 'node-left'; node: string }
   | { type: 'sweep'; record: SweepRecord }
   | { type: 'gave-up'; cell: string; deliveries: number }
-  | { type: 'warning'; message: string };
+  | { type: 'warning'; message: string }
+  /** A submission the acceptor did not store (accepted ones arrive as `result`). */
+  | { type: 'judged'; judgement: Judgement };
 
 export type { CellCounts };
 
@@ -63,16 +81,36 @@ export class SweepMonitor {
     private readonly sweepId: string,
     cellIds: readonly string[],
     private readonly onEvent: (event: SweepEvent) => void | Promise<void>,
+    private readonly options: MonitorOptions = {},
   ) {
     this.cellSet = new Set(cellIds);
     this.tally = tallyCells(cellIds.map(() => undefined));
+  }
+
+  private acceptor: ResultAcceptor | undefined;
+  /** Keys outside the sweep's cells already reported (each once). */
+  private readonly strangers = new Set<string>();
+  /** When each done cell without a result was first seen done. */
+  private readonly doneSince = new Map<string, number>();
+
+  /** Submissions judged so far, by verdict (zeros when this monitor does not accept). */
+  judgements(): ResultAcceptor['counts'] {
+    return { ...(this.acceptor?.counts ?? { accepted: 0, duplicate: 0, stale: 0, rejected: 0 }) };
   }
 
   async start(): Promise<void> {
     const prefix = `${this.sweepId}.`;
     const cellOf = (key: string) => key.slice(prefix.length);
     await this.follow(this.stores.cells, `${prefix}>`, async (key, value, replayed) => {
-      if (!value || !this.cellSet.has(cellOf(key))) return;
+      if (!value) return;
+      if (!this.cellSet.has(cellOf(key))) {
+        // Written by a client that may write cell states but invents a cell: said once, ignored.
+        if (!this.strangers.has(key)) {
+          this.strangers.add(key);
+          await this.onEvent({ type: 'warning', message: `ignoring a cell state for '${cellOf(key)}', which is not a cell of sweep ${this.sweepId}` });
+        }
+        return;
+      }
       // An unreadable value counts as queued (with its reason): the next claim overwrites it.
       const { state, unreadable } = decodeCellState(key, value);
       if (unreadable) await this.onEvent({ type: 'warning', message: `${unreadable}; counted as queued until a worker claims it` });
@@ -80,6 +118,9 @@ export class SweepMonitor {
       this.states.set(state.cell, state);
       this.tally[previous ?? 'queued']--;
       this.tally[state.status]++;
+      if (state.status === 'done' && !this.results.has(state.cell)) {
+        if (!this.doneSince.has(state.cell)) this.doneSince.set(state.cell, Date.now());
+      } else this.doneSince.delete(state.cell);
       if (previous !== state.status) await this.onEvent({ type: 'cell', state, previous, replayed });
     });
     await this.follow(this.stores.results, `${prefix}>`, async (key, value, replayed) => {
@@ -94,6 +135,7 @@ export class SweepMonitor {
         return;
       }
       this.unreadableResults.delete(cell);
+      this.doneSince.delete(cell);
       this.results.set(cell, stored.result);
       await this.onEvent({ type: 'result', cell, record: stored.record, result: stored.result, replayed });
     });
@@ -116,6 +158,51 @@ export class SweepMonitor {
     const advisories = this.nc.subscribe(subjects.maxDeliveriesAdvisory(consumerName(this.sweepId)));
     this.stops.push(() => advisories.unsubscribe());
     void this.onAdvisories(advisories);
+    const accept = this.options.accept;
+    if (accept) {
+      this.acceptor = new ResultAcceptor({
+        nc: this.nc,
+        stores: this.stores,
+        sweep: this.sweepId,
+        cells: this.cellSet,
+        tokens: accept.tokens,
+        onJudgement: async (judgement) => {
+          if (judgement.verdict !== 'accepted') await this.onEvent({ type: 'judged', judgement });
+        },
+        onTrouble: (message) => this.onEvent({ type: 'warning', message }),
+      });
+      await this.acceptor.start();
+      const acceptor = this.acceptor;
+      this.stops.push(() => void acceptor.stop());
+      const lostAfter = this.options.lostAfterMs ?? 10_000;
+      const timer = setInterval(() => void this.requeueLost(lostAfter, accept.requeue), Math.max(250, lostAfter / 2));
+      this.stops.push(() => clearInterval(timer));
+    }
+  }
+
+  private requeueing = false;
+
+  /**
+   * Done cells with no result for `lostAfter` ms: the requeue re-checks each against the server
+   * (a submission waiting, a result just stored) and runs only the truly lost again, so a cell
+   * marked done by a client that handed nothing in cannot hold the sweep open forever.
+   */
+  private async requeueLost(lostAfter: number, requeue: (cells: string[]) => Promise<number>): Promise<void> {
+    if (this.requeueing) return;
+    const due = [...this.doneSince].filter(([cell, since]) => Date.now() - since >= lostAfter && !this.results.has(cell)).map(([cell]) => cell);
+    if (!due.length) return;
+    this.requeueing = true;
+    try {
+      // Looked at again after another interval unless a result arrives: one with a submission
+      // still waiting (not requeued now) may be rejected, and then it is lost after all.
+      for (const cell of due) this.doneSince.set(cell, Date.now());
+      const n = await requeue(due);
+      if (n) await this.onEvent({ type: 'warning', message: `${n} cell(s) marked done without a result handed in (${due.slice(0, 3).join(', ')}${due.length > 3 ? ', …' : ''}): running them again` });
+    } catch (err) {
+      await this.onEvent({ type: 'warning', message: `re-queueing cells done without a result: ${(err as Error).message}` });
+    } finally {
+      this.requeueing = false;
+    }
   }
 
   /**
@@ -165,8 +252,13 @@ export class SweepMonitor {
     return t.done + t.failed + t.cancelled === t.total && this.results.size + this.unreadableCount() >= t.done;
   }
 
-  /** Done cells whose only stored result is unreadable. */
+  /**
+   * Done cells whose only stored result is unreadable. While this monitor accepts results a
+   * worker's "done" only says a result was handed in: the acceptor's verdict, or the lost-cell
+   * re-run, ends the cell, so none of these counts as finished yet.
+   */
   private unreadableCount(): number {
+    if (this.options.accept) return 0;
     let n = 0;
     for (const cell of this.unreadableResults.keys()) if (this.states.get(cell)?.status === 'done' && !this.results.has(cell)) n++;
     return n;

@@ -47,6 +47,13 @@ function eventLine(e: SweepEvent, c: CellCounts): string | null {
       return `warning: ${e.cell}: ignoring a stored result that cannot be used: ${e.reason}`;
     case 'warning':
       return `warning: ${e.message}`;
+    case 'judged': {
+      const j = e.judgement;
+      const what = `a result for ${j.cell} from node ${j.node}${j.attempt === undefined ? '' : ` (attempt ${j.attempt})`}`;
+      // A stale or duplicate result is the protocol working (a frozen worker came back); a
+      // rejected one is a bug or an attack, and says so.
+      return j.verdict === 'rejected' ? `warning: REJECTED ${what}: ${j.reason}` : `${tally} ${j.verdict} ${what} dropped: ${j.reason}`;
+    }
     case 'sweep':
       return e.record.status === 'running' ? null : `sweep ${e.record.id} is ${e.record.status}`;
   }
@@ -73,7 +80,7 @@ export function progressView(stream: NodeJS.WriteStream = process.stderr): Progr
     event(e, c) {
       bar ??= bars.create(c.total, 0, { running: 0, failed: 0 });
       // Only what needs a person's attention is printed above the bar.
-      if (e.type === 'node-joined' || e.type === 'node-left' || e.type === 'gave-up' || e.type === 'warning' || e.type === 'unreadable-result' || (e.type === 'cell' && e.state.status === 'failed' && !e.replayed)) {
+      if (e.type === 'node-joined' || e.type === 'node-left' || e.type === 'gave-up' || e.type === 'warning' || e.type === 'unreadable-result' || e.type === 'judged' || (e.type === 'cell' && e.state.status === 'failed' && !e.replayed)) {
         const text = eventLine(e, c);
         if (text) bars.log(`${text}\n`);
       }

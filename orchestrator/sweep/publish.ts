@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 import { FINAL_STATUSES, isRevisionConflict, readCell, settleCell } from '../../shared/protocol/cell-store.js';
 import { readStoredResult } from '../../shared/protocol/result-store.js';
 import { decodeJson, encodeJson, SweepRecordSchema, TRIAL_MESSAGE_FORMAT, type SweepRecord, type TrialMessage } from '../../shared/protocol/messages.js';
-import { cellKey, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
+import { acceptorName, cellKey, subjects, SUBMISSIONS_STREAM, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import type { TrialConfig } from '../../shared/trial.js';
+import { sweepClaimTokens } from './claim-token.js';
 import { ensureConsumer, type Stores } from './infrastructure.js';
 
 export interface SweepCell {
@@ -32,8 +33,16 @@ const PUBLISH_WINDOW = 256;
 /** How often a long publish reports how far it is (a 100,000-cell grid takes a minute or more). */
 const PROGRESS_EVERY_MS = 2000;
 
-export async function publishTrials(nc: NatsConnection, sweep: string, cells: readonly SweepCell[], generation = 0, onProgress?: (published: number) => void): Promise<void> {
+export async function publishTrials(
+  nc: NatsConnection,
+  stores: Pick<Stores, 'keys'>,
+  sweep: string,
+  cells: readonly SweepCell[],
+  generation = 0,
+  onProgress?: (published: number) => void,
+): Promise<void> {
   const js = jetstream(nc);
+  const tokens = await sweepClaimTokens(stores, sweep);
   let said = Date.now();
   for (let i = 0; i < cells.length; i += PUBLISH_WINDOW) {
     if (onProgress && Date.now() - said >= PROGRESS_EVERY_MS) {
@@ -42,7 +51,7 @@ export async function publishTrials(nc: NatsConnection, sweep: string, cells: re
     }
     await Promise.all(
       cells.slice(i, i + PUBLISH_WINDOW).map((cell) => {
-        const message: TrialMessage = { format: TRIAL_MESSAGE_FORMAT, sweep, cell: cell.id, trial: cell.trial };
+        const message: TrialMessage = { format: TRIAL_MESSAGE_FORMAT, sweep, cell: cell.id, trial: cell.trial, token: tokens.token(cell.id) };
         return js.publish(subjects.trial(sweep, cell.id), encodeJson(message), { msgID: messageId(sweep, cell.id, generation) });
       }),
     );
@@ -82,7 +91,7 @@ export async function publishSweep(
     if (!isRevisionConflict(err)) throw err;
     return { created: 0, existing: sweep.cells.length };
   }
-  await publishTrials(nc, sweep.id, sweep.cells, 0, onProgress);
+  await publishTrials(nc, stores, sweep.id, sweep.cells, 0, onProgress);
   return { created: sweep.cells.length, existing: 0 };
 }
 
@@ -120,7 +129,7 @@ export async function requeueMissing(nc: NatsConnection, stores: Stores, sweep: 
     const lost = await Promise.all(window.map((cell) => needsRequeue(stores, sweep.id, cell.id)));
     window.forEach((cell, j) => lost[j] && missing.push(cell));
   }
-  await publishTrials(nc, sweep.id, missing, generation);
+  await publishTrials(nc, stores, sweep.id, missing, generation);
   return missing.length;
 }
 
@@ -128,6 +137,10 @@ async function needsRequeue(stores: Stores, sweep: string, cell: string): Promis
   const key = cellKey(sweep, cell);
   const entry = await readCell(stores.cells, key);
   if (entry?.state.status === 'done') {
+    // A result handed in but not yet judged (the orchestrator was down) is not lost. Looked at
+    // before the results bucket: the acceptor stores a result before it acks its submission, so a
+    // submission gone from the stream means its result is there.
+    if (entry.state.node && (await hasSubmission(stores, sweep, cell, entry.state.node))) return false;
     const stored = await stores.results.get(key);
     const usable = stored?.operation === 'PUT' && !('unreadable' in (await readStoredResult(key, stored.value, stores.artifacts)));
     if (usable) return false;
@@ -139,4 +152,16 @@ async function needsRequeue(stores: Stores, sweep: string, cell: string): Promis
   if (entry && FINAL_STATUSES.has(entry.state.status)) return false;
   const queued = await stores.jsm.streams.getMessage(TRIALS_STREAM, { last_by_subj: subjects.trial(sweep, cell) }).catch(() => null);
   return !queued;
+}
+
+/**
+ * Whether `node` has a submission for the cell still to be judged: in the stream and past the
+ * acceptor's ack floor. One at or below the floor was judged already, or is a write the server
+ * could not finish (a full disk) that the consumer will never deliver: not waiting for anything.
+ */
+async function hasSubmission(stores: Stores, sweep: string, cell: string, node: string): Promise<boolean> {
+  const waiting = await stores.jsm.streams.getMessage(SUBMISSIONS_STREAM, { last_by_subj: subjects.submit(node, sweep, cell) }).catch(() => null);
+  if (!waiting) return false;
+  const acceptor = await stores.jsm.consumers.info(SUBMISSIONS_STREAM, acceptorName(sweep)).catch(() => null);
+  return !acceptor || waiting.seq > acceptor.ack_floor.stream_seq;
 }

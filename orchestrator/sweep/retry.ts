@@ -50,7 +50,7 @@ export async function retryFailedCells(nc: NatsConnection, stores: Stores, sweep
     // The consumer exists while the sweep runs; ensure it anyway (idempotent) so the messages
     // are not left in the stream without one.
     await ensureConsumer(stores.jsm, sweepId, sweep.record.max_deliver);
-    await publishTrials(nc, sweepId, requeued, generation);
+    await publishTrials(nc, stores, sweepId, requeued, generation);
   }
   return requeued.map((c) => c.id);
 }

@@ -10,7 +10,8 @@ import { specIdentity } from '../../shared/sweep/identity.js';
 import type { TrialConfig } from '../../shared/trial.js';
 import { DATASETS } from '../../worker/engine/catalog.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../server/embedded.js';
-import { ACK_WAIT_NS, ensureConsumer, ensureStores, type Stores } from './infrastructure.js';
+import { sweepClaimTokens } from './claim-token.js';
+import { ACK_WAIT_NS, ensureAcceptConsumer, ensureConsumer, ensureStores, type Stores } from './infrastructure.js';
 import { startLocalWorkers, type LocalWorkers } from './local-workers.js';
 import { SweepMonitor, type SweepEvent } from './monitor.js';
 import { progressView, type ProgressView } from './progress.js';
@@ -45,6 +46,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** How long a cancelled sweep waits for its running cells to report before cancelling them itself. */
   readonly cancelGraceMs?: number;
+  /** How long a cell may say done with no result handed in before it runs again (default 10 s). */
+  readonly lostAfterMs?: number;
 }
 
 export interface RunOutcome {
@@ -135,6 +138,13 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     };
     const cellIds = plan.cells.map((c) => c.id);
     let cancelling = false;
+    await ensureAcceptConsumer(stores.jsm, plan.id);
+    const tokens = await sweepClaimTokens(stores, plan.id);
+    const byId = new Map(plan.cells.map((c) => [c.id, c]));
+    const accept = {
+      tokens,
+      requeue: (cells: string[]) => requeueMissing(nc, stores, { ...plan, cells: cells.map((id) => byId.get(id)!) }, Date.now()),
+    };
     monitor = new SweepMonitor(nc, stores, plan.id, cellIds, async (event) => {
       if (event.type === 'result') {
         folder.writeCell(event.cell, event.result);
@@ -148,7 +158,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
       }
       view.event(event, monitor!.counts());
       options.onEvent?.(event);
-    });
+    }, { accept, ...(options.lostAfterMs === undefined ? {} : { lostAfterMs: options.lostAfterMs }) });
     // Local workers start while we publish (a Node process takes a second or two to come up).
     if (options.localWorkers !== 0) {
       if (!workerCreds && !options.auth?.creds) view.line('local workers need credentials: pass --creds, or --local-workers 0');

@@ -12,6 +12,7 @@ import { generateServerConfig } from '../../orchestrator/server/config.js';
 import { newUserKey, writeCredentialsFile } from '../../orchestrator/server/credentials.js';
 import { freePort, launchNatsServer } from '../../orchestrator/server/process.js';
 import { connectNats, parseCredentials } from './connect.js';
+import { workerInboxPrefix } from './names.js';
 
 const seedOf = (kp: { getSeed(): Uint8Array }) => new TextDecoder().decode(kp.getSeed());
 
@@ -122,7 +123,7 @@ describe('connectNats against a real nats-server', { timeout: 60_000 }, () => {
     const resumable = await mkdtemp(join(tmpdir(), 'grn-restart-'));
     const first = await startEmbeddedServer({ dir: resumable });
     const port = Number(new URL(first.url).port);
-    const nc = await connectNats(first.url, { creds: first.workerCreds }, 'survivor');
+    const nc = await connectNats(first.url, { creds: first.workerCreds }, 'survivor', { inboxPrefix: workerInboxPrefix('survivor') });
     try {
       const reconnected = (async () => {
         for await (const s of nc.status()) if (s.type === 'reconnect') return true;

@@ -109,9 +109,14 @@ export const RECONNECT_OPTIONS = {
   noAsyncTraces: true,
 } satisfies Partial<ConnectionOptions>;
 
-export async function connectNats(server: string, auth: NatsAuth, name: string): Promise<NatsConnection> {
+/**
+ * `inboxPrefix`: reply subjects start with it (a worker's is its node's, `workerInboxPrefix`,
+ * which its permissions confine it to).
+ */
+export async function connectNats(server: string, auth: NatsAuth, name: string, extra: { inboxPrefix?: string } = {}): Promise<NatsConnection> {
   const authenticator = await authenticatorFor(auth);
   const options: ConnectionOptions = { servers: server, name, ...RECONNECT_OPTIONS };
+  if (extra.inboxPrefix) options.inboxPrefix = extra.inboxPrefix;
   if (authenticator) options.authenticator = authenticator;
   // The client upgrades to TLS whenever the server offers it; `tls://` (or any TLS file) makes
   // TLS mandatory, so a plaintext server is refused instead of silently used.

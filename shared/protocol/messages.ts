@@ -17,6 +17,12 @@ export const TrialMessageSchema = z.object({
   sweep: id,
   cell: id,
   trial: TrialConfigSchema,
+  /**
+   * The cell's claim token: an HMAC of the sweep and cell under a key only the orchestrator holds
+   * (claim-token.ts). Only the worker the message is delivered to sees it, and a result is accepted
+   * only with it, so no worker can hand in a result for a cell it was never given.
+   */
+  token: z.string().optional(),
 });
 export type TrialMessage = z.infer<typeof TrialMessageSchema>;
 
@@ -84,6 +90,10 @@ export const ResultRecordSchema = z.object({
   attempt: z.number().int().positive(),
   /** Object Store name of the whole trial result JSON, when it was too large to inline. */
   object: z.string().nullable(),
+  /** SHA-256 of that object, so the orchestrator can tell it was not replaced after it was handed in. */
+  object_sha256: z.string().optional(),
+  /** The claim token of the trial message (see TrialMessage.token); the acceptor checks and strips it. */
+  token: z.string().optional(),
   /** The whole trial result, when its JSON is at most INLINE_RESULT_BYTES (saves round trips). */
   result: z.unknown().optional(),
   bytes: z.number().int().nonnegative(),
@@ -184,7 +194,15 @@ export function encodeJson(value: unknown): Uint8Array {
  */
 export class WireFormatError extends GrnError {}
 
+/**
+ * The largest message or stored value any decoder reads (the server's max_payload is the same):
+ * a result's bulk goes to the Object Store, so anything larger is hostile or a bug, and is refused
+ * before it is parsed.
+ */
+export const MAX_MESSAGE_BYTES = 1 << 20;
+
 export function decodeJson<T>(schema: z.ZodType<T>, bytes: Uint8Array, what: string): T {
+  if (bytes.length > MAX_MESSAGE_BYTES) throw new WireFormatError(`${what}: ${bytes.length} bytes, over the ${MAX_MESSAGE_BYTES}-byte limit of a message`);
   let value: unknown;
   try {
     value = JSON.parse(decoder.decode(bytes));

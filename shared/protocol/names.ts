@@ -14,6 +14,27 @@ export const CELLS_BUCKET = 'grn-cells'; // key <sweep>.<cell>: CellState, moved
 export const RESULTS_BUCKET = 'grn-results'; // key <sweep>.<cell>: ResultRecord, created once
 export const NODES_BUCKET = 'grn-nodes'; // key <node>: NodeRecord, bucket TTL = heartbeat expiry
 
+/**
+ * Where workers hand in results: `grn.submit.<node>.<sweep>.<cell>`. The server's permissions let a
+ * node publish only under its own id, so the subject proves who sent a result; the orchestrator
+ * checks it against the cell's claim and is the only writer of `grn-results` (acceptor.ts).
+ */
+export const SUBMISSIONS_STREAM = 'GRN_SUBMISSIONS';
+export const SUBMIT_PREFIX = 'grn.submit';
+
+/** Orchestrator-only bucket (no worker or viewer may read it): key <sweep> → the sweep's claim-token key. */
+export const KEYS_BUCKET = 'grn-keys';
+
+/**
+ * Each worker connection's reply-subject prefix, `_GRN_INBOX.<node>`: the server lets a node
+ * subscribe only to its own, so no worker can read the deliveries (and claim tokens) or the
+ * replies meant for another.
+ */
+export const INBOX_PREFIX = '_GRN_INBOX';
+export function workerInboxPrefix(node: string): string {
+  return `${INBOX_PREFIX}.${node}`;
+}
+
 /** Object Store for whole trial results (per-step telemetry makes them too large for KV). */
 export const ARTIFACTS_STORE = 'grn-artifacts';
 
@@ -43,6 +64,9 @@ export const subjects = {
   telemetryOfSweep: (sweep: string) => `${TELEMETRY_PREFIX}.${sweep}.>`,
   gpu: (node: string, gpu: number | string) => `${GPU_PREFIX}.${node}.${gpu}`,
   nodeMetrics: (node: string) => `${NODE_METRICS_PREFIX}.${node}`,
+  submit: (node: string, sweep: string, cell: string) => `${SUBMIT_PREFIX}.${node}.${sweep}.${cell}`,
+  submissionsOfSweep: (sweep: string) => `${SUBMIT_PREFIX}.*.${sweep}.*`,
+  allSubmissions: `${SUBMIT_PREFIX}.>`,
   /** Where JetStream announces a message that used up max_deliver. */
   maxDeliveriesAdvisory: (consumer: string) => `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${TRIALS_STREAM}.${consumer}`,
 } as const;
@@ -51,6 +75,17 @@ export const subjects = {
 export function parseTrialSubject(subject: string): { sweep: string; cell: string } | null {
   const parts = subject.split('.');
   return parts.length === 4 && `${parts[0]}.${parts[1]}` === TRIALS_PREFIX ? { sweep: parts[2]!, cell: parts[3]! } : null;
+}
+
+/** `grn.submit.<node>.<sweep>.<cell>` → its parts (null for any other subject). */
+export function parseSubmitSubject(subject: string): { node: string; sweep: string; cell: string } | null {
+  const parts = subject.split('.');
+  return parts.length === 5 && `${parts[0]}.${parts[1]}` === SUBMIT_PREFIX ? { node: parts[2]!, sweep: parts[3]!, cell: parts[4]! } : null;
+}
+
+/** The orchestrator's durable consumer of one sweep's submissions. */
+export function acceptorName(sweep: string): string {
+  return `accept-${sweep}`;
 }
 
 /** The durable pull consumer all workers share for one sweep (filter `grn.trials.<sweep>.*`). */

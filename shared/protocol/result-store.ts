@@ -5,6 +5,11 @@ import { cellKey } from './names.js';
 
 const decoder = new TextDecoder();
 
+/** Where an attempt's files go in the Object Store: each attempt its own names, so none overwrites another's. */
+export function attemptObjectPrefix(sweep: string, cell: string, attempt: number, node: string): string {
+  return `${sweep}/${cell}/attempt-${attempt}-${node}-`;
+}
+
 /** A stored result as read back: the record and its whole trial result, or why it cannot be used. */
 export type StoredResult = { readonly record: ResultRecord; readonly result: TrialResult } | { readonly unreadable: string };
 

@@ -147,6 +147,7 @@ export function* gridCells(spec: SweepSpec, catalog: TrainingCatalog): Generator
       backend: t.backend,
       telemetryEvery: t.telemetry_every,
       durationMs: t.duration_ms ?? undefined,
+      timeoutS: t.timeout ?? undefined,
       // A sweep-wide `gradcam` covers the cells whose model Grad-CAM can explain (the image
       // models); a data set entry's own setting is taken as asked (the trainer names the layers).
       gradcam: gradcamConfig(d.gradcam ?? (s.model !== undefined && catalog.camLayers?.(s.model).length === 0 ? false : (t.gradcam ?? false))),

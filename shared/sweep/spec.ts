@@ -163,6 +163,19 @@ export const GridSchema = z
   .strict()
   .describe('The grid: every optimizer variant × data set × seed becomes one cell (one training).');
 
+const DURATION = "expected a duration: seconds (e.g. 90), or a number with s, m or h (e.g. '90s', '30m', '2h')";
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+/** A duration in seconds, from a number of seconds or a string like '30m'. */
+const durationSchema = z.union([z.number({ error: DURATION }).positive({ error: DURATION }), z.string({ error: DURATION })], { error: DURATION }).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smh])\s*$/.exec(value);
+  if (!m || Number(m[1]) <= 0) {
+    ctx.addIssue({ code: 'custom', message: DURATION });
+    return z.NEVER;
+  }
+  return Number(m[1]) * UNIT_SECONDS[m[2]!]!;
+});
+
 export const TrainSchema = z
   .object({
     epochs: positiveInt('a positive integer').optional().describe("Epochs per cell (default: the data set's from the catalog, else 2)."),
@@ -178,6 +191,7 @@ export const TrainSchema = z
       .default(null)
       .describe('Only for the synthetic sleep data set: how long each such cell takes, in milliseconds.'),
     gradcam: GradcamSpecSchema.optional().describe('Grad-CAM overlays of fixed test samples for every cell (image models): true, or {samples, layer}; a data set entry may override it.'),
+    timeout: durationSchema.nullable().default(null).describe("Wall-clock limit of one attempt of a cell (seconds, or '90s', '30m', '2h'; null: none): past it the trainer is killed and the cell fails, not retried."),
   }, { error: 'expected a mapping of training settings' })
   .strict()
   .describe('Training settings shared by every cell.');

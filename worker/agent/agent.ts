@@ -16,6 +16,7 @@ import {
   subjects,
   SWEEPS_BUCKET,
   TRIALS_STREAM,
+  workerInboxPrefix,
 } from '../../shared/protocol/names.js';
 import { SlotExecutor } from './executor.js';
 import { decodeTrial, runCell, type RunnerContext, type SlotHandle } from './cell-runner.js';
@@ -97,7 +98,7 @@ export class WorkerAgent {
 
   static async start(options: AgentOptions): Promise<WorkerAgent> {
     const gpus = selectGpus(await queryGpus(), options.gpus);
-    const nc = await connectNats(options.server, options.auth, `grn-worker ${options.node}`);
+    const nc = await connectNats(options.server, options.auth, `grn-worker ${options.node}`, { inboxPrefix: workerInboxPrefix(options.node) });
     const agent = new WorkerAgent(options, nc, gpus);
     // Registration waits for the stores (a worker may join before the first sweep exists), so it
     // runs in the background; `ready` settles once the worker takes cells.
@@ -136,6 +137,7 @@ export class WorkerAgent {
     this.ctx = {
       node: this.options.node,
       nc: this.nc,
+      js: jetstream(this.nc),
       cells,
       results,
       artifacts,

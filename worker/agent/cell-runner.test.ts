@@ -17,7 +17,7 @@ test('a first attempt whose trial fails before its claim is stored: no unhandled
   const { nc, stores } = env;
   const plan = testPlan('fastfail', [{ id: 'c1', trial: {} }], 2);
   await ensureConsumer(stores.jsm, plan.id, plan.maxDeliver);
-  await publishTrials(nc, plan.id, plan.cells);
+  await publishTrials(nc, stores, plan.id, plan.cells);
   const consumer = await jetstream(nc).consumers.get(TRIALS_STREAM, consumerName(plan.id));
   const msg = await consumer.next({ expires: 5000 });
   assert.ok(msg, 'the trial message is delivered');
@@ -29,6 +29,7 @@ test('a first attempt whose trial fails before its claim is stored: no unhandled
   const ctx: RunnerContext = {
     node: 'n1',
     nc,
+    js: jetstream(nc),
     cells: stores.cells,
     results: stores.results,
     artifacts: stores.artifacts,

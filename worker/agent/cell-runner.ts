@@ -1,4 +1,4 @@
-import type { JsMsg } from '@nats-io/jetstream';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
@@ -17,7 +17,7 @@ import {
   type TrialMessage,
 } from '../../shared/protocol/messages.js';
 import { cellKey, parseTrialSubject, subjects } from '../../shared/protocol/names.js';
-import { readStoredResult } from '../../shared/protocol/result-store.js';
+import { attemptObjectPrefix, readStoredResult } from '../../shared/protocol/result-store.js';
 import { primaryMetric, type TrialResult } from '../../shared/result.js';
 import type { SlotExecutor } from './executor.js';
 import { TrainerCrashedError } from './trainer-process.js';
@@ -26,6 +26,8 @@ import { TrainerCrashedError } from './trainer-process.js';
 export interface RunnerContext {
   readonly node: string;
   readonly nc: NatsConnection;
+  /** Publishes submissions (acked by the stream). */
+  readonly js: JetStreamClient;
   readonly cells: KV;
   readonly results: KV;
   readonly artifacts: ObjectStore;
@@ -46,7 +48,7 @@ export interface SlotHandle {
   /** Holds a delivered message (claimed or not yet). */
   busy: boolean;
   /** Set while a cell runs, so a cancel or drain can find it. */
-  running: { sweep: string; cell: string; handBack: boolean; cancelled: boolean } | null;
+  running: { sweep: string; cell: string; handBack: boolean; cancelled: boolean; timedOut?: boolean } | null;
   samplesPerSecond: number | null;
 }
 
@@ -64,6 +66,11 @@ function deliveryOf(msg: JsMsg): { delivery?: string } {
   return typeof reply === 'string' && reply.startsWith('$JS.ACK.') ? { delivery: reply } : {};
 }
 const encoder = new TextEncoder();
+
+/** A trial ran past `train.timeout`: the cell fails at once (see failAttempt). */
+export class TrialTimeoutError extends Error {
+  override name = 'TrialTimeoutError';
+}
 
 /** Retry delay after a failed attempt: 1 s, 2 s, 4 s, … capped at 15 s. */
 function backoffMs(attempt: number): number {
@@ -143,8 +150,18 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
   const telemetrySubject = subjects.telemetry(sweep, cell);
   // Files the running attempt made (Grad-CAM PNGs), stored with its result.
   let artefacts: Artefact[] = [];
+  let deadline: NodeJS.Timeout | undefined;
+  const limitS = trial.trial.timeoutS;
   const start = (): Promise<TrialResult> => {
     slot.running = { sweep, cell, handBack: false, cancelled: false };
+    if (limitS !== undefined) {
+      const running = slot.running;
+      deadline = setTimeout(() => {
+        running.timedOut = true;
+        ctx.log(`${key}: past its time limit of ${limitS} s (train.timeout): killing its trainer`);
+        slot.executor.kill();
+      }, limitS * 1000);
+    }
     slot.samplesPerSecond = null;
     artefacts = [];
     return slot.executor.run(trial.trial, {
@@ -182,13 +199,15 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
     const entry = await readCell(ctx.cells, key);
     if (entry?.unreadable) ctx.log(`${key}: ${entry.unreadable}; claiming it over that value`);
     const stored = await ctx.results.get(key);
+    // A done cell without a stored result is run again: its result may be waiting for the
+    // orchestrator to judge it, or the cell was marked done by someone who handed nothing in.
     if (stored && stored.operation === 'PUT' && !('unreadable' in (await readStoredResult(key, stored.value, ctx.artifacts)))) {
       // Finished by an earlier attempt that died before acking: make the cell say so, then drop.
       await settleCell(ctx.cells, key, (s) => (s.status === 'done' ? null : { ...s, status: 'done', updated_at: now() }));
       msg.ack();
       return 'duplicate';
     }
-    if (entry && FINAL_STATUSES.has(entry.state.status)) {
+    if (entry && FINAL_STATUSES.has(entry.state.status) && entry.state.status !== 'done') {
       msg.ack();
       return 'skipped';
     }
@@ -208,19 +227,22 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
     result = await (execution ?? start());
   } catch (err) {
     clearInterval(heartbeat);
-    const state = slot.running ?? { cancelled: false, handBack: false };
+    clearTimeout(deadline);
+    const state = slot.running ?? { cancelled: false, handBack: false, timedOut: false };
     slot.running = null;
     hooks.onTrainerFree?.();
-    return failAttempt(msg, ctx, { key, attempt, revision, running, error: err as Error, cancelled: state.cancelled, handBack: state.handBack });
+    const error = state.timedOut ? new TrialTimeoutError(`timed out: still running after the ${limitS} s limit (train.timeout); its trainer was killed`) : (err as Error);
+    return failAttempt(msg, ctx, { key, attempt, revision, running, error, cancelled: state.cancelled, handBack: state.handBack });
   }
   clearInterval(heartbeat);
+  clearTimeout(deadline);
   slot.running = null;
   // The slot's next cell first (it may be waiting, fetched ahead), then the registry.
   hooks.onTrainerFree?.();
   hooks.onSlotChange?.();
   // Let the slot's next fetch go out first: storing this result is off the critical path.
   await new Promise((resolve) => setImmediate(resolve));
-  return storeResult(msg, ctx, { key, sweep, cell, attempt, slot: slot.slot, result, artefacts, revision, running });
+  return storeResult(msg, ctx, { key, sweep, cell, attempt, slot: slot.slot, token: trial.token, result, artefacts, revision, running });
 }
 
 interface Artefact {
@@ -231,7 +253,7 @@ interface Artefact {
 async function storeResult(
   msg: JsMsg,
   ctx: RunnerContext,
-  a: { key: string; sweep: string; cell: string; attempt: number; slot: string; result: TrialResult; artefacts: readonly Artefact[]; revision: number; running: CellState },
+  a: { key: string; sweep: string; cell: string; attempt: number; slot: string; token: string | undefined; result: TrialResult; artefacts: readonly Artefact[]; revision: number; running: CellState },
 ): Promise<Outcome> {
   const bytes = encoder.encode(JSON.stringify(a.result));
   // The task's primary metric (accuracy; mIoU for segmentation), not accuracy by assumption.
@@ -252,10 +274,11 @@ async function storeResult(
     final_loss: finalLoss,
     created_at: now(),
   };
-  const attemptName = `${a.sweep}/${a.cell}/attempt-${a.attempt}-${ctx.node}-${a.slot}`;
+  const attemptName = `${attemptObjectPrefix(a.sweep, a.cell, a.attempt, ctx.node)}${a.slot}`;
   if (bytes.length <= INLINE_RESULT_BYTES) record.result = a.result;
   else {
     record.object = `${attemptName}.json`;
+    record.object_sha256 = createHash('sha256').update(bytes).digest('hex');
     await ctx.artifacts.putBlob({ name: record.object }, bytes);
   }
   // Each attempt's files under its own names: a late loser cannot overwrite the winner's.
@@ -267,11 +290,13 @@ async function storeResult(
       record.artefacts.push({ name: f.name, object, bytes: f.bytes.length, sha256: createHash('sha256').update(f.bytes).digest('hex') });
     }
   }
-  const won = await createResult(ctx, a.key, record);
-  if (!won) {
-    ctx.log(`${a.key}: attempt ${a.attempt} finished after another attempt had stored the result; dropped this one`);
-    for (const object of [record.object, ...(record.artefacts ?? []).map((f) => f.object)]) if (object) await ctx.artifacts.delete(object).catch(() => undefined);
-  }
+  if (a.token !== undefined) record.token = a.token;
+  // Handed in, not stored: the orchestrator's acceptor judges it (claim, token, schema) and is the
+  // only writer of grn-results. The publish is acked by the stream, so once it returns the result
+  // is safe whether or not an orchestrator runs now. No message id: a run of the same attempt again
+  // (a redelivery after a restart) must not be dropped as a duplicate of a publish the server
+  // recorded but could not store (a full disk); the acceptor keeps one result anyway.
+  await ctx.js.publish(subjects.submit(ctx.node, a.sweep, a.cell), encodeJson(record));
   const divergedAt = a.result.divergence?.step;
   const done = (s: CellState): CellState => ({
     ...s,
@@ -283,43 +308,14 @@ async function storeResult(
     ...(divergedAt === undefined ? {} : { diverged_at_step: divergedAt }),
     updated_at: now(),
   });
-  // Usually nobody moved the cell since our claim: one compare-and-set; else read and settle.
+  // Usually nobody moved the cell since our claim: one compare-and-set. If someone did (the lease
+  // ran out and the cell went elsewhere), the cell is theirs: the acceptor judges this result stale.
   if ((await casCell(ctx.cells, a.key, a.revision, done(a.running))) === null) {
-    await settleCell(ctx.cells, a.key, (s) => (s.status === 'done' ? null : done(s)));
+    ctx.log(`${a.key}: attempt ${a.attempt} finished after the cell moved on (its lease ran out); handed in anyway, the orchestrator keeps one result`);
   }
-  // A plain ack: if it is lost, the redelivery finds the stored result and only acks.
+  // A plain ack: if it is lost, the redelivery runs the cell again and the acceptor keeps one result.
   msg.ack();
-  return won ? 'done' : 'duplicate';
-}
-
-/**
- * Stores the cell's result once (create-if-absent). When a record is already there it is kept only
- * if it is a usable result of this cell (another attempt finished first); an unreadable one — not
- * a record, another cell's, a missing or malformed trial result — is not the cell's result and is
- * replaced, by compare-and-set on its revision. Returns whether ours is the stored result.
- */
-async function createResult(ctx: RunnerContext, key: string, record: ResultRecord): Promise<boolean> {
-  const bytes = encodeJson(record);
-  for (let tries = 0; tries < 5; tries++) {
-    try {
-      await ctx.results.create(key, bytes);
-      return true;
-    } catch (err) {
-      if (!isRevisionConflict(err)) throw err;
-    }
-    const existing = await ctx.results.get(key);
-    if (!existing || existing.operation !== 'PUT') continue; // deleted meanwhile: create again
-    const stored = await readStoredResult(key, existing.value, ctx.artifacts);
-    if (!('unreadable' in stored)) return false;
-    ctx.log(`${key}: replacing a stored result that cannot be used (${stored.unreadable})`);
-    try {
-      await ctx.results.update(key, bytes, existing.revision);
-      return true;
-    } catch (err) {
-      if (!isRevisionConflict(err)) throw err;
-    }
-  }
-  throw new Error(`result ${key}: could not be stored after 5 conflicting writes`);
+  return 'done';
 }
 
 async function failAttempt(
@@ -340,7 +336,8 @@ async function failAttempt(
     return 'handed-back';
   }
   const maxDeliver = ctx.maxDeliver(a.running.sweep);
-  if (a.attempt >= maxDeliver) {
+  // A time limit is the user's verdict on the cell, not a fault another attempt could mend.
+  if (a.attempt >= maxDeliver || a.error instanceof TrialTimeoutError) {
     await casCell(ctx.cells, a.key, a.revision, { ...a.running, status: 'failed', error: message, updated_at: now() });
     msg.term();
     ctx.log(`${a.key}: failed after ${a.attempt} attempt(s): ${message}`);

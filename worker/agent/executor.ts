@@ -45,6 +45,12 @@ export class SlotExecutor {
     this.trainer.abort();
   }
 
+  /** Ends the running trial now, whatever it is doing (see TrainerProcess.kill). */
+  kill(): void {
+    this.controller?.abort();
+    this.trainer.kill();
+  }
+
   stop(): Promise<void> {
     return this.trainer.stop();
   }

@@ -173,6 +173,15 @@ export class TrainerProcess {
     for (const id of this.pending.keys()) if (id !== this.preloaded?.id) this.child?.send({ type: 'abort', id });
   }
 
+  /**
+   * Kills the child outright (a trial past its time limit may be stuck inside a native kernel,
+   * where an abort message is never read); its trials reject as crashed, the next run starts a
+   * fresh child.
+   */
+  kill(): void {
+    this.child?.kill('SIGKILL');
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     const child = this.child;

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { settleCell } from '../../../shared/protocol/cell-store.js';
 import { connectNats } from '../../../shared/protocol/connect.js';
 import { encodeJson, type GpuMetrics, type ResultRecord, type TelemetryMessage } from '../../../shared/protocol/messages.js';
-import { cellKey, subjects } from '../../../shared/protocol/names.js';
+import { cellKey, subjects, workerInboxPrefix } from '../../../shared/protocol/names.js';
 import { orchestratorOnTestServer } from '../../../test/helpers/nats-server.js';
 import { planSweepFromText } from '../../sweep/plan.js';
 import { publishSweep } from '../../sweep/publish.js';
@@ -70,7 +70,7 @@ test('credentials that may not write the sweeps bucket: the refusal is a permiss
   const { server, nc, stores } = env;
   const id = 'feed-2';
   await publishSweep(nc, stores, await planSweepFromText(SPEC, 'feed.yaml', { id }));
-  const worker = await connectNats(server.url, { creds: server.workerCreds }, 'viewer');
+  const worker = await connectNats(server.url, { creds: server.workerCreds }, 'viewer', { inboxPrefix: workerInboxPrefix('w') });
   try {
     const control = natsControl(worker, id);
     const err = await control.setStatus('paused').then(
