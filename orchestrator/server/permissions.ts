@@ -2,9 +2,11 @@ import {
   ARTIFACTS_STORE,
   CELLS_BUCKET,
   GPU_PREFIX,
+  KEYS_BUCKET,
   NODE_METRICS_PREFIX,
   NODES_BUCKET,
   RESULTS_BUCKET,
+  SUBMISSIONS_STREAM,
   SUBMIT_PREFIX,
   SWEEPS_BUCKET,
   TELEMETRY_PREFIX,
@@ -90,7 +92,9 @@ export function workerPermissions(node: NodeScope): Permissions {
  * these credentials is refused, which the dashboard shows as read-only.
  */
 export function viewerPermissions(): Permissions {
-  const streams = [TRIALS_STREAM, ...BUCKETS.map(kvStream), objStream(ARTIFACTS_STORE)];
+  // Stream info only (its config and counts, no data) for the submissions and keys: ensureStores
+  // looks every store up, and a viewer may find but not read them.
+  const streams = [TRIALS_STREAM, SUBMISSIONS_STREAM, kvStream(KEYS_BUCKET), ...BUCKETS.map(kvStream), objStream(ARTIFACTS_STORE)];
   const readable = [...BUCKETS.map(kvStream), objStream(ARTIFACTS_STORE)];
   const publish = [
     '$JS.API.INFO',

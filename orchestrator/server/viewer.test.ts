@@ -8,7 +8,7 @@ import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../../shared/protocol/connect.js';
-import { ARTIFACTS_STORE, CELLS_BUCKET, NODES_BUCKET, RESULTS_BUCKET, subjects, SWEEPS_BUCKET } from '../../shared/protocol/names.js';
+import { ARTIFACTS_STORE, CELLS_BUCKET, NODES_BUCKET, RESULTS_BUCKET, subjects, SWEEPS_BUCKET, KEYS_BUCKET } from '../../shared/protocol/names.js';
 import { testPlan } from '../../test/helpers/sweeps.js';
 import { ensureStores } from '../sweep/infrastructure.js';
 import { publishSweep, setSweepStatus } from '../sweep/publish.js';
@@ -72,6 +72,8 @@ test('a viewer cannot pause or cancel a sweep, or write anything', async () => {
   await assert.rejects(() => setSweepStatus(stores, 'watched', 'cancelled'), /Permissions Violation/);
   const cells = await new Kvm(viewer).open(CELLS_BUCKET);
   await assert.rejects(() => cells.put('watched.c1', 'x', { timeout: 2000 }), /Permissions Violation/);
+  // Nor read the sweeps' claim-token keys (which would let it hand in results for any cell).
+  await assert.rejects(async () => (await new Kvm(viewer).open(KEYS_BUCKET)).get('watched'), /Permissions Violation|timeout/i);
   const still = await (await new Kvm(orch).open(SWEEPS_BUCKET)).get('watched');
   assert.equal(JSON.parse(still!.string()).status, 'running');
 });

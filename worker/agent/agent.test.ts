@@ -216,9 +216,11 @@ test('lookahead: a cell held for a busy slot starts there as soon as it frees', 
     assert.equal(outcome.counts.done, 3);
     const manifest = JSON.parse(await readFile(join(scratch, 'chain', 'manifest.json'), 'utf8'));
     assert.deepEqual(manifest.cells.map((c: { attempts: number; node: string }) => [c.attempts, c.node]), [[1, 'solo'], [1, 'solo'], [1, 'solo']]);
-    // One slot, so the cells ran one after another, each starting as the previous ended.
+    // One slot: b and c each started from the cell held for it while the one before ran, the
+    // moment the slot freed, with no fetch in between; and in order, each after the one before.
+    assert.equal(agent.lookaheadStarts, 2);
     const starts = ['a', 'b', 'c'].map((id) => times.get(id)!.started!);
-    for (let i = 1; i < starts.length; i++) assert.ok(starts[i]! - starts[i - 1]! >= 690, `cell ${i} started ${starts[i]! - starts[i - 1]!} ms after the one before`);
+    for (let i = 1; i < starts.length; i++) assert.ok(starts[i]! >= starts[i - 1]!, `cell ${i} started before the one before it`);
   } finally {
     await agent.drain();
     await server.cleanup();

@@ -22,6 +22,7 @@ import { SlotExecutor } from './executor.js';
 import { decodeTrial, runCell, type RunnerContext, type SlotHandle } from './cell-runner.js';
 import { hostMetrics, queryGpus, selectGpus, type GpuSample } from './gpus.js';
 import { planSlots } from './slots.js';
+import { LOOKAHEAD_MS, LookaheadLease } from './lookahead.js';
 import { SweepWatch } from './sweep-watch.js';
 import { TrainerProcess } from './trainer-process.js';
 
@@ -45,19 +46,6 @@ export interface AgentOptions {
 /** Fetches in flight at once per worker (see dispatchLoop). */
 const MAX_FETCHES = 4;
 
-/** How long before a trial's expected end its slot's next cell is fetched (see expectEnd). */
-export const LOOKAHEAD_MS = 50;
-
-interface Lookahead {
-  timer: NodeJS.Timeout | undefined;
-  /** A fetch for this slot is out: the dispatch loop leaves the slot to it. */
-  fetching: boolean;
-  /** The next cell, delivered while the slot was still busy, and its preload token in the trainer. */
-  held: { msg: JsMsg; preload: number | null } | null;
-  /** Keeps the held cell's lease (`working()`). */
-  keep: NodeJS.Timeout | undefined;
-}
-
 /** The consumer's ack wait; `working()` is sent every third of it while a trial runs. */
 export const ACK_WAIT_MS = 30_000;
 
@@ -77,8 +65,8 @@ export class WorkerAgent {
   private readonly pulls = new Set<Promise<void>>();
   private asked = 0;
   private wake: (() => void) | undefined;
-  /** Per slot: the lookahead timer, fetch and held next cell (see expectEnd). */
-  private readonly ahead = new Map<SlotHandle, Lookahead>();
+  /** Per slot: its next cell, fetched ahead (lookahead.ts). */
+  private readonly ahead = new Map<SlotHandle, LookaheadLease>();
   private readonly running = new Set<Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private readonly startedAt = new Date().toISOString();
@@ -196,6 +184,13 @@ export class WorkerAgent {
     if (Date.now() - this.lastHeartbeat > 500) void this.heartbeat().catch(() => undefined);
   }
 
+  private startedFromLookahead = 0;
+
+  /** Cells that started from a held lookahead the moment their slot freed (no fetch between). */
+  get lookaheadStarts(): number {
+    return this.startedFromLookahead;
+  }
+
   /** What each slot is doing (tests and the registry use it). */
   slotStates(): Array<{ slot: string; sweep: string | null; cell: string | null; trainerPid: number | null }> {
     return this.slots.map((s) => ({ slot: s.slot, sweep: s.running?.sweep ?? null, cell: s.running?.cell ?? null, trainerPid: s.executor.trainerPid }));
@@ -311,36 +306,32 @@ export class WorkerAgent {
     }
   }
 
-  /**
-   * The running trial said when it expects to end: LOOKAHEAD_MS before that, fetch the slot's
-   * next cell, so that it starts the moment the trainer is free instead of a fetch later. The
-   * cell waits on this worker for at most about LOOKAHEAD_MS (plus the estimate's error), with
-   * its lease kept by `working()`; it is claimed only when it starts.
-   */
-  private expectEnd(slot: SlotHandle, ms: number): void {
-    const ahead = this.ahead.get(slot) ?? { timer: undefined, fetching: false, held: null, keep: undefined };
-    this.ahead.set(slot, ahead);
-    clearTimeout(ahead.timer);
-    ahead.timer = setTimeout(() => void this.lookahead(slot, ahead), Math.max(0, ms - (this.options.lookaheadMs ?? LOOKAHEAD_MS)));
+  /** The slot's lookahead lease (made on first use). */
+  private leaseOf(slot: SlotHandle): LookaheadLease {
+    let lease = this.ahead.get(slot);
+    if (!lease) this.ahead.set(slot, (lease = new LookaheadLease(this.ctx.workingEveryMs)));
+    return lease;
   }
 
-  private async lookahead(slot: SlotHandle, ahead: Lookahead): Promise<void> {
-    ahead.timer = undefined;
-    if (!slot.busy || ahead.fetching || ahead.held || this.draining) return;
-    ahead.fetching = true;
+  /** The running trial said when it expects to end: fetch the slot's next cell shortly before. */
+  private expectEnd(slot: SlotHandle, ms: number): void {
+    const lease = this.leaseOf(slot);
+    lease.expectEnd(ms, this.options.lookaheadMs ?? LOOKAHEAD_MS, () => void this.lookahead(slot, lease));
+  }
+
+  private async lookahead(slot: SlotHandle, lease: LookaheadLease): Promise<void> {
+    if (!slot.busy || lease.fetching || lease.holding || this.draining) return;
+    lease.fetching = true;
     try {
       const next = await this.nextConsumer(false);
       if (!next || !slot.busy) return;
       await this.pull(next, 1, (msg) => {
         if (this.draining) msg.nak();
         else if (!slot.busy) this.startOn(slot, msg);
-        else {
-          ahead.held = { msg, preload: this.preload(slot, msg) };
-          ahead.keep = setInterval(() => msg.working(), this.ctx.workingEveryMs);
-        }
+        else lease.hold(msg, this.preload(slot, msg));
       });
     } finally {
-      ahead.fetching = false;
+      lease.fetching = false;
       this.wakeUp();
     }
   }
@@ -356,22 +347,7 @@ export class WorkerAgent {
 
   /** Hands a held cell back (drain): its message to the server, its preload out of the trainer. */
   private handBackHeld(slot: SlotHandle): void {
-    const held = this.takeHeld(slot);
-    if (!held) return;
-    if (held.preload !== null) slot.executor.dropPreloaded(held.preload);
-    held.msg.nak();
-  }
-
-  /** The held next cell of a slot, if any (its lease-keeping stopped). */
-  private takeHeld(slot: SlotHandle): Lookahead['held'] {
-    const ahead = this.ahead.get(slot);
-    if (!ahead) return null;
-    clearTimeout(ahead.timer);
-    ahead.timer = undefined;
-    clearInterval(ahead.keep);
-    const held = ahead.held;
-    ahead.held = null;
-    return held;
+    this.ahead.get(slot)?.handBack(slot.executor);
   }
 
   /** A slot freed or a fetch ended: the dispatch loop looks again. */
@@ -400,8 +376,11 @@ export class WorkerAgent {
       released = true;
       slot.busy = false;
       if (this.draining) this.handBackHeld(slot);
-      const held = this.takeHeld(slot);
-      if (held) this.startOn(slot, held.msg, held.preload);
+      const held = this.ahead.get(slot)?.take() ?? null;
+      if (held) {
+        this.startedFromLookahead++;
+        this.startOn(slot, held.msg, held.preload);
+      }
       this.wakeUp();
     };
     try {
