@@ -134,6 +134,11 @@ export const TrialResultSchema = z.object({
       last_finite: z.object({ step: z.number().int().nonnegative(), loss: z.number() }).nullable(),
     })
     .optional(),
+  /**
+   * The checkpoint this run continued from (epochs and global steps completed there); null or
+   * absent: it trained from the start. The series are the whole run's either way.
+   */
+  resumed_from: z.object({ epoch: z.number().int().nonnegative(), step: z.number().int().nonnegative() }).nullable().optional(),
   /** End-of-run optimizer state, e.g. EnhancedSGD's `controller` (Q-table, visits, ε, mix_prob). */
   optimizer_state: z.record(z.string(), z.unknown()).optional(),
   /** Grad-CAM overlays of fixed test samples, when asked for (`--gradcam`, spec `gradcam`). */

@@ -11,6 +11,12 @@ export type HyperParameterValue = z.infer<typeof HyperParameterValue>;
 /** What to do with a sample that cannot be read: stop with its name, or skip it and count it. */
 export const BAD_SAMPLE_POLICIES = ['fail', 'skip'] as const;
 
+/**
+ * Steps between mid-trial checkpoints when a trial does not say (each epoch's end has one too):
+ * at SimpleCNN/MNIST speeds a few seconds of work, and a lost one costs at most that much again.
+ */
+export const DEFAULT_CHECKPOINT_EVERY = 200;
+
 /** Test samples Grad-CAM explains by default (the original's 5). */
 export const GRADCAM_DEFAULT_SAMPLES = 5;
 
@@ -53,6 +59,11 @@ export const TrialConfigSchema = z
     deviceIndex: z.number().int().nonnegative().optional(),
     /** Keep every K-th per-batch telemetry record in the result (1 = all). */
     telemetryEvery: z.number().int().positive().default(1),
+    /**
+     * Checkpoint every N steps and at each epoch end, for resuming after a crash (0: never).
+     * Absent: DEFAULT_CHECKPOINT_EVERY. Checkpoints are made only where the runner takes them.
+     */
+    checkpointEvery: z.number().int().nonnegative().optional(),
     /** Only for the synthetic `sleep` workload (dispatch benchmarks): how long the trial takes. */
     durationMs: z.number().int().nonnegative().optional(),
     /** Wall-clock limit of one attempt, in seconds (`train.timeout`): the worker kills the trainer and fails the cell. */

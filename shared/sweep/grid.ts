@@ -146,6 +146,7 @@ export function* gridCells(spec: SweepSpec, catalog: TrainingCatalog): Generator
       testLimit: s.test_limit,
       backend: t.backend,
       telemetryEvery: t.telemetry_every,
+      checkpointEvery: t.checkpoint_every,
       durationMs: t.duration_ms ?? undefined,
       timeoutS: t.timeout ?? undefined,
       // A sweep-wide `gradcam` covers the cells whose model Grad-CAM can explain (the image

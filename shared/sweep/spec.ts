@@ -186,6 +186,9 @@ export const TrainSchema = z
     model_options: modelOptions.optional().describe("Options of the model (checked against its catalog schema); for the model of train.model, or each data set's default."),
     backend: z.string({ error: 'expected a backend name' }).min(1).default('auto').describe("Compute backend on the worker: auto, or one of the engine's (tensorflow, webgpu, wasm, cpu)."),
     telemetry_every: positiveInt('a positive integer').default(1).describe('Keep every K-th per-batch telemetry record in the result (1: all).'),
+    checkpoint_every: nonNegativeInt('a non-negative integer')
+      .optional()
+      .describe('Checkpoint each cell every N steps and at each epoch end, so a crashed cell resumes (0: never; default 200).'),
     duration_ms: nonNegativeInt('a non-negative integer or null')
       .nullable()
       .default(null)

@@ -2,7 +2,7 @@ import type { TrialResult } from '../../shared/result.js';
 import type { TrialConfig } from '../../shared/trial.js';
 import { DATASETS } from '../engine/catalog.js';
 import { runSynthetic } from '../engine/datasets/synthetic.js';
-import { TrainerProcess, type TrialSinks } from './trainer-process.js';
+import { TrainerProcess, type RunOptions, type TrialSinks } from './trainer-process.js';
 
 /**
  * What runs a slot's trials. Real trainings (and `sleep` trials, so that dispatch benchmarks see
@@ -21,8 +21,9 @@ export class SlotExecutor {
     return this.trainer.pid;
   }
 
-  async run(trial: TrialConfig, sinks: TrialSinks): Promise<TrialResult> {
-    if (!inAgent(trial)) return this.trainer.run(trial, sinks);
+  /** `options.resumeFrom`: a checkpoint the sinks' onCheckpoint had of this trial (trainer trials only). */
+  async run(trial: TrialConfig, sinks: TrialSinks, options: RunOptions = {}): Promise<TrialResult> {
+    if (!inAgent(trial)) return this.trainer.run(trial, sinks, options);
     this.controller = new AbortController();
     try {
       return await runSynthetic(trial, this.controller.signal);

@@ -66,3 +66,37 @@ test('a trainer killed with a trial running and one preloaded rejects both as cr
     await trainer.stop();
   }
 });
+
+test('a trainer killed after its 3rd checkpoint resumes from it in a fresh child and ends with the uninterrupted metrics', async () => {
+  const { writeMnistFixture } = await import('../../test/helpers/mnist-fixture.js');
+  const { rm } = await import('node:fs/promises');
+  const dir = await writeMnistFixture({ train: 64, test: 16 });
+  const trial = TrialConfigSchema.parse({ dataset: 'mnist', dataDir: dir, model: 'mlp', optimizer: 'adam', epochs: 2, seed: 3, batchSize: 16, backend: 'cpu', checkpointEvery: 3 });
+  const trainer = new TrainerProcess({ env: {} });
+  try {
+    const steps: number[] = [];
+    const whole = await trainer.run(trial, { onTelemetry: () => undefined, onCheckpoint: (_bytes, at) => void steps.push(at.step) });
+    // 8 steps: every 3rd, and each epoch's end (4, 8).
+    assert.deepEqual(steps, [3, 4, 6, 8]);
+    assert.equal(whole.resumed_from, null);
+
+    let third: Uint8Array | undefined;
+    let seen = 0;
+    const crashed = trainer.run(trial, {
+      onTelemetry: () => undefined,
+      onCheckpoint: (bytes) => {
+        if (++seen !== 3) return;
+        third = bytes;
+        process.kill(trainer.pid!, 'SIGKILL');
+      },
+    });
+    await assert.rejects(crashed, { name: 'TrainerCrashedError' });
+    assert.ok(third);
+    const resumed = await trainer.run(trial, { onTelemetry: () => undefined }, { resumeFrom: third });
+    assert.deepEqual(resumed.resumed_from, { epoch: 1, step: 6 });
+    for (const key of ['loss', 'accuracy', 'test_loss', 'batch_step', 'batch_loss'] as const) assert.deepEqual(resumed[key], whole[key], key);
+  } finally {
+    await trainer.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

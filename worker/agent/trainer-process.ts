@@ -1,8 +1,14 @@
 import { execaNode } from 'execa';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TrialResult } from '../../shared/result.js';
 import type { TrialConfig } from '../../shared/trial.js';
-import type { FromTrainer, TelemetryKind, TelemetryRecord } from '../trainer/ipc.js';
+import type { CheckpointAt } from '../engine/checkpoint/index.js';
+import { fromBlob, toBlob } from '../trainer/blob.js';
+import { SCRATCH_ENV, type FromTrainer, type IpcBlob, type TelemetryKind, type TelemetryRecord } from '../trainer/ipc.js';
 
 const TRAINER_ENTRY = fileURLToPath(new URL('../trainer/main.js', import.meta.url));
 
@@ -29,11 +35,11 @@ export interface TrainerOptions {
   readonly nodeOptions?: readonly string[];
 }
 
-function spawnTrainer(options: TrainerOptions) {
+function spawnTrainer(options: TrainerOptions, scratch: string) {
   return execaNode(TRAINER_ENTRY, [], {
     ipc: true,
     serialization: 'json',
-    env: options.env,
+    env: { ...options.env, [SCRATCH_ENV]: scratch },
     nodeOptions: [...(options.nodeOptions ?? [])],
     stdout: 'ignore',
     stderr: 'inherit',
@@ -50,7 +56,15 @@ type Pending = {
   reject: (e: Error) => void;
   /** Replaced when run() adopts a preloaded trial. */
   sinks: TrialSinks;
+  /** The checkpoints handed to the sink so far, in order; the result waits for them. */
+  checkpoints: Promise<void>;
 };
+
+/** How run() starts a trial beyond its config. */
+export interface RunOptions {
+  /** A checkpoint of this trial (from onCheckpoint) to continue from; the result's resumed_from says where. */
+  readonly resumeFrom?: Uint8Array;
+}
 
 /** Where a running trial's live output goes. */
 export interface TrialSinks {
@@ -59,6 +73,21 @@ export interface TrialSinks {
   onEta?(ms: number): void;
   /** A file the trial made (Grad-CAM PNG), before its result. */
   onArtefact?(name: string, bytes: Uint8Array): void;
+  /**
+   * A checkpoint of the trial (grn.checkpoint/1 bytes) every `checkpointEvery` steps and at each
+   * epoch end; `at` counts the epochs and steps completed. Called one at a time, in order; run()
+   * resolves after the last has settled. A rejection loses that checkpoint, not the trial.
+   */
+  onCheckpoint?(bytes: Uint8Array, at: CheckpointAt): void | Promise<void>;
+}
+
+/** Gives a checkpoint to the sink; a failing sink loses that checkpoint (a warning), not the trial. */
+async function handOver(sinks: TrialSinks, bytes: Uint8Array, at: CheckpointAt): Promise<void> {
+  try {
+    await sinks.onCheckpoint?.(bytes, at);
+  } catch (err) {
+    process.emitWarning(`checkpoint at step ${at.step} not stored: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /**
@@ -75,7 +104,11 @@ export class TrainerProcess {
   private child: TrainerChild | undefined;
   /** Trials sent to the child and not answered yet, by id, oldest (the running one) first. */
   private readonly pending = new Map<number, Pending>();
-  private preloaded: { id: number; key: string; promise: Promise<TrialResult>; eta?: number; artefacts: Array<[string, Uint8Array]> } | undefined;
+  private preloaded:
+    | { id: number; key: string; promise: Promise<TrialResult>; eta?: number; artefacts: Array<[string, Uint8Array]>; checkpoint?: { bytes: Uint8Array; at: CheckpointAt } }
+    | undefined;
+  /** The running child's folder for blobs too large to send inline (ipc.ts IpcBlob). */
+  private scratch: string | undefined;
   private nextId = 1;
   private stopping = false;
 
@@ -86,9 +119,13 @@ export class TrainerProcess {
   }
 
   private start(): TrainerChild {
-    const child = spawnTrainer(this.options);
+    const scratch = mkdtempSync(join(tmpdir(), 'grn-trainer-'));
+    const child = spawnTrainer(this.options, scratch);
+    this.scratch = scratch;
     child.on('message', (message: FromTrainer) => this.onMessage(message));
     void child.then((outcome) => {
+      // What a dead child left half-sent (a checkpoint file) is nobody's now.
+      rmSync(scratch, { recursive: true, force: true });
       if (this.child === child) this.child = undefined;
       if (this.stopping) return;
       const how = outcome.signal ? `killed by ${outcome.signal}` : `exited with code ${outcome.exitCode}`;
@@ -107,36 +144,59 @@ export class TrainerProcess {
     if (message.type === 'telemetry') pending.sinks.onTelemetry(message.kind, message.record);
     else if (message.type === 'eta') pending.sinks.onEta?.(message.ms);
     else if (message.type === 'artefact') pending.sinks.onArtefact?.(message.name, new Uint8Array(Buffer.from(message.data, 'base64')));
+    else if (message.type === 'checkpoint') pending.checkpoints = pending.checkpoints.then(() => this.deliverCheckpoint(pending, message.blob, message.at));
     else {
       this.pending.delete(message.id);
-      if (message.type === 'done') pending.resolve(message.result);
-      else pending.reject(new TrialFailedError(message.error.name, message.error.message));
+      // The sink has every checkpoint before the trial's outcome.
+      if (message.type === 'done') void pending.checkpoints.then(() => pending.resolve(message.result));
+      else void pending.checkpoints.then(() => pending.reject(new TrialFailedError(message.error.name, message.error.message)));
     }
   }
 
-  private send(trial: TrialConfig, sinks: TrialSinks): { id: number; promise: Promise<TrialResult> } {
+  /** Reads a checkpoint the child sent and hands it to the sink; its file goes either way. */
+  private async deliverCheckpoint(pending: Pending, blob: IpcBlob, at: CheckpointAt): Promise<void> {
+    try {
+      await handOver(pending.sinks, await fromBlob(blob), at);
+    } catch (err) {
+      process.emitWarning(`checkpoint at step ${at.step} not read back: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      if ('file' in blob) await rm(blob.file, { force: true });
+    }
+  }
+
+  private send(trial: TrialConfig, sinks: TrialSinks, resumeFrom?: IpcBlob): { id: number; promise: Promise<TrialResult> } {
     const child = this.child ?? this.start();
     const id = this.nextId++;
     const promise = new Promise<TrialResult>((resolve, reject) => {
-      this.pending.set(id, { id, resolve, reject, sinks });
-      child.send({ type: 'run', id, trial });
+      this.pending.set(id, { id, resolve, reject, sinks, checkpoints: Promise.resolve() });
+      child.send({ type: 'run', id, trial, ...(resumeFrom ? { resumeFrom } : {}) });
     });
     return { id, promise };
   }
 
-  run(trial: TrialConfig, sinks: TrialSinks): Promise<TrialResult> {
+  async run(trial: TrialConfig, sinks: TrialSinks, options: RunOptions = {}): Promise<TrialResult> {
     const preloaded = this.preloaded;
-    if (preloaded && preloaded.key === JSON.stringify(trial)) {
+    // A preloaded trial started from scratch: a resumed run cannot adopt it.
+    if (preloaded && preloaded.key === JSON.stringify(trial) && !options.resumeFrom) {
       this.preloaded = undefined;
       const pending = this.pending.get(preloaded.id);
       if (pending) pending.sinks = sinks;
       if (preloaded.eta !== undefined) sinks.onEta?.(preloaded.eta);
       for (const [name, bytes] of preloaded.artefacts) sinks.onArtefact?.(name, bytes);
+      const kept = preloaded.checkpoint;
+      if (kept && pending) pending.checkpoints = pending.checkpoints.then(() => handOver(sinks, kept.bytes, kept.at));
       return preloaded.promise;
     }
     if (preloaded) this.dropPreloaded(preloaded.id);
-    if (this.pending.size) return Promise.reject(new Error('trainer is busy'));
-    return this.send(trial, sinks).promise;
+    if (this.pending.size) throw new Error('trainer is busy');
+    if (!options.resumeFrom) return this.send(trial, sinks).promise;
+    if (!this.child) this.start();
+    const blob = await toBlob(options.resumeFrom, this.scratch, 'resume');
+    try {
+      return await this.send(trial, sinks, blob).promise;
+    } finally {
+      if ('file' in blob) await rm(blob.file, { force: true });
+    }
   }
 
   /**
@@ -153,6 +213,10 @@ export class TrainerProcess {
       },
       onArtefact: (name, bytes) => {
         if (this.preloaded?.id === id) this.preloaded.artefacts.push([name, bytes]);
+      },
+      // Only the latest matters for a resume: one is kept, not every one.
+      onCheckpoint: (bytes, at) => {
+        if (this.preloaded?.id === id) this.preloaded.checkpoint = { bytes, at };
       },
     });
     promise.catch(() => undefined); // a dropped or crashed preload is nobody's error
@@ -191,5 +255,6 @@ export class TrainerProcess {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await child;
     clearTimeout(timer);
+    if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
   }
 }

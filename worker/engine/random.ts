@@ -1,14 +1,29 @@
 import seedrandom from 'seedrandom';
 
+/** Alea's whole state: enough to continue a stream exactly where it was (checkpoints). */
+export interface StreamState {
+  readonly c: number;
+  readonly s0: number;
+  readonly s1: number;
+  readonly s2: number;
+}
+
+/** A seeded uniform [0, 1) generator whose position can be saved and restored. */
+export interface RandomStream {
+  (): number;
+  state(): StreamState;
+  restore(state: StreamState): void;
+}
+
 /**
  * Independent random streams derived from the trial's seed, one per purpose, so that e.g. adding
  * noise in an optimizer does not change the data order or the initial weights.
  */
 export interface RandomStreams {
   /** Weight initialisation. */
-  readonly init: () => number;
+  readonly init: RandomStream;
   /** Per-epoch data order. */
-  readonly shuffle: () => number;
+  readonly shuffle: RandomStream;
 }
 
 export function randomStreams(seed: number): RandomStreams {
@@ -16,8 +31,21 @@ export function randomStreams(seed: number): RandomStreams {
 }
 
 /** A seeded uniform [0, 1) generator (Alea: fast, good quality, stable across platforms). */
-export function stream(seed: number, purpose: string): () => number {
-  return seedrandom.alea(`grn:${seed}:${purpose}`);
+export function stream(seed: number, purpose: string): RandomStream {
+  let prng = seedrandom.alea(`grn:${seed}:${purpose}`, { state: true });
+  const next = (() => prng()) as RandomStream;
+  next.state = () => prng.state();
+  next.restore = (state) => {
+    prng = seedrandom.alea('', { state: { ...state } });
+  };
+  return next;
+}
+
+/** `random` as a stream whose position can be saved; scripted test streams cannot. */
+export function restorable(random: () => number): RandomStream {
+  const r = random as Partial<RandomStream>;
+  if (typeof r.state !== 'function' || typeof r.restore !== 'function') throw new Error('this random source cannot be saved (not a seeded stream)');
+  return random as RandomStream;
 }
 
 /** Fisher–Yates shuffle of 0..n-1 drawn from `random`. */

@@ -4,7 +4,7 @@ import type { LoadedDataset } from './datasets/data.js';
 import type { Model } from './models/types.js';
 import { createStepContext, disposeStepContext } from './optimizers/context.js';
 import type { Optimizer, OptimizerTelemetry } from './optimizers/types.js';
-import { permutation } from './random.js';
+import { permutation, type RandomStream, type StreamState } from './random.js';
 import { STAT } from './telemetry/gradient-stats.js';
 import type { EpochSummary, StepRecord, TrainingListener } from './telemetry/listener.js';
 import { memorySnapshot } from './telemetry/memory.js';
@@ -13,8 +13,8 @@ import type { BatchSource, TaskRunner } from './tasks/types.js';
 export interface TrainOptions {
   readonly epochs: number;
   readonly batchSize: number;
-  /** Stream for the per-epoch data order. */
-  readonly shuffleRandom: () => number;
+  /** Stream for the per-epoch data order (saved at each epoch's start, for checkpoints). */
+  readonly shuffleRandom: RandomStream;
   /** Keep every K-th batch loss in the history. */
   readonly telemetryEvery: number;
   /** Whether tensors live in GPU memory (for the memory report). */
@@ -23,6 +23,43 @@ export interface TrainOptions {
   readonly deviceIndex?: number;
   readonly listener?: TrainingListener;
   readonly signal?: AbortSignal;
+  /** Absent: no checkpoints, and nothing of them costs anything. */
+  readonly checkpoint?: CheckpointHook;
+  /** Continue from a checkpoint's loop state (the model and optimizer already restored). */
+  readonly resume?: LoopState;
+}
+
+/**
+ * Where the loop stands between two steps: with the model's and the optimizer's state, all a
+ * resumed run needs to go on exactly as the uninterrupted one would have.
+ */
+export interface LoopState {
+  /** Epochs completed (so also the 0-based epoch in progress). */
+  readonly epoch: number;
+  /** Batches of epoch `epoch` done. */
+  readonly batch: number;
+  /** Global steps done. */
+  readonly step: number;
+  /** The shuffle stream at the start of epoch `epoch`: it redraws that epoch's data order. */
+  readonly shuffle: StreamState;
+  readonly epochs: readonly EpochSummary[];
+  readonly steps: readonly StepRecord[];
+  /** The step records of epoch `epoch` so far (all of them: which are kept is decided at its end). */
+  readonly records: ReadonlyArray<StepRecord | null>;
+  readonly lossSum: number;
+  readonly lossesRead: number;
+  readonly lastFinite: Divergence['lastFinite'];
+  /** Seconds of epoch `epoch` trained so far (its epoch_time continues from it). */
+  readonly elapsed: number;
+}
+
+/** What the loop calls to checkpoint; it awaits `save` only for the state's capture. */
+export interface CheckpointHook {
+  /** Steps between checkpoints (> 0); one is also taken at each epoch's end. */
+  readonly every: number;
+  save(state: LoopState): Promise<void>;
+  /** Waits for the checkpoints still being written. */
+  flush(): Promise<void>;
 }
 
 /** Where a run diverged: the first step whose loss or gradient norm was not finite. */
@@ -121,7 +158,9 @@ export async function trainStep(
 export async function train<D extends LoadedDataset>(model: Model, optimizer: Optimizer, data: D, task: TaskRunner<D>, options: TrainOptions): Promise<TrainingHistory> {
   const trainBatches = task.batches(data, 'train', options.batchSize);
   try {
-    return await trainEpochs(model, optimizer, data, task, trainBatches, options);
+    const history = await trainEpochs(model, optimizer, data, task, trainBatches, options);
+    await options.checkpoint?.flush();
+    return history;
   } finally {
     trainBatches.dispose();
   }
@@ -138,20 +177,40 @@ async function trainEpochs<D extends LoadedDataset>(
   const { batchSize, listener } = options;
   const lossOf = (outputs: tf.Tensor, targets: tf.Tensor) => task.loss(outputs, targets, data);
   const batches = Math.ceil(data.train.count / batchSize);
-  const history: TrainingHistory = { status: 'completed', epochs: [], steps: [] };
-  let step = 0;
-  let lastFinite: Divergence['lastFinite'] = null;
+  const resume = options.resume;
+  const history: TrainingHistory = { status: 'completed', epochs: [...(resume?.epochs ?? [])], steps: [...(resume?.steps ?? [])] };
+  let step = resume?.step ?? 0;
+  let lastFinite: Divergence['lastFinite'] = resume?.lastFinite ?? null;
+  if (resume) options.shuffleRandom.restore(resume.shuffle);
+  const checkpoint = options.checkpoint;
 
-  for (let epoch = 0; epoch < options.epochs && !history.divergence; epoch++) {
+  for (let epoch = resume?.epoch ?? 0; epoch < options.epochs && !history.divergence; epoch++) {
     listener?.onEpochStart?.(epoch, options.epochs, batches);
+    // Only checkpoints read it: without them the stream is not asked for its state.
+    const shuffleAtStart = checkpoint ? options.shuffleRandom.state() : undefined;
     const order = permutation(data.train.count, options.shuffleRandom);
+    const resumed = resume && epoch === resume.epoch ? resume : undefined;
     const records: Array<StepRecord | undefined> = new Array(batches);
-    let lossesRead = 0;
-    let lossSum = 0;
+    resumed?.records.forEach((r, i) => (records[i] = r ?? undefined));
+    let lossesRead = resumed?.lossesRead ?? 0;
+    let lossSum = resumed?.lossSum ?? 0;
     let pending: Promise<void>[] = [];
-    const started = performance.now();
+    const started = performance.now() - (resumed?.elapsed ?? 0) * 1000;
+    const loopState = (batch: number, atEnd: boolean): LoopState => ({
+      epoch: atEnd ? epoch + 1 : epoch,
+      batch: atEnd ? 0 : batch,
+      step,
+      shuffle: atEnd ? options.shuffleRandom.state() : shuffleAtStart!,
+      epochs: [...history.epochs],
+      steps: [...history.steps],
+      records: atEnd ? [] : records.slice(0, batch).map((r) => r ?? null),
+      lossSum: atEnd ? 0 : lossSum,
+      lossesRead: atEnd ? 0 : lossesRead,
+      lastFinite,
+      elapsed: atEnd ? 0 : (performance.now() - started) / 1000,
+    });
 
-    for (let b = 0; b < batches && !history.divergence; b++) {
+    for (let b = resumed?.batch ?? 0; b < batches && !history.divergence; b++) {
       options.signal?.throwIfAborted();
       const start = b * batchSize;
       const size = Math.min(batchSize, data.train.count - start);
@@ -182,7 +241,9 @@ async function trainEpochs<D extends LoadedDataset>(
         }),
       );
       step += 1;
-      if (pending.length >= MAX_PENDING_READS || b === batches - 1) {
+      // The epoch's last batch is left to the epoch-end checkpoint, which follows its evaluation.
+      const checkpointNow = checkpoint !== undefined && step % checkpoint.every === 0 && b < batches - 1;
+      if (pending.length >= MAX_PENDING_READS || b === batches - 1 || checkpointNow) {
         await Promise.all(pending);
         pending = [];
         const elapsed = (performance.now() - started) / 1000;
@@ -194,6 +255,8 @@ async function trainEpochs<D extends LoadedDataset>(
           samplesPerSecond: (start + size) / elapsed,
           runningLoss: lossesRead > 0 ? lossSum / lossesRead : Number.NaN,
         });
+        // Every read up to this step is in: the state is whole. (A diverged run has none to keep.)
+        if (checkpointNow && !history.divergence) await checkpoint.save(loopState(b + 1, false));
       }
     }
     await Promise.all(pending);
@@ -230,6 +293,7 @@ async function trainEpochs<D extends LoadedDataset>(
     // (Every step's loss was finite, so their float64 mean is too: divergence is caught per step.)
     history.epochs.push(summary);
     listener?.onEpochEnd?.(summary);
+    if (checkpoint) await checkpoint.save(loopState(batches, true));
   }
   return history;
 }

@@ -2,8 +2,9 @@ import { hostname } from 'node:os';
 import { UsageError } from '../../shared/errors.js';
 import { RESULT_FORMAT, type TrialResult } from '../../shared/result.js';
 import { STEP_SERIES } from '../../shared/series.js';
-import type { TrialConfig } from '../../shared/trial.js';
+import { DEFAULT_CHECKPOINT_EVERY, type TrialConfig } from '../../shared/trial.js';
 import { activateBackend, type DeviceReport } from './backends/index.js';
+import { checkpointer, restoreCheckpoint, trialIdentity, type CheckpointAt, type CheckpointSink } from './checkpoint/index.js';
 import { trialModel } from './catalog.js';
 import { DATASETS, loadDataset } from './datasets/catalog.js';
 import type { TrialArtefact } from './gradcam/index.js';
@@ -14,7 +15,7 @@ import { createOptimizer } from './optimizers/index.js';
 import { randomStreams } from './random.js';
 import { runnerFor } from './tasks/index.js';
 import type { StepRecord, TrainingListener } from './telemetry/listener.js';
-import { train, type Divergence } from './train.js';
+import { train, type Divergence, type LoopState } from './train.js';
 import { coreVersions, gitCommit } from './versions.js';
 
 export interface TrialOptions {
@@ -31,6 +32,13 @@ export interface TrialOptions {
    * `gradcam.images` list them), before runTrial resolves. Without it they are made and dropped.
    */
   readonly onArtefact?: (artefact: TrialArtefact) => void | Promise<void>;
+  /**
+   * Receives a checkpoint every `checkpointEvery` steps and at each epoch end (none when the trial
+   * says 0). Training goes on while the sink works; runTrial resolves after the last one is done.
+   */
+  readonly onCheckpoint?: CheckpointSink;
+  /** A checkpoint of this same trial to continue from (CheckpointError if it is not one). */
+  readonly resumeFrom?: Uint8Array;
 }
 
 /** A number as the result stores it: NaN and ±Inf (a diverged step's) become null, as in JSON. */
@@ -123,6 +131,17 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
       if (data.task === 'text-classification') throw new UsageError(`Grad-CAM explains image models; data set '${data.name}' is text`);
       (await import('./gradcam/index.js')).gradcamLayer(model, config.gradcam.layer);
     }
+    const parts = { model, optimizer, identity: trialIdentity(config, optimizer.hyperparameters, data.sha256) };
+    let resume: { loop: LoopState; at: CheckpointAt } | undefined;
+    if (options.resumeFrom) {
+      resume = restoreCheckpoint(options.resumeFrom, parts);
+      listener?.onMessage?.(`resuming from the checkpoint at epoch ${resume.at.epoch}, step ${resume.at.step}`);
+    }
+    const every = config.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+    const checkpoint =
+      options.onCheckpoint && every > 0
+        ? checkpointer(parts, every, options.onCheckpoint, (err, at) => listener?.onMessage?.(`checkpoint at step ${at.step} lost: ${err instanceof Error ? err.message : String(err)}`))
+        : undefined;
     const history = await train(model, optimizer, data, task, {
       epochs: config.epochs,
       batchSize: config.batchSize,
@@ -132,6 +151,8 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
       deviceIndex: config.deviceIndex,
       listener,
       signal: options.signal,
+      checkpoint,
+      resume: resume?.loop,
     });
     let gradcam: TrialResult['gradcam'];
     // A diverged model's weights are not finite: there is nothing to explain.
@@ -160,6 +181,7 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
       tensor_memory_mb: epochs.map((e) => e.tensorMb),
       ...perStepSeries(history.steps),
       telemetry_every: config.telemetryEvery,
+      resumed_from: resume ? { epoch: resume.at.epoch, step: resume.at.step } : null,
       ...(history.divergence ? { divergence: divergenceRecord(history.divergence) } : {}),
       ...(optimizer.summary ? { optimizer_state: optimizer.summary() } : {}),
       ...(gradcam ? { gradcam } : {}),

@@ -1,7 +1,8 @@
 import { homedir } from 'node:os';
 import { TrialConfigSchema, type TrialConfig } from '../../shared/trial.js';
 import { runTrial } from '../engine/trial.js';
-import type { FromTrainer, ToTrainer } from './ipc.js';
+import { fromBlob, toBlob } from './blob.js';
+import { SCRATCH_ENV, type IpcBlob, type FromTrainer, type ToTrainer } from './ipc.js';
 import { telemetryForwarder } from './telemetry-forwarder.js';
 
 /**
@@ -26,14 +27,15 @@ let current: { id: number; controller: AbortController } | undefined;
  * ends: the agent lines up a slot's next cell before the slot frees, so no IPC round trip through
  * the agent sits between two trials.
  */
-let queued: { id: number; trial: unknown } | undefined;
+let queued: { id: number; trial: unknown; resumeFrom?: IpcBlob } | undefined;
+const scratch = process.env[SCRATCH_ENV];
 
 function failed(id: number, err: unknown): void {
   const error = err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
   send({ type: 'failed', id, error });
 }
 
-async function run(id: number, raw: unknown): Promise<void> {
+async function run(id: number, raw: unknown, resumeBlob?: IpcBlob): Promise<void> {
   const controller = new AbortController();
   current = { id, controller };
   try {
@@ -41,7 +43,9 @@ async function run(id: number, raw: unknown): Promise<void> {
     const eta = (ms: number) => send({ type: 'eta', id, ms });
     const listener = telemetryForwarder((kind, record) => send({ type: 'telemetry', id, kind, record }), { batchSize: trial.batchSize, eta });
     const onArtefact = (a: { name: string; bytes: Uint8Array }) => send({ type: 'artefact', id, name: a.name, data: Buffer.from(a.bytes).toString('base64') });
-    const result = await runTrial(trial, { listener, signal: controller.signal, eta, onArtefact });
+    const onCheckpoint = async (bytes: Uint8Array, at: { epoch: number; step: number }) => send({ type: 'checkpoint', id, at, blob: await toBlob(bytes, scratch, `checkpoint-${id}`) });
+    const resumeFrom = resumeBlob ? await fromBlob(resumeBlob) : undefined;
+    const result = await runTrial(trial, { listener, signal: controller.signal, eta, onArtefact, onCheckpoint, resumeFrom });
     send({ type: 'done', id, result });
   } catch (err) {
     failed(id, err);
@@ -49,14 +53,14 @@ async function run(id: number, raw: unknown): Promise<void> {
     current = undefined;
     const next = queued;
     queued = undefined;
-    if (next) void run(next.id, next.trial);
+    if (next) void run(next.id, next.trial, next.resumeFrom);
   }
 }
 
 process.on('message', (message: ToTrainer) => {
   if (message.type === 'run') {
-    if (!current) void run(message.id, message.trial);
-    else if (!queued) queued = { id: message.id, trial: message.trial };
+    if (!current) void run(message.id, message.trial, message.resumeFrom);
+    else if (!queued) queued = { id: message.id, trial: message.trial, resumeFrom: message.resumeFrom };
     else failed(message.id, new Error('trainer is busy: one trial runs and one waits already'));
   } else if (message.type === 'abort') {
     if (current?.id === message.id) current.controller.abort();

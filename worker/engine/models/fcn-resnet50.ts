@@ -186,6 +186,12 @@ export const fcnResnet50: ModelFactory = {
       variables: parameters,
       // Batch norm's running statistics (torch's buffers), in module order: not trainable, not in variables.
       buffers: norms.flatMap((n) => n.state),
+      randomState: {
+        save: () => [dropoutCalls],
+        restore: ([calls]) => {
+          dropoutCalls = calls ?? 0;
+        },
+      },
       camLayers: FCN_CAM_LAYERS,
       predict(inputs: tf.Tensor, training = false): tf.Tensor4D {
         return tf.tidy(() => {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { Model } from './types.js';
 import type { TextSample } from '../datasets/data.js';
 
 /**
@@ -107,6 +108,25 @@ export class SeededDropout {
     this.state = s;
     return tf.mul(x, tf.tensor(mask, x.shape, 'float32'));
   }
+
+  /** The mask stream's position, for checkpoints (Model.randomState). */
+  get position(): number {
+    return this.state;
+  }
+
+  set position(state: number) {
+    this.state = state | 0;
+  }
+}
+
+/** A model's randomState for its one dropout stream. */
+export function dropoutPosition(dropout: SeededDropout): NonNullable<Model['randomState']> {
+  return {
+    save: () => [dropout.position],
+    restore: ([position]) => {
+      dropout.position = position ?? 0;
+    },
+  };
 }
 
 /**

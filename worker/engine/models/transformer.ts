@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseModelOptions } from './catalog.js';
 import { attentionLayer, denseLayer, embeddingLayer, layerNormLayer } from './init.js';
-import { attentionBias, dense, embeddingLookup, layerNorm, maskedMean, multiHeadAttention, SeededDropout, tokenMask } from './text-layers.js';
+import { attentionBias, dense, embeddingLookup, layerNorm, maskedMean, multiHeadAttention, SeededDropout, dropoutPosition, tokenMask } from './text-layers.js';
 import { textInput, type Model, type ModelFactory, type ModelInput } from './types.js';
 
 interface TransformerOptions {
@@ -55,6 +55,7 @@ export const transformer: ModelFactory = {
     return {
       name: 'transformer',
       variables,
+      randomState: dropoutPosition(dropout),
       predict(ids: tf.Tensor, training = false): tf.Tensor2D {
         const drop = (x: tf.Tensor) => dropout.apply(x, o.dropout, training);
         const [batch, length] = ids.shape as [number, number];

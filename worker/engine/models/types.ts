@@ -22,6 +22,16 @@ export interface Model {
    */
   predict(inputs: tf.Tensor, training?: boolean): tf.Tensor;
   /**
+   * Non-trainable tensors the training forward pass updates (batch norm's running statistics), in
+   * a fixed order; a checkpoint must hold them or a resumed run evaluates with other statistics.
+   */
+  readonly buffers?: readonly tf.Variable[];
+  /**
+   * Where the model's own random draws stand (dropout streams), so a resumed run drops the same
+   * units as the uninterrupted one. Absent: the model draws nothing while training.
+   */
+  readonly randomState?: { save(): number[]; restore(state: readonly number[]): void };
+  /**
    * Layers Grad-CAM can explain (worker/engine/gradcam/), in forward order; the last is the
    * default. Absent: the model has none (an MLP, a text model).
    */

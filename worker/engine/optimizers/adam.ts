@@ -36,6 +36,17 @@ function adamLike(name: string, hp: AdamParams, decoupled: boolean): Optimizer {
         });
       });
     },
+    saveState() {
+      const tensors: Record<string, tf.Tensor> = {};
+      m.save(tensors);
+      v.save(tensors);
+      return { host: { t }, tensors };
+    },
+    loadState(state) {
+      t = Number(state.host.t);
+      m.load(state.tensors);
+      v.load(state.tensors);
+    },
     dispose() {
       m.dispose();
       v.dispose();

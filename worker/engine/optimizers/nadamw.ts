@@ -41,6 +41,18 @@ export const nadamw: OptimizerFactory<z.infer<typeof nadamwSchema>> = {
           });
         });
       },
+      saveState() {
+        const tensors: Record<string, tf.Tensor> = {};
+        m.save(tensors);
+        v.save(tensors);
+        return { host: { t, muProduct }, tensors };
+      },
+      loadState(state) {
+        t = Number(state.host.t);
+        muProduct = Number(state.host.muProduct);
+        m.load(state.tensors);
+        v.load(state.tensors);
+      },
       dispose() {
         m.dispose();
         v.dispose();

@@ -41,6 +41,14 @@ export const rmsprop: OptimizerFactory<z.infer<typeof rmspropSchema>> = {
           });
         });
       },
+      saveState() {
+        const tensors: Record<string, tf.Tensor> = {};
+        for (const slots of [square, gradAvg, buffer]) slots.save(tensors);
+        return { host: {}, tensors };
+      },
+      loadState(state) {
+        for (const slots of [square, gradAvg, buffer]) slots.load(state.tensors);
+      },
       dispose() {
         square.dispose();
         gradAvg.dispose();

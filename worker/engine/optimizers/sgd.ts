@@ -28,6 +28,15 @@ export const sgd: OptimizerFactory<z.infer<typeof sgdSchema>> = {
         });
         first = false;
       },
+      saveState() {
+        const tensors: Record<string, tf.Tensor> = {};
+        buffers.save(tensors);
+        return { host: { first }, tensors };
+      },
+      loadState(state) {
+        first = state.host.first === true;
+        buffers.load(state.tensors);
+      },
       dispose: () => buffers.dispose(),
     };
   },

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { SavedTensor } from './types.js';
 
 /**
  * Per-parameter optimizer state (momentum buffers, moment estimates), one tf.Variable per
@@ -20,6 +21,25 @@ export class SlotState {
       this.slots[index] = slot;
     }
     return slot;
+  }
+
+  /** Clones of the slots made so far, keyed `label/index`, into `into` (checkpoints). */
+  save(into: Record<string, tf.Tensor>): void {
+    this.slots.forEach((slot, i) => {
+      if (slot) into[`${this.label}/${i}`] = tf.clone(slot);
+    });
+  }
+
+  /** Replaces the slots with the saved ones of this label (absent ones: not made yet). */
+  load(from: Readonly<Record<string, SavedTensor>>): void {
+    this.dispose();
+    const prefix = `${this.label}/`;
+    for (const [key, saved] of Object.entries(from)) {
+      if (!key.startsWith(prefix)) continue;
+      const index = Number(key.slice(prefix.length));
+      if (!Number.isInteger(index) || index < 0) throw new Error(`optimizer state: bad slot name '${key}'`);
+      this.slots[index] = tf.tidy(() => tf.variable(tf.tensor(saved.data, [...saved.shape], 'float32'), false, `${this.label}_${index}_${slotCounter++}`));
+    }
   }
 
   /** Bytes held, for memory reports. */

@@ -39,7 +39,36 @@ export interface Optimizer {
   telemetry?(): OptimizerTelemetry | Promise<OptimizerTelemetry>;
   /** End-of-run state for the result file (e.g. EnhancedSGD's Q-table). */
   summary?(): Record<string, unknown>;
+  /**
+   * Everything the next step depends on, between steps (checkpoints): host values as JSON and
+   * device slots as tensors that are the caller's to read and dispose (clones, so training may go
+   * on while they are read back).
+   */
+  saveState(): OptimizerSnapshot;
+  /** Continues from a saved state, as if the steps that made it had been taken by this instance. */
+  loadState(state: OptimizerSavedState): void;
   dispose(): void;
+}
+
+/** JSON-safe host state (non-finite numbers survive: checkpoint/format.ts encodes them). */
+export type HostState = Record<string, unknown>;
+
+/** An optimizer's state as saveState takes it: tensors still on the device. */
+export interface OptimizerSnapshot {
+  readonly host: HostState;
+  readonly tensors: Readonly<Record<string, tf.Tensor>>;
+}
+
+/** A tensor read back from a checkpoint. */
+export interface SavedTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/** An optimizer's state as loadState gets it back. */
+export interface OptimizerSavedState {
+  readonly host: HostState;
+  readonly tensors: Readonly<Record<string, SavedTensor>>;
 }
 
 /** An optimizer's implementation; its name, schema and defaults are its catalog entry (catalog.ts). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BERT_RANDOM, parseModelOptions } from '../catalog.js';
 import { constantVariable, layerNormLayer, normalVariable } from '../init.js';
-import { attentionBias, checkTextFits, dense, embeddingLookup, gelu, layerNorm, multiHeadAttention, SeededDropout, tokenMask, type DenseWeights, type LayerNormWeights } from '../text-layers.js';
+import { attentionBias, checkTextFits, dense, embeddingLookup, gelu, layerNorm, multiHeadAttention, SeededDropout, dropoutPosition, tokenMask, type DenseWeights, type LayerNormWeights } from '../text-layers.js';
 import { textInput, type Model, type ModelFactory, type ModelInput } from '../types.js';
 import { bertConfig, readBertConfig, type BertConfig } from './config.js';
 import { readSafetensors, type StoredTensor } from './safetensors.js';
@@ -162,6 +162,7 @@ function bertModel(config: BertConfig, padId: number, w: BertWeights, variables:
   const activation = config.hidden_act === 'gelu' ? gelu : tf.relu;
   const classifierDropout = config.classifier_dropout ?? config.hidden_dropout_prob;
   return {
+    randomState: dropoutPosition(dropout),
     name: 'bert',
     variables,
     predict(ids: tf.Tensor, training = false): tf.Tensor2D {

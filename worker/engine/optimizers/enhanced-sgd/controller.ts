@@ -53,6 +53,16 @@ export function stateKey(loss: number, gradVar: number, entropy: number, epoch: 
 /** Q entry order in the table rows and in reports. */
 export const Q_ENTRIES = SCALES.flatMap((s) => [`${s}_mult`, `${s}_add`]);
 
+/** The controller's state in a checkpoint (JSON; Q rows as float64 numbers, exact in JSON). */
+export interface ControllerState {
+  scales: Record<Scale, number>;
+  table: Array<[string, number[]]>;
+  visits: Array<[string, number]>;
+  epsilon: number;
+  mixProb: number;
+  previousLoss: number | null;
+}
+
 export class QController {
   readonly scales: Record<Scale, number> = { lr: 1, momentum: 1, grad: 1 };
   readonly table = new Map<string, Float64Array>();
@@ -174,6 +184,29 @@ export class QController {
    */
   bayesianInitialize(std: number, random: () => number): void {
     for (const s of SCALES) this.scales[s] = this.scales[s] + std * gaussian(random);
+  }
+
+  /** Everything the next choice and update depend on, but the random stream (the owner's). */
+  saveState(): ControllerState {
+    return {
+      scales: { ...this.scales },
+      table: [...this.table].map(([k, row]) => [k, Array.from(row)]),
+      visits: [...this.visits],
+      epsilon: this.epsilon,
+      mixProb: this.mixProb,
+      previousLoss: this.previousLoss ?? null,
+    };
+  }
+
+  loadState(state: ControllerState): void {
+    Object.assign(this.scales, state.scales);
+    this.table.clear();
+    for (const [k, row] of state.table) this.table.set(k, Float64Array.from(row));
+    this.visits.clear();
+    for (const [k, n] of state.visits) this.visits.set(k, n);
+    this.epsilon = state.epsilon;
+    this.mixProb = state.mixProb;
+    this.previousLoss = state.previousLoss ?? undefined;
   }
 
   summary() {

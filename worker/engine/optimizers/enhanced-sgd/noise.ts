@@ -1,4 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { restorable, type StreamState } from '../../random.js';
+
+/**
+ * Where a noise source stands: its stream and how its pool was drawn, so a restored source
+ * redraws the same pool (from its seed) instead of a checkpoint carrying 16 MB of noise.
+ */
+export interface NoiseState {
+  random: StreamState;
+  pool: { seed: number; size: number } | null;
+}
 
 /**
  * The gradient noise N(0, noise_scale²) of EnhancedSGD (spec step 3), drawn from a seeded stream.
@@ -19,6 +29,8 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export class NoiseSource {
   private pool: tf.Tensor1D | undefined;
+  /** How the pool was (or, after a restore, will be) drawn. */
+  private poolDraw: { seed: number; size: number } | undefined;
 
   constructor(
     private readonly source: 'pool' | 'exact',
@@ -26,6 +38,16 @@ export class NoiseSource {
     private readonly poolSize: number,
     private readonly random: () => number,
   ) {}
+
+  saveState(): NoiseState {
+    return { random: restorable(this.random).state(), pool: this.poolDraw ? { ...this.poolDraw } : null };
+  }
+
+  loadState(state: NoiseState): void {
+    this.dispose();
+    restorable(this.random).restore(state.random);
+    this.poolDraw = state.pool ? { ...state.pool } : undefined;
+  }
 
   /** Noise shaped like `like` (a new tensor: call inside tf.tidy). */
   sample(like: tf.Tensor): tf.Tensor {
@@ -54,9 +76,11 @@ export class NoiseSource {
     let pool = this.pool;
     if (!pool || pool.size < minimum) {
       pool?.dispose();
-      const size = Math.max(this.poolSize, minimum);
+      // A restored source redraws the pool it had; otherwise the draw takes the stream's next seed.
+      const draw = !pool && this.poolDraw && this.poolDraw.size >= minimum ? this.poolDraw : { seed: this.seed(), size: Math.max(this.poolSize, minimum) };
+      this.poolDraw = draw;
       // Pre-scaled, so a step pays one slice and one add per tensor.
-      pool = tf.keep(tf.tidy(() => tf.randomNormal([size], 0, this.scale, 'float32', this.seed()) as tf.Tensor1D));
+      pool = tf.keep(tf.tidy(() => tf.randomNormal([draw.size], 0, this.scale, 'float32', draw.seed) as tf.Tensor1D));
       this.pool = pool;
     }
     return pool;

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HyperParameterValue } from '../../../../shared/trial.js';
-import { stream } from '../../random.js';
+import { stream, type StreamState } from '../../random.js';
 import { SlotState } from '../state.js';
 import type { Optimizer, OptimizerTelemetry, StepContext } from '../types.js';
-import { QController, SCALES, stateKey, type Action } from './controller.js';
-import { NoiseSource } from './noise.js';
+import { QController, SCALES, stateKey, type Action, type ControllerState } from './controller.js';
+import { NoiseSource, type NoiseState } from './noise.js';
 import { resolveSwitches, type EnhancedSgdInput, type EnhancedSgdParams } from './params.js';
 import { RetentionBuffer } from './retention.js';
 import { clamp, clippingIsNoOp, clipThreshold, deviceVarianceStep, emaVariance, LossHistory, phaseDecay, READ, type ClipRule, type VarianceRule } from './stats.js';
@@ -27,6 +27,7 @@ export function createEnhancedSgd(input: EnhancedSgdInput, seed: number): Optimi
   const entropyAt = p.probability_entropy ? READ.entropy : READ.entropyDensity;
 
   const momentumBuffers = new SlotState('esgd_momentum');
+  const controllerRandom = stream(seed, 'enhanced-sgd:controller');
   const controller = p.q_controller
     ? new QController(
         {
@@ -45,7 +46,7 @@ export function createEnhancedSgd(input: EnhancedSgdInput, seed: number): Optimi
           addStep: p.add_step,
           exploitAsOwnKind: p.exploit_as_own_kind,
         },
-        stream(seed, 'enhanced-sgd:controller'),
+        controllerRandom,
       )
     : undefined;
   if (controller && p.bayesian_init) controller.bayesianInitialize(p.bayesian_std, stream(seed, 'enhanced-sgd:bayesian'));
@@ -221,6 +222,49 @@ export function createEnhancedSgd(input: EnhancedSgdInput, seed: number): Optimi
       noise: { enabled: noise !== undefined, source: p.noise_source, bytes: noise?.bytes() ?? 0 },
       noise_pool_bytes: noise?.bytes() ?? 0,
     }),
+    saveState() {
+      const tensors: Record<string, tf.Tensor> = {};
+      momentumBuffers.save(tensors);
+      if (deviceGradVar) tensors['esgd_grad_var'] = tf.clone(deviceGradVar);
+      retention?.save().forEach((t, i) => (tensors[`esgd_retained/${i}`] = t));
+      const host: EnhancedSgdHostState = {
+        gradVar,
+        prevGradVar,
+        prevEntropy: prevEntropy ?? null,
+        losses: losses.save(),
+        groupLr,
+        currentMomentum,
+        pending: pending ?? null,
+        hostMirror,
+        controller: controller ? { state: controller.saveState(), random: controllerRandom.state() } : null,
+        noise: noise?.saveState() ?? null,
+        retained: retention?.size ?? 0,
+      };
+      return { host: host as unknown as Record<string, unknown>, tensors };
+    },
+    loadState(state) {
+      const h = state.host as unknown as EnhancedSgdHostState;
+      gradVar = h.gradVar;
+      prevGradVar = h.prevGradVar;
+      prevEntropy = h.prevEntropy ?? undefined;
+      losses.restore(h.losses);
+      groupLr = h.groupLr;
+      currentMomentum = h.currentMomentum;
+      pending = h.pending ?? undefined;
+      hostMirror = h.hostMirror;
+      if (controller && h.controller) {
+        controller.loadState(h.controller.state);
+        controllerRandom.restore(h.controller.random);
+      }
+      if (noise && h.noise) noise.loadState(h.noise);
+      momentumBuffers.load(state.tensors);
+      const saved = state.tensors['esgd_grad_var'];
+      if (deviceGradVar && saved) tf.tidy(() => deviceGradVar.assign(tf.scalar(saved.data[0]!)));
+      if (retention) {
+        const kept = Array.from({ length: h.retained }, (_, i) => state.tensors[`esgd_retained/${i}`]!);
+        retention.restore(kept.map((t) => tf.tensor(t.data, [...t.shape], 'float32')));
+      }
+    },
     dispose() {
       momentumBuffers.dispose();
       deviceGradVar?.dispose();
@@ -228,6 +272,21 @@ export function createEnhancedSgd(input: EnhancedSgdInput, seed: number): Optimi
       retention?.dispose();
     },
   };
+}
+
+/** EnhancedSGD's host values between steps, as a checkpoint holds them. */
+interface EnhancedSgdHostState {
+  gradVar: number;
+  prevGradVar: number;
+  prevEntropy: number | null;
+  losses: number[];
+  groupLr: number;
+  currentMomentum: number;
+  pending: { state: string; action: Action; gradVar: number; entropy: number } | null;
+  hostMirror: number;
+  controller: { state: ControllerState; random: StreamState } | null;
+  noise: NoiseState | null;
+  retained: number;
 }
 
 /** The action as applied, compactly, e.g. `lr×1.05 mom+0.005 grad×1`. */

@@ -33,6 +33,20 @@ export class RetentionBuffer {
     return this.bytesHeld;
   }
 
+  /** Clones of the retained tensors, oldest first (checkpoints; the caller disposes them). */
+  save(): tf.Tensor[] {
+    return this.tensors.map((t) => tf.clone(t));
+  }
+
+  /** Replaces the contents with `tensors` (taken over, not copied). */
+  restore(tensors: readonly tf.Tensor[]): void {
+    this.dispose();
+    for (const t of tensors) {
+      this.tensors.push(t);
+      this.bytesHeld += t.size * 4;
+    }
+  }
+
   dispose(): void {
     for (const t of this.tensors) t.dispose();
     this.tensors.length = 0;

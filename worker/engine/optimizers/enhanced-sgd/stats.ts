@@ -86,6 +86,16 @@ export class LossHistory {
   get length(): number {
     return this.losses.length;
   }
+
+  /** The window, oldest first (checkpoints). */
+  save(): number[] {
+    return [...this.losses];
+  }
+
+  restore(losses: readonly number[]): void {
+    this.losses.length = 0;
+    this.losses.push(...losses);
+  }
 }
 
 /**
