@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { createHash } from 'node:crypto';
 import { FINAL_STATUSES, isRevisionConflict, readCell, settleCell } from '../../shared/protocol/cell-store.js';
 import { decodeJson, encodeJson, ResultRecordSchema, type CellState, type ResultRecord } from '../../shared/protocol/messages.js';
-import { acceptorName, cellKey, parseSubmitSubject, SUBMISSIONS_STREAM } from '../../shared/protocol/names.js';
+import { acceptorName, cellKey, checkpointObject, parseSubmitSubject, SUBMISSIONS_STREAM } from '../../shared/protocol/names.js';
 import { readStoredResult } from '../../shared/protocol/result-store.js';
 import { attemptObjectPrefix } from '../../shared/protocol/result-store.js';
 import type { ClaimTokens } from './claim-token.js';
@@ -140,6 +140,8 @@ export class ResultAcceptor {
       updated_at: now(),
     });
     await settleCell(stores.cells, key, (s) => (s.status === 'done' && s.final_score === record.final_score ? null : done(s)));
+    // The cell's result is stored: its checkpoint has nothing left to resume.
+    await stores.artifacts.delete(checkpointObject(sweep, cell)).catch(() => undefined);
     return { verdict: 'accepted', cell, node, attempt };
   }
 

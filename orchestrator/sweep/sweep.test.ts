@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectNats } from '../../shared/protocol/connect.js';
-import { TRIALS_STREAM } from '../../shared/protocol/names.js';
+import { checkpointObject, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import { writeMnistFixture } from '../../test/helpers/mnist-fixture.js';
 import { startTestServer } from '../../test/helpers/nats-server.js';
 import { WorkerAgent } from '../../worker/agent/agent.js';
@@ -116,6 +116,43 @@ test('kill -9 of a trainer mid-trial: the cell is redelivered and finishes, with
     const attempts = events.filter((e) => e.type === 'cell' && e.state.cell === 'sleepy' && e.state.status === 'running').map((e) => (e.type === 'cell' ? e.state.attempt : 0));
     assert.deepEqual(attempts, [1, 2], 'the second delivery finished it');
   } finally {
+    await agent.drain();
+    await server.cleanup();
+  }
+});
+
+test('kill -9 of a trainer after a checkpoint: the redelivered cell resumes from it, not from scratch, and the checkpoint is deleted with the result stored', async () => {
+  const server = await startTestServer();
+  const agent = await WorkerAgent.start({ server: server.url, auth: { creds: server.workerCreds }, node: 'resumer', gpus: 'none', cpuSlots: 1, drainTimeoutMs: 1000, log });
+  const nc = await connectNats(server.url, { creds: server.orchestratorCreds }, 'checkpoint watch');
+  try {
+    // 40 epochs of 4 steps, a checkpoint every 2 steps: the first one is stored long before the end.
+    const cell = { ...tinyTraining('sgd', 1), id: 'long', trial: { ...tinyTraining('sgd', 1).trial, epochs: 40, checkpointEvery: 2 } };
+    const p = testPlan('resume-ckpt', [cell]);
+    const events: SweepEvent[] = [];
+    const run = runSweep(p, onTestServer(server, join(scratch, 'resume-ckpt'), { onEvent: (e) => void events.push(e) }));
+    // The moment the cell's first checkpoint is in the Object Store, kill its trainer.
+    const stores = await ensureStores(nc);
+    const watch = await stores.artifacts.watch({ includeHistory: true });
+    for await (const info of watch) {
+      if (info.name !== checkpointObject(p.id, 'long') || info.deleted) continue;
+      const busy = agent.slotStates().find((s) => s.cell === 'long' && s.trainerPid);
+      assert.ok(busy, 'the cell is running when its checkpoint appears');
+      process.kill(busy.trainerPid!, 'SIGKILL');
+      break;
+    }
+    watch.stop();
+    const outcome = await run;
+    assert.equal(outcome.status, 'done', JSON.stringify(outcome.failed));
+    const results = events.flatMap((e) => (e.type === 'result' ? [e] : []));
+    assert.equal(results.length, 1, 'exactly one result');
+    assert.equal(results[0]!.record.attempt, 2);
+    const from = results[0]!.result.resumed_from;
+    assert.ok(from && from.step >= 2 && from.step < 160, `resumed from a checkpoint: ${JSON.stringify(from)}`);
+    assert.equal(results[0]!.result.test_loss.length, 40, 'every epoch is in the result, the ones before the crash too');
+    assert.equal(await stores.artifacts.info(checkpointObject(p.id, 'long')), null, 'the checkpoint is deleted once the result is stored');
+  } finally {
+    await nc.close();
     await agent.drain();
     await server.cleanup();
   }

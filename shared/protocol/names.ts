@@ -38,6 +38,11 @@ export function workerInboxPrefix(node: string): string {
 /** Object Store for whole trial results (per-step telemetry makes them too large for KV). */
 export const ARTIFACTS_STORE = 'grn-artifacts';
 
+/** A cell's latest mid-trial checkpoint in the Object Store (worker/agent/checkpoints.ts). */
+export function checkpointObject(sweep: string, cell: string): string {
+  return `checkpoints/${sweep}/${cell}.ckpt`;
+}
+
 /** Live telemetry, core NATS (fire and forget). */
 export const TELEMETRY_PREFIX = 'grn.telemetry';
 export const GPU_PREFIX = 'grn.gpu';

@@ -16,10 +16,12 @@ import {
   type TelemetryMessage,
   type TrialMessage,
 } from '../../shared/protocol/messages.js';
-import { cellKey, parseTrialSubject, subjects } from '../../shared/protocol/names.js';
+import { cellKey, checkpointObject, parseTrialSubject, subjects } from '../../shared/protocol/names.js';
 import { attemptObjectPrefix, readStoredResult } from '../../shared/protocol/result-store.js';
 import { primaryMetric, type TrialResult } from '../../shared/result.js';
 import type { SlotExecutor } from './executor.js';
+import type { CheckpointAt } from '../engine/checkpoint/index.js';
+import { CellCheckpoints, takesCheckpoints } from './checkpoints.js';
 import { TrainerCrashedError } from './trainer-process.js';
 
 /** What the runner needs from its agent. */
@@ -152,6 +154,9 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
   let artefacts: Artefact[] = [];
   let deadline: NodeJS.Timeout | undefined;
   const limitS = trial.trial.timeoutS;
+  // Where an earlier attempt (on any worker) got to: the trial resumes from its last checkpoint.
+  const checkpoints = takesCheckpoints(trial.trial) ? new CellCheckpoints(ctx.artifacts, checkpointObject(sweep, cell), ctx.log) : null;
+  let resumeFrom = checkpoints ? await checkpoints.load() : undefined;
   const start = (): Promise<TrialResult> => {
     slot.running = { sweep, cell, handBack: false, cancelled: false };
     if (limitS !== undefined) {
@@ -172,7 +177,8 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
         ctx.nc.publish(telemetrySubject, encodeJson(message));
       },
       onEta: (ms) => hooks.onEta?.(ms),
-    });
+      ...(checkpoints ? { onCheckpoint: (bytes: Uint8Array, at: CheckpointAt) => checkpoints.save(bytes, at) } : {}),
+    }, resumeFrom ? { resumeFrom } : {});
   };
   // The common case, a cell's first delivery, claims with one create-if-absent (an absent cell is
   // queued), and the trial starts while that request is in flight: a lost claim (rare: a
@@ -224,7 +230,18 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
   const heartbeat = setInterval(() => msg.working(), ctx.workingEveryMs);
   let result: TrialResult;
   try {
-    result = await (execution ?? start());
+    try {
+      result = await (execution ?? start());
+    } catch (err) {
+      // A checkpoint this trial cannot resume from (another trial's, damaged, an older engine's):
+      // start from scratch in the same attempt, and drop it so no later attempt tries it again.
+      if (!resumeFrom || (err as Error).name !== 'CheckpointError') throw err;
+      ctx.log(`${key}: ${(err as Error).message}; starting from scratch`);
+      await checkpoints?.discard();
+      resumeFrom = undefined;
+      clearTimeout(deadline);
+      result = await start();
+    }
   } catch (err) {
     clearInterval(heartbeat);
     clearTimeout(deadline);
