@@ -47,6 +47,9 @@ export function parseSweepSpec(text: string, file: string, known: KnownNames): S
   if (raw === null || raw === undefined) throw new SpecError(file, [{ line: 1, col: 1, message: 'the spec is empty; expected a mapping with at least name and grid' }]);
   const parsed = SweepSpecSchema.safeParse(raw);
   const findings = [...(parsed.success ? [] : issueFindings(parsed.error.issues, [], raw)), ...semanticFindings(raw, known)];
+  // `__proto__` as a key: a validated copy drops it without a word (it sets the copy's prototype).
+  const reported = new Set(findings.map((f) => formatPath(f.path)));
+  for (const path of protoKeys(raw)) if (!reported.has(formatPath(path))) findings.push({ path, at: 'key', message: "'__proto__' cannot be a key of a sweep spec" });
   if (parsed.success && findings.length === 0) return parsed.data;
 
   const problems: SpecProblem[] = findings.map((f) => ({ ...locate(doc, lineCounter, f.path, f.at), path: formatPath(f.path), message: f.message }));
@@ -93,6 +96,22 @@ function issueFindings(issues: readonly z.core.$ZodIssue[], base: FieldPath, raw
     findings.push({ path, message });
   }
   return findings;
+}
+
+/** Paths of every own `__proto__` key in plain data (iterative). */
+function protoKeys(raw: unknown): FieldPath[] {
+  const found: FieldPath[] = [];
+  const stack: Array<{ v: unknown; path: FieldPath }> = [{ v: raw, path: [] }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    for (const key of Object.keys(v)) {
+      const at = [...path, Array.isArray(v) ? Number(key) : key];
+      if (key === '__proto__') found.push(at);
+      else stack.push({ v: (v as Record<string, unknown>)[key], path: at });
+    }
+  }
+  return found;
 }
 
 /** Lists and mappings nested deeper than this are no sweep spec (one needs about 6 levels). */

@@ -110,6 +110,8 @@ const SPEC: HostileCase[] = [
   specCase('spec-holdout-one', 'holdout: 1', 'name: x\ngrid:\n  optimizer: [sgd]\n  dataset: [{name: xray, kind: image-folder, path: /d, holdout: 1}]\n  seed: [1]\n', 'grid.dataset[0].holdout: expected a fraction in (0, 1), got 1'),
   specCase('spec-max-deliver-zero', 'max_deliver: 0', `name: x\n${GRID}max_deliver: 0\n`, 'max_deliver: expected a positive integer, got 0'),
   specCase('spec-gradcam-layer', 'a Grad-CAM layer the model lacks', `name: x\n${GRID}train:\n  gradcam: {layer: conv9}\n`, "no Grad-CAM layer 'conv9' (its layers: conv1, conv2)"),
+  specCase('spec-proto-key', 'a `__proto__` key among a data set\'s options', 'name: x\ngrid:\n  optimizer: [sgd]\n  dataset: [{name: xray, kind: image-folder, path: /d, __proto__: {size: [1, 1]}}]\n  seed: [1]\n', "sweeps/x.yaml:4:56: grid.dataset[0].__proto__: '__proto__' cannot be a key of a sweep spec"),
+  specCase('spec-proto-model-options', 'a `__proto__` key in model_options', `name: x\n${GRID}train:\n  model_options: {__proto__: 1}\n`, "train.model_options.__proto__: '__proto__' cannot be a key of a sweep spec"),
   specCase('spec-nul-byte', 'a NUL byte in the file', `name: x\u0000\n${GRID}`, 'sweeps/x.yaml:'),
 ];
 
