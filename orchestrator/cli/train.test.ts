@@ -84,7 +84,7 @@ describe('grn train', () => {
     ['an option the model does not take', ['--model', 'simple-cnn', '--model-option', 'hidden=8'], /--model-option: unknown option 'hidden' for model 'simple-cnn' \(it takes none\)/],
     ['a bad model option', ['--model', 'mlp', '--model-option', 'hidden=0'], /--model-option: hidden: expected a positive integer/],
     ['an unknown backend', ['--backend', 'tpu'], /Allowed choices are auto, tensorflow, webgpu, wasm, cpu/],
-    ['--max-length for an image data set', ['--max-length', '64'], /unknown option 'max_length' for data set 'mnist'/],
+    ['--max-length for an image data set', ['--max-length', '64'], /unknown option '--max-length' for data set 'mnist'/],
     ['a --max-length of 0', ['--max-length', '0'], /option '--max-length <n>' argument '0' is invalid/],
     ['a --max-length over 8192 for text', ['--dataset-kind', 'csv-text', '--max-length', '9000'], /--max-length: expected a whole number of tokens from 1 to 8192/],
   ];

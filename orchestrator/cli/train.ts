@@ -134,7 +134,10 @@ function trialConfig(flags: TrainFlags) {
     Object.entries({ size: flags.size, channels: flags.channels, max_length: flags.maxLength, tokenizer: flags.tokenizer }).filter(([, v]) => v !== undefined),
   );
   const choice = { dataset: name, kind };
-  const problems = datasetOptionProblems(choice, dataOptions).map((p) => p.replace(/^(size|channels|max_length|tokenizer)\b/, (f) => `--${f.replace('_', '-')}`));
+  // The catalog names its options as a spec does: name the flags instead (`'max_length'` → `'--max-length'`).
+  const problems = datasetOptionProblems(choice, dataOptions).map((p) =>
+    p.replace(/^(size|channels|max_length|tokenizer)\b/, (f) => `--${f.replace('_', '-')}`).replace(/'(size|channels|max_length|tokenizer)'/g, (_, f: string) => `'--${f.replace('_', '-')}'`),
+  );
   if (problems.length) throw new UsageError(problems.join('; '));
   const { problem } = trialModel(choice, flags.model);
   if (problem) throw new UsageError(problem);

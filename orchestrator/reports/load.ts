@@ -89,7 +89,7 @@ export async function loadResults(dir: string, options: LoadOptions): Promise<Lo
   try {
     specRaw = existsSync(join(root, 'spec.yaml')) ? (parseYaml(await readFile(join(root, 'spec.yaml'), 'utf8')) as Json) : null;
   } catch (err) {
-    warnings.push(`spec.yaml could not be parsed (${(err as Error).message.split('\n')[0]}): no targets`);
+    warnings.push(`spec.yaml could not be parsed (${(err as Error).message.split('\n')[0]!.replace(/:$/, '')}): no targets`);
   }
 
   const cells = new Map<string, CellRecord>();

@@ -207,12 +207,19 @@ export function decodeJson<T>(schema: z.ZodType<T>, bytes: Uint8Array, what: str
   try {
     value = JSON.parse(decoder.decode(bytes));
   } catch (err) {
-    throw new WireFormatError(`${what}: not JSON (${(err as Error).message})`);
+    // V8 quotes the input in its message: hostile bytes (newlines, terminal escapes) must not reach a log line as they are.
+    throw new WireFormatError(`${what}: not JSON (${printable((err as Error).message)})`);
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new WireFormatError(`${what}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new WireFormatError(`${what}: ${printable(issue.path.join('.')) || '(root)'}: ${printable(issue.message)}`);
   }
   return parsed.data;
+}
+
+/** Text from the wire as one printable line: control characters escaped (`\u001b`), at most `max` characters. */
+export function printable(text: string, max = 200): string {
+  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument } from 'yaml';
+import { isMap, isPair, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { semanticFindings, type Finding } from './checks.js';
 import { SpecError, type SpecProblem } from './errors.js';
@@ -27,19 +27,29 @@ export async function loadSweepSpec(path: string, known: KnownNames): Promise<Sw
 export function parseSweepSpec(text: string, file: string, known: KnownNames): SweepSpec {
   const lineCounter = new LineCounter();
   // prettyErrors off: we print file:line:col ourselves, without yaml's multi-line source excerpt.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // logLevel 'error': yaml's warnings (a mapping used as a key) go to process warnings; the checks below report them.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
-    throw new SpecError(file, doc.errors.map((e) => ({ ...lineCounter.linePos(e.pos[0]), message: `YAML: ${yamlMessage(e)}` })));
+    // Deep nesting overflows the parser's stack at every level: one problem, at the first.
+    const overflow = doc.errors.find((e) => isStackOverflow(e.message));
+    const errors = overflow ? [overflow] : doc.errors;
+    throw new SpecError(file, errors.map((e) => ({ ...lineCounter.linePos(e.pos[0]), message: `YAML: ${yamlMessage(e)}` })));
   }
+  const deep = tooDeep(doc.contents);
+  if (deep !== undefined) throw new SpecError(file, [{ ...lineCounter.linePos(deep), message: `YAML: ${TOO_DEEP}` }]);
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    throw new SpecError(file, [{ message: `YAML: ${(err as Error).message}` }]);
+    const message = (err as Error).message;
+    throw new SpecError(file, [{ message: `YAML: ${isStackOverflow(message) ? TOO_DEEP : message}` }]);
   }
   if (raw === null || raw === undefined) throw new SpecError(file, [{ line: 1, col: 1, message: 'the spec is empty; expected a mapping with at least name and grid' }]);
   const parsed = SweepSpecSchema.safeParse(raw);
   const findings = [...(parsed.success ? [] : issueFindings(parsed.error.issues, [], raw)), ...semanticFindings(raw, known)];
+  // `__proto__` as a key: a validated copy drops it without a word (it sets the copy's prototype).
+  const reported = new Set(findings.map((f) => formatPath(f.path)));
+  for (const path of protoKeys(raw)) if (!reported.has(formatPath(path))) findings.push({ path, at: 'key', message: "'__proto__' cannot be a key of a sweep spec" });
   if (parsed.success && findings.length === 0) return parsed.data;
 
   const problems: SpecProblem[] = findings.map((f) => ({ ...locate(doc, lineCounter, f.path, f.at), path: formatPath(f.path), message: f.message }));
@@ -88,8 +98,48 @@ function issueFindings(issues: readonly z.core.$ZodIssue[], base: FieldPath, raw
   return findings;
 }
 
+/** Paths of every own `__proto__` key in plain data (iterative). */
+function protoKeys(raw: unknown): FieldPath[] {
+  const found: FieldPath[] = [];
+  const stack: Array<{ v: unknown; path: FieldPath }> = [{ v: raw, path: [] }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    for (const key of Object.keys(v)) {
+      const at = [...path, Array.isArray(v) ? Number(key) : key];
+      if (key === '__proto__') found.push(at);
+      else stack.push({ v: (v as Record<string, unknown>)[key], path: at });
+    }
+  }
+  return found;
+}
+
+/** Lists and mappings nested deeper than this are no sweep spec (one needs about 6 levels). */
+export const MAX_SPEC_DEPTH = 64;
+const TOO_DEEP = `lists and mappings nested more than ${MAX_SPEC_DEPTH} levels deep; a sweep spec needs a few (is this the right file?)`;
+
+function isStackOverflow(message: string): boolean {
+  return message.includes('Maximum call stack size exceeded');
+}
+
+/** Where the first collection nested deeper than MAX_SPEC_DEPTH starts (a source offset), if any; iterative. */
+function tooDeep(root: unknown): number | undefined {
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (isPair(node)) {
+      stack.push({ node: node.key, depth }, { node: node.value, depth });
+    } else if (isMap(node) || isSeq(node)) {
+      if (depth >= MAX_SPEC_DEPTH) return node.range?.[0] ?? 0;
+      for (const item of node.items) stack.push({ node: item, depth: depth + 1 });
+    }
+  }
+  return undefined;
+}
+
 /** The yaml library's message, except where it speaks to programmers rather than to the spec's author. */
 function yamlMessage(e: { code: string; message: string }): string {
+  if (isStackOverflow(e.message)) return TOO_DEEP;
   if (e.code === 'MULTIPLE_DOCS') return "the file holds more than one YAML document (a '---' line starts another); a sweep spec is one document: remove the separator, or split the file";
   return e.message;
 }

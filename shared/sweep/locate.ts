@@ -75,11 +75,13 @@ export function valueAt(data: unknown, path: FieldPath): unknown {
   return v;
 }
 
-/** A value as a problem message shows it: `'adma'`, `1.5`, `null`, `a list`, `a mapping`. */
+/** A value as a problem message shows it: `'adma'`, `1.5`, `null`, `a list`, `a mapping`, `Infinity (… too large …)`. */
 export function showValue(v: unknown): string {
   if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
   if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : 'a list';
   if (v === null) return 'null';
   if (typeof v === 'object') return 'a mapping';
+  // `1e400` parses as Infinity: say why the user sees a value they did not write.
+  if (v === Infinity || v === -Infinity) return `${String(v)} (.inf, or a number too large to represent)`;
   return String(v);
 }

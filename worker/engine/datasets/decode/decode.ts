@@ -55,7 +55,14 @@ export function decodeImage(bytes: Uint8Array): DecodedImage {
 function decodeJpeg(bytes: Uint8Array): DecodedImage {
   // jpeg-js always returns RGB (it replicates grey); the frame header says whether the file is grey.
   // tolerantDecoding off: a truncated file must be an error, not an image with grey bands.
-  const image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxMemoryUsageInMB: 1024 });
+  const image = (() => {
+    try {
+      return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: false, maxMemoryUsageInMB: 1024 });
+    } catch (err) {
+      // jpeg-js speaks of markers and segments: say what that means for the file first.
+      throw new Error(`corrupt or truncated JPEG (${(err as Error).message})`);
+    }
+  })();
   const { width, height, data } = image;
   if (!width || !height || data.length !== width * height * 3) throw new Error(`JPEG decoded to ${data.length} bytes for ${width}x${height}`);
   if (jpegComponents(bytes) === 1) {
@@ -85,9 +92,20 @@ export function jpegComponents(bytes: Uint8Array): number {
   return 0;
 }
 
+/** pngjs' reader, its stream-level messages ("read requests waitng on finished stream") as what they mean for the file. */
+function readPng(bytes: Uint8Array): PNG {
+  try {
+    return PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/finished stream|unexpected end of file/i.test(message)) throw new Error('truncated PNG: the file ends before its image data does');
+    throw new Error(`corrupt PNG (${message})`);
+  }
+}
+
 function decodePng(bytes: Uint8Array): DecodedImage {
   // pngjs expands palette, grey, 1-16 bit depths and tRNS to 8-bit RGBA.
-  const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as PNG & { color?: boolean };
+  const png = readPng(bytes) as PNG & { color?: boolean };
   const { width, height, data } = png;
   if (data.length !== width * height * 4) throw new Error(`PNG decoded to ${data.length} bytes for ${width}x${height}`);
   const channels: 1 | 3 = png.color === false ? 1 : 3;
@@ -177,7 +195,7 @@ export function decodeMask(bytes: Uint8Array, options: MaskOptions = {}): Decode
   if (format !== 'png') return decodeImage(bytes); // says what the bytes are
   // The typings call `palette` a boolean; at run time pngjs' sync reader returns the entries read.
   type Meta = { width: number; height: number; data: Buffer; colorType?: number; depth?: number; palette?: number[][] };
-  const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as unknown as Meta;
+  const png = readPng(bytes) as unknown as Meta;
   const { width, height, data } = png;
   const n = width * height;
   if (data.length !== n * 4) throw new Error(`PNG decoded to ${data.length} bytes for ${width}x${height}`);

@@ -31,7 +31,9 @@ async function openParquet(path: string): Promise<{ file: ParquetFile; sha256: s
   try {
     metadata = parquetMetadata(buffer);
   } catch (err) {
-    throw new DataFileError(path, `not a Parquet file (${(err as Error).message})`);
+    // A file cut short loses its footer: say so, not only hyparquet's "footer != PAR1".
+    const cut = bytes.length >= 4 && bytes.subarray(0, 4).toString('latin1') === 'PAR1';
+    throw new DataFileError(path, `not a Parquet file${cut ? ' or cut short (it starts as one, but does not end with the PAR1 footer)' : ''} (${(err as Error).message})`);
   }
   return { file: { path, buffer, metadata }, sha256: sha256(bytes) };
 }
