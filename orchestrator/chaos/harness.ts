@@ -180,31 +180,37 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         return;
       }
       case 'stop-worker': {
-        const running = await candidatesUntil(
-          () => workersOf().flatMap((n) => [...observer.cells.values()].filter((c) => c.status === 'running' && c.node === n.node).map((c) => ({ node: n, cell: c.cell, attempt: c.attempt }))),
-          'worker running a cell',
-        );
-        const r = choose(running, plan.pick);
-        if (!r) return void (record.outcome = 'no running cell found');
-        record.target = `worker pid ${r.node.pid} (${r.node.node}, ${r.cell} attempt ${r.attempt})`;
-        if (!signalOurs(r.node.pid, 'SIGSTOP', marker)) return void (record.outcome = 'gone before the signal');
-        const stoppedAt = Date.now();
-        // Held stopped until its lease has visibly lapsed: the cell claimed again (a later attempt,
-        // another node) or finished elsewhere — at most 3 ack waits and 20 s.
-        const limit = stoppedAt + 3 * options.ackWaitMs + 20_000;
-        let moved = false;
-        while (Date.now() < limit && !orchestrator.ended) {
-          const s = observer.cells.get(r.cell);
-          if (s && (s.attempt > r.attempt || s.node !== r.node.node || s.status === 'done' || s.status === 'failed')) {
-            moved = true;
-            break;
+        // A cell whose result was stored just before the signal tests no lease: another is stopped (3 tries).
+        for (let tries = 1; ; tries++) {
+          const running = await candidatesUntil(
+            () => workersOf().flatMap((n) => [...observer.cells.values()].filter((c) => c.status === 'running' && c.node === n.node).map((c) => ({ node: n, cell: c.cell, attempt: c.attempt }))),
+            'worker running a cell',
+          );
+          const r = choose(running, plan.pick);
+          if (!r) return void (record.outcome = 'no running cell found');
+          record.target = `worker pid ${r.node.pid} (${r.node.node}, ${r.cell} attempt ${r.attempt})`;
+          if (!signalOurs(r.node.pid, 'SIGSTOP', marker)) return void (record.outcome = 'gone before the signal');
+          const stoppedAt = Date.now();
+          // Held stopped until its lease has visibly lapsed: the cell claimed again (a later attempt,
+          // another node) or finished elsewhere — at most 3 ack waits and 20 s.
+          const limit = stoppedAt + 3 * options.ackWaitMs + 20_000;
+          let moved = false;
+          while (Date.now() < limit && !orchestrator.ended) {
+            const s = observer.cells.get(r.cell);
+            if (s && (s.attempt > r.attempt || s.node !== r.node.node || s.status === 'done' || s.status === 'failed')) {
+              moved = true;
+              break;
+            }
+            await settle(1000);
           }
+          signalOurs(r.node.pid, 'SIGCONT', marker);
+          const s = observer.cells.get(r.cell);
+          const finishedBefore = moved && s?.attempt === r.attempt && s.node === r.node.node;
+          record.outcome = `SIGSTOP for ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s, then SIGCONT; ${moved ? `the cell went on without it (${s?.status}, attempt ${s?.attempt}${s?.node ? ` on ${s.node}` : ''})` : 'its lease did not lapse in time'}`;
+          if (!finishedBefore || tries >= 3) return;
+          log(`  ${record.target}: it had finished that cell already; stopping another`);
           await settle(1000);
         }
-        signalOurs(r.node.pid, 'SIGCONT', marker);
-        const s = observer.cells.get(r.cell);
-        record.outcome = `SIGSTOP for ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s, then SIGCONT; ${moved ? `the cell went on without it (${s?.status}, attempt ${s?.attempt}${s?.node ? ` on ${s.node}` : ''})` : 'its lease did not lapse in time'}`;
-        return;
       }
       case 'kill-server': {
         const pid = server.pid;
