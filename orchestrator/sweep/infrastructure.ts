@@ -3,6 +3,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
+  ackWaitMs,
   ARTIFACTS_STORE,
   acceptorName,
   CELLS_BUCKET,
@@ -19,7 +20,8 @@ import {
 
 /** How long JetStream remembers a `Nats-Msg-Id` (re-publishes inside it are dropped by the server). */
 const DUPLICATE_WINDOW_NS = 10 * 60 * 1e9;
-export const ACK_WAIT_NS = 30 * 1e9;
+/** The consumers' ack wait: 30 s unless GRN_ACK_WAIT_MS says otherwise (see ackWaitMs). */
+export const ACK_WAIT_NS = ackWaitMs() * 1e6;
 
 export interface Stores {
   readonly jsm: JetStreamManager;

@@ -210,7 +210,17 @@ export class SweepMonitor {
    * `replayed`: an entry that was there when the watch started).
    */
   private async follow(bucket: Stores['cells'], key: string, handle: (key: string, value: Uint8Array | null, replayed: boolean) => Promise<void>): Promise<void> {
-    const watch = await bucket.watch({ key });
+    // A watch's consumer is created by a request: one that times out while the embedded server is
+    // being restarted is tried again (the chaos suite found `resume` dying of it, uncaught).
+    let watch: Awaited<ReturnType<typeof bucket.watch>>;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        watch = await bucket.watch({ key });
+        break;
+      } catch (err) {
+        if (attempt >= 5 || (err as Error).name !== 'TimeoutError') throw err;
+      }
+    }
     this.stops.push(() => watch.stop());
     void (async () => {
       for await (const entry of watch) {

@@ -177,7 +177,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
       view.line(`${workers.count} local worker(s) started (logs in ${join(options.resultsDir, 'logs')})`);
     }
     // Following and publishing overlap: a watch replays what is already there, so nothing is missed.
-    await Promise.all([monitor.start(), publish()]);
+    await Promise.all([monitor.start(), retryOnTimeout(publish, (n, err) => view.line(`publishing ${plan.id}: ${err.message} (the server restarting?); trying again (${n})`))]);
     monitor.arm();
     if (options.resume) {
       const c = monitor.counts();
@@ -238,6 +238,23 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     await Promise.race([nc.drain().catch(() => undefined), sleep(5000)]);
     if (!nc.isClosed()) await nc.close().catch(() => undefined);
     await supervisor.server?.stop();
+  }
+}
+
+/**
+ * Runs `step` again when a request of it timed out (the embedded server killed and being restarted
+ * by the supervisor: found by the chaos suite, where `grn sweep resume` died with an uncaught
+ * TimeoutError from the consumer's creation). Only for idempotent steps: publishing and resuming
+ * are (create-if-absent records, de-duplicated messages, compare-and-set moves).
+ */
+async function retryOnTimeout<T>(step: () => Promise<T>, say: (attempt: number, err: Error) => void, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (attempt >= attempts || (err as Error).name !== 'TimeoutError') throw err;
+      say(attempt, err as Error);
+    }
   }
 }
 

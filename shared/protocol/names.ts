@@ -53,6 +53,23 @@ export const NODE_TTL_S = 15;
 /** Seconds between heartbeats (well inside the TTL). */
 export const HEARTBEAT_S = 3;
 
+/** The trial consumers' ack wait (the lease a worker keeps with `working()` every third of it). */
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+
+/**
+ * The ack wait in force: 30 s, or `GRN_ACK_WAIT_MS` (an integer ≥ 1000) where set. The orchestrator
+ * creates consumers with it and workers send `working()` every third of it, so both sides must see
+ * the same value: local workers inherit the orchestrator's environment. The chaos suite
+ * (orchestrator/chaos/) shortens it so a stopped worker's lease lapses within seconds.
+ */
+export function ackWaitMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.GRN_ACK_WAIT_MS;
+  if (raw === undefined || raw === '') return DEFAULT_ACK_WAIT_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 1000) throw new Error(`GRN_ACK_WAIT_MS=${raw}: expected an integer number of milliseconds, at least 1000`);
+  return ms;
+}
+
 /** A sweep, cell or node id: one subject token, also a valid KV key part and file name. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
 

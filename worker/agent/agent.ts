@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
 import { encodeJson, type GpuMetrics, type NodeMetrics, type NodeRecord } from '../../shared/protocol/messages.js';
 import {
+  ackWaitMs,
   ARTIFACTS_STORE,
   CELLS_BUCKET,
   consumerName,
@@ -46,8 +47,8 @@ export interface AgentOptions {
 /** Fetches in flight at once per worker (see dispatchLoop). */
 const MAX_FETCHES = 4;
 
-/** The consumer's ack wait; `working()` is sent every third of it while a trial runs. */
-export const ACK_WAIT_MS = 30_000;
+/** The consumer's ack wait (GRN_ACK_WAIT_MS, default 30 s); `working()` is sent every third of it while a trial runs. */
+export const ACK_WAIT_MS = ackWaitMs();
 
 /**
  * The node agent: registers this machine's GPUs (or CPU slots) in the nodes bucket with a

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SweepObserver } from './observer.js';
+
+/**
+ * The chaos suite's verdict on a sweep, cell by cell, from its results folder (what a user gets:
+ * `manifest.json` and `cells/<cell>.json`, written by the last orchestrator run) cross-checked
+ * with what the server showed while it ran (SweepObserver) and the result files as first seen.
+ *
+ * Each counter counts cells (except `wasted_steps`):
+ */
+export interface ChaosCounters {
+  /** Cells of the sweep's grid. */
+  cells: number;
+  /** Manifest status `done`, and `cells/<cell>.json` exists and is a trial result. */
+  completed: number;
+  /** Manifest status `failed` with its error (an explicit, reported failure: not lost). */
+  failed: number;
+  /**
+   * Cells with neither: no usable result file and no failure with an error — still queued or
+   * running in the manifest, missing from it, `done` without a result file, `failed` with no error.
+   * Target 0.
+   */
+  lost: number;
+  /**
+   * Cells with more than one accepted result: the server showed more than one revision of
+   * `grn-results/<sweep>.<cell>` (a stored result replaced) or records naming different attempts;
+   * or the result file was rewritten with other content after it was first seen (its sha256 at the
+   * end differs from the first one read; rewriting the same bytes, as a resume may, is not counted).
+   * Target 0.
+   */
+  duplicated: number;
+  /** Cells whose last attempt (the manifest's `attempts`, the delivery count) is above 1. */
+  redelivered: number;
+  /**
+   * Results whose trial result carries a non-null `resumed_from` (an attempt that continued from a
+   * checkpoint of an earlier one). Results without the field count 0.
+   */
+  resumed_from_checkpoint: number;
+  /**
+   * Training steps done and thrown away by interrupted attempts: over completed cells, the steps
+   * every run of the trial other than the accepted one reported in live telemetry
+   * (1 + its highest 0-based `step` on `grn.telemetry.<sweep>.<cell>`), minus the step the
+   * accepted result resumed from (`resumed_from.step`, else 0), floored at 0. Telemetry is sampled
+   * (at most 4 step records a second per trial), so a run's steps are a lower bound — short by at
+   * most a quarter second of training; a run killed before its first record counts 0. A run is one
+   * slot's stream of steps for the cell; a new run starts when that slot's steps start over.
+   */
+  wasted_steps: number;
+}
+
+export interface CellVerdict {
+  readonly cell: string;
+  readonly verdict: 'completed' | 'failed' | 'lost';
+  readonly attempts: number;
+  readonly duplicated: boolean;
+  readonly note: string;
+}
+
+interface ManifestCell {
+  cell: string;
+  status: string;
+  attempts: number;
+  error: string | null;
+}
+
+/** What the verdict reads of a result file. */
+type StoredFile = { format?: unknown; resumed_from?: { step?: number } | null };
+
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Reads every result file now present that is not yet in `seen` (cell → sha256 of its first content). */
+export async function recordResultFiles(cellsDir: string, seen: Map<string, string>): Promise<void> {
+  const files = await readdir(cellsDir).catch(() => [] as string[]);
+  for (const f of files) {
+    if (!f.endsWith('.json')) continue;
+    const cell = f.slice(0, -'.json'.length);
+    if (seen.has(cell)) continue;
+    const text = await readFile(join(cellsDir, f), 'utf8').catch(() => null);
+    if (text !== null) seen.set(cell, sha256(text));
+  }
+}
+
+export async function verifySweep(options: {
+  readonly sweepDir: string;
+  readonly cellIds: readonly string[];
+  readonly observer: SweepObserver;
+  /** Result files as first seen during the run (see recordResultFiles). */
+  readonly firstSeen: ReadonlyMap<string, string>;
+}): Promise<{ counters: ChaosCounters; cells: CellVerdict[] }> {
+  const { sweepDir, cellIds, observer, firstSeen } = options;
+  const manifest = await readFile(join(sweepDir, 'manifest.json'), 'utf8')
+    .then((t) => JSON.parse(t) as { cells: ManifestCell[] })
+    .catch(() => ({ cells: [] as ManifestCell[] }));
+  const byCell = new Map(manifest.cells.map((c) => [c.cell, c]));
+  const counters: ChaosCounters = { cells: cellIds.length, completed: 0, failed: 0, lost: 0, duplicated: 0, redelivered: 0, resumed_from_checkpoint: 0, wasted_steps: 0 };
+  const verdicts: CellVerdict[] = [];
+  for (const cell of cellIds) {
+    const m = byCell.get(cell);
+    const text = await readFile(join(sweepDir, 'cells', `${cell}.json`), 'utf8').catch(() => null);
+    let result: StoredFile | null = null;
+    try {
+      result = text === null ? null : (JSON.parse(text) as StoredFile);
+    } catch {
+      result = null;
+    }
+    const usable = result !== null && typeof result.format === 'string' && result.format.startsWith('grn.trial-result/');
+    let verdict: CellVerdict['verdict'];
+    let note = '';
+    if (m?.status === 'done' && usable) verdict = 'completed';
+    else if (m?.status === 'failed' && m.error) {
+      verdict = 'failed';
+      note = m.error;
+    } else {
+      verdict = 'lost';
+      note = !m ? 'not in the manifest' : m.status === 'done' ? 'done without a usable result file' : `${m.status}${m.error ? `: ${m.error}` : ''}`;
+    }
+    counters[verdict]++;
+    const attempts = m?.attempts ?? observer.cells.get(cell)?.attempt ?? 0;
+    if (attempts > 1) counters.redelivered++;
+    const seen = observer.results.get(cell);
+    const replaced = !!seen && (seen.revisions.size > 1 || seen.attempts.size > 1);
+    const rewritten = text !== null && firstSeen.has(cell) && firstSeen.get(cell) !== sha256(text);
+    if (replaced || rewritten) {
+      counters.duplicated++;
+      note = [note, replaced ? `${seen!.revisions.size} stored results (attempts ${[...seen!.attempts].join(', ')})` : '', rewritten ? 'result file rewritten' : ''].filter(Boolean).join('; ');
+    }
+    if (verdict === 'completed') {
+      const resumedStep = result?.resumed_from ? Number(result.resumed_from.step ?? 0) : 0;
+      if (result?.resumed_from) counters.resumed_from_checkpoint++;
+      const runs = observer.runs.get(cell) ?? [];
+      // The accepted run: the last one on the slot the stored result names.
+      const accepted = seen ? runs.findLastIndex((r) => r.node === seen.node && r.slot === seen.slot) : -1;
+      const thrown = runs.reduce((sum, r, i) => (i === accepted ? sum : sum + r.maxStep + 1), 0);
+      counters.wasted_steps += Math.max(0, thrown - resumedStep);
+    }
+    verdicts.push({ cell, verdict, attempts, duplicated: replaced || rewritten, note });
+  }
+  return { counters, cells: verdicts };
+}
