@@ -10,7 +10,7 @@ import { specIdentity } from '../../shared/sweep/identity.js';
 import type { TrialConfig } from '../../shared/trial.js';
 import { DATASETS } from '../../worker/engine/catalog.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../server/embedded.js';
-import { ACK_WAIT_NS, ensureConsumer, ensureStores, type Stores } from './infrastructure.js';
+import { ACK_WAIT_NS, chooseReplicas, ensureConsumer, ensureStores, type Stores } from './infrastructure.js';
 import { startLocalWorkers, type LocalWorkers } from './local-workers.js';
 import { SweepMonitor, type SweepEvent } from './monitor.js';
 import { progressView, type ProgressView } from './progress.js';
@@ -43,6 +43,8 @@ export interface RunOptions {
   /** Extra listener (the dashboard). */
   readonly onEvent?: (event: SweepEvent) => void;
   readonly signal?: AbortSignal;
+  /** Copies of the streams, buckets and object store; default: see chooseReplicas (3 on a cluster). */
+  readonly replicas?: number;
   /** How long a cancelled sweep waits for its running cells to report before cancelling them itself. */
   readonly cancelGraceMs?: number;
 }
@@ -108,7 +110,9 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
   let monitor: SweepMonitor | undefined;
   let cancelTimer: NodeJS.Timeout | undefined;
   try {
-    const stores = await ensureStores(nc);
+    const replicas = chooseReplicas(nc, options.replicas);
+    if (replicas > 1) view.line(`JetStream: ${replicas} replicas of every stream${nc.info?.cluster ? ` (cluster ${nc.info.cluster})` : ''}`);
+    const stores = await ensureStores(nc, { replicas, onReplicas: (text) => view.line(text) });
     const existing = await readSweep(stores, plan.id);
     if (existing && specIdentity(existing.record.spec_yaml) !== specIdentity(plan.specYaml)) {
       throw differentSpecError(plan.id, `the sweep record on ${serverUrl}`);
