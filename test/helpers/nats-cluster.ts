@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initServer, type ClusterMember } from '../../orchestrator/server/init.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
 import { freePort, launchNatsServer, type RunningServer, type ServerExit } from '../../orchestrator/server/process.js';
 
 /**
@@ -55,6 +57,7 @@ export async function startTestCluster(opts: { size?: number; nodes: string[]; r
     const failed = launched.find((l) => l.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     const servers = launched.map((l) => (l as PromiseFulfilledResult<RunningServer>).value);
+    await waitForPeers(init.members!.map((m) => m.url).join(','), auth, size, opts.readyTimeoutMs ?? 30_000);
     return {
       urls: init.members!.map((m) => m.url).join(','),
       members: init.members!.map((m, i) => ({
@@ -75,5 +78,31 @@ export async function startTestCluster(opts: { size?: number; nodes: string[]; r
   } catch (err) {
     await cleanup();
     throw err;
+  }
+}
+
+/**
+ * A meta leader is not yet a cluster that can place a stream on all its members: each member
+ * has to have reported in. Creates (and deletes) a throwaway stream with `size` replicas until the
+ * server accepts it, every 100 ms, for at most `timeoutMs`.
+ */
+export async function waitForPeers(urls: string, auth: NatsAuth, size: number, timeoutMs: number): Promise<void> {
+  const nc = await connectNats(urls, auth, 'grn cluster readiness');
+  try {
+    const jsm = await jetstreamManager(nc);
+    const name = `READY_PROBE_${process.pid}`;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await jsm.streams.add({ name, subjects: [`grn-ready-probe.${process.pid}`], num_replicas: size });
+        await jsm.streams.delete(name);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`the cluster could not place a stream on ${size} servers within ${timeoutMs} ms: ${(err as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } finally {
+    await nc.close();
   }
 }
