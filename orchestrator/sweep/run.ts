@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FINAL_STATUSES, settleCell } from '../../shared/protocol/cell-store.js';
 import type { CellState } from '../../shared/protocol/messages.js';
 import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
+import { duringFailover } from '../../shared/protocol/failover.js';
 import { cellKey, consumerName, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import { specIdentity } from '../../shared/sweep/identity.js';
 import type { TrialConfig } from '../../shared/trial.js';
@@ -189,7 +190,8 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     const status: RunOutcome['status'] = fault ? 'stopped' : ended === 'interrupted' ? 'interrupted' : cancelling || counts.cancelled ? 'cancelled' : failed.length ? 'failed' : 'done';
     const over = status !== 'interrupted' && status !== 'stopped';
     if (over) {
-      await setSweepStatus(stores, plan.id, status === 'done' ? 'done' : status);
+      // Retried while a cluster elects a new leader (a server lost as the last cell finished).
+      await duringFailover(() => setSweepStatus(stores, plan.id, status === 'done' ? 'done' : status));
       // A finished sweep's consumer is no longer needed (its stream messages are all acked).
       await stores.jsm.consumers.delete(TRIALS_STREAM, consumerName(plan.id)).catch(() => undefined);
     }
