@@ -32,18 +32,28 @@ export function hyperParameter(value: string, previous: Record<string, HyperPara
   return { ...previous, [key]: parsed };
 }
 
+/** `--replicas N`: JetStream keeps 1 to 5 copies of a stream. */
+export function replicaCount(value: string): number {
+  const n = positiveInt(value);
+  if (n > 5) throw new InvalidArgumentError('expected 1 to 5 (JetStream keeps at most 5 copies of a stream)');
+  return n;
+}
+
 /** `--local-workers N|auto`. */
 export function workerCount(value: string): number | 'auto' {
   if (value === 'auto') return 'auto';
   return nonNegativeInt(value);
 }
 
-/** `--server nats://host:port` (also tls://). */
+/** `--server nats://host:port` (also tls://), or several, comma-separated: the members of a cluster. */
 export function natsUrl(value: string): string {
-  if (!/^(nats|tls|ws|wss):\/\/[^\s/]+$/.test(value) && !/^[^\s/:]+:\d+$/.test(value)) {
-    throw new InvalidArgumentError(`expected nats://HOST:PORT, got '${value}'`);
+  const urls = value.split(',').map((u) => u.trim());
+  for (const url of urls) {
+    if (!/^(nats|tls|ws|wss):\/\/[^\s/,]+$/.test(url) && !/^[^\s/:,]+:\d+$/.test(url)) {
+      throw new InvalidArgumentError(urls.length > 1 ? `expected nats://HOST:PORT,nats://HOST:PORT,…, got '${url}' in '${value}'` : `expected nats://HOST:PORT, got '${value}'`);
+    }
   }
-  return value;
+  return urls.join(',');
 }
 
 /** The flags every command that talks to a NATS server shares. */

@@ -46,6 +46,23 @@ describe('grn server init', { timeout: 30_000 }, () => {
     await assert.rejects(run(['init', '--out', out, '--nodes', 'a']), UsageError);
   });
 
+  test('--cluster 3 writes three configs and prints every URL in --server for workers and sweeps', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'grn-cli-cluster-'));
+    dirs.push(dir);
+    const out = join(dir, 'srv');
+    const text = await run(['init', '--out', out, '--cluster', '3', '--peers', 'n1,n2,n3', '--nodes', 'a']);
+    const urls = 'nats://n1:4222,nats://n2:4222,nats://n3:4222';
+    assert.match(text, /nats-server -c .*srv\/nats-1\.conf\n {2}nats-server -c .*srv\/nats-2\.conf\n {2}nats-server -c .*srv\/nats-3\.conf/);
+    assert.ok(text.includes(`grn worker --server ${urls} --creds node-a.nk --node a`), text);
+    assert.ok(text.includes(`grn sweep run SPEC --server ${urls} --creds`), text);
+    assert.match(text, /JetStream needs 2 of 3 up/);
+    const conf = await readFile(join(out, 'nats-2.conf'), 'utf8');
+    assert.match(conf, /server_name: "grn-2"/);
+    assert.match(conf, /listen: "0\.0\.0\.0:6222"/);
+    await assert.rejects(run(['init', '--out', join(dir, 'two'), '--cluster', '2']), /JetStream needs a quorum/);
+    await assert.rejects(run(['init', '--out', join(dir, 'peers'), '--peers', 'a,b,c']), /--peers goes with --cluster/);
+  });
+
   test('bad flags are usage errors', async () => {
     await assert.rejects(run(['init', '--port', '70000']), CommanderError);
     await assert.rejects(run(['init', '--nodes', ',']), CommanderError);

@@ -10,7 +10,7 @@ import { MAX_CELLS_WITHOUT_YES, planSweepFromFile, planSweepFromText } from '../
 import { setSweepStatus } from '../sweep/publish.js';
 import { EXIT, runSweep, type RunOutcome } from '../sweep/run.js';
 import { sweepStatus, printStatus } from './status.js';
-import { connectionOptions, natsAuth, positiveInt, workerCount } from './options.js';
+import { connectionOptions, natsAuth, positiveInt, replicaCount, workerCount } from './options.js';
 import { sweepPlanCommand } from './sweep-plan.js';
 
 interface RunFlags extends ServerFlags {
@@ -19,6 +19,7 @@ interface RunFlags extends ServerFlags {
   id?: string;
   json?: boolean;
   yes?: boolean;
+  replicas?: number;
 }
 
 function serverOptions(command: Command): Command {
@@ -68,6 +69,7 @@ function runCommand(): Command {
     .argument('<spec>', 'sweep spec (YAML), e.g. sweeps/quick.yaml')
     .addOption(new Option('--local-workers <n>', "local worker processes ('auto': one per GPU, else one per CPU slot; default auto, or 0 with --server)").argParser(workerCount))
     .option('--slots <n>', 'CPU slots per local worker', positiveInt)
+    .option('--replicas <n>', 'copies JetStream keeps of the queue, buckets and artifacts (default $GRN_REPLICAS, else 3 on a cluster, 1 on one server)', replicaCount)
     .option('--id <id>', 'sweep id (default: <name>-<date>-<time>)')
     .option('--yes', `run a grid of more than ${MAX_CELLS_WITHOUT_YES.toLocaleString('en-US')} cells`)
     .option('--json', 'print the outcome as JSON on stdout')
@@ -78,6 +80,7 @@ function runCommand(): Command {
         auth: natsAuth(flags),
         localWorkers: flags.localWorkers ?? (flags.server ? 0 : 'auto'),
         slots: flags.slots,
+        ...(flags.replicas !== undefined ? { replicas: flags.replicas } : {}),
         resultsDir: join(flags.results, plan.id),
         signal: interruptSignal(plan.id),
       });
@@ -91,6 +94,7 @@ function resumeCommand(): Command {
     .argument('<id>', 'sweep id (its folder under --results holds the spec as run)')
     .addOption(new Option('--local-workers <n>', "local worker processes (default auto, or 0 with --server)").argParser(workerCount))
     .option('--slots <n>', 'CPU slots per local worker', positiveInt)
+    .option('--replicas <n>', 'copies JetStream keeps (default $GRN_REPLICAS, else 3 on a cluster, 1 on one server); streams with another count are changed', replicaCount)
     .option('--retry-failed', 'run the failed cells again too (each gets max_deliver new attempts)')
     .option('--json', 'print the outcome as JSON on stdout')
     .action(async (id: string, flags: RunFlags & { retryFailed?: boolean }) => {
@@ -106,6 +110,7 @@ function resumeCommand(): Command {
         auth: natsAuth(flags),
         localWorkers: flags.localWorkers ?? (flags.server ? 0 : 'auto'),
         slots: flags.slots,
+        ...(flags.replicas !== undefined ? { replicas: flags.replicas } : {}),
         resultsDir: dir,
         resume: true,
         retryFailed: flags.retryFailed,

@@ -73,6 +73,18 @@ describe('generateServerConfig', { timeout: 30_000 }, () => {
     assert.notEqual((await configTest(file)).exitCode, 0);
   });
 
+  test('cluster block: name, route listen, authenticated routes; nats-server -t accepts it; needs a server name', async () => {
+    const file = join(dir, 'member.conf');
+    const cluster = { name: 'grn', host: '0.0.0.0', port: 6222, routes: ['nats-route://n1:6222', 'nats-route://n2:6222'], user: 'grn-route', password: 'p/w+x' };
+    const text = generateServerConfig({ serverName: 'grn-1', host: '0.0.0.0', port: 4222, storeDir: join(dir, 'n1'), users: users(), cluster });
+    await writeFile(file, text);
+    const result = await configTest(file);
+    assert.equal(result.exitCode, 0, String(result.all));
+    assert.match(text, /cluster \{\n {2}name: "grn"\n {2}listen: "0\.0\.0\.0:6222"\n {2}authorization \{\n {4}user: "grn-route"\n {4}password: "p\/w\+x"/);
+    assert.ok(text.includes('"nats-route://grn-route:p%2Fw%2Bx@n1:6222"'), 'the password is URL-encoded in the routes');
+    assert.throws(() => generateServerConfig({ host: '0.0.0.0', port: 4222, storeDir: dir, users: users(), cluster }), /server_name/);
+  });
+
   test('the orchestrator gets everything, a worker a fixed list', () => {
     assert.deepEqual(orchestratorPermissions(), { publish: { allow: ['>'] }, subscribe: { allow: ['>'] } });
     const n1 = workerPermissions('n1').publish.allow;

@@ -25,6 +25,20 @@ export interface ServerTls {
   verify?: boolean;
 }
 
+/** This server's part in a NATS cluster: where it listens for the other members, and where they are. */
+export interface ServerCluster {
+  /** The same on every member (`cluster { name }`). */
+  name: string;
+  /** Route listen address and port of this server. */
+  host: string;
+  port: number;
+  /** Every member's route URL, `nats-route://HOST:PORT` (this server's own is ignored by nats-server). */
+  routes: string[];
+  /** Routes authenticate with this user and password (the route URLs carry them). */
+  user: string;
+  password: string;
+}
+
 export interface ServerConfigOptions {
   host: string;
   port: number;
@@ -38,8 +52,10 @@ export interface ServerConfigOptions {
   maxPayloadBytes?: number;
   /** HTTP monitoring (`/varz`, `/jsz`); off unless given. Binds the same host as clients. */
   monitorPort?: number;
-  /** Names the server in logs and JetStream metadata. */
+  /** Names the server in logs and JetStream metadata (required, and unique, in a cluster). */
   serverName?: string;
+  /** A member of a cluster: adds the `cluster { }` block. */
+  cluster?: ServerCluster;
 }
 
 /**
@@ -71,6 +87,21 @@ export function generateServerConfig(opts: ServerConfigOptions): string {
   out.push(`  store_dir: ${q(opts.storeDir)}`);
   if (opts.maxFileStore) out.push(`  max_file_store: ${q(opts.maxFileStore)}`);
   out.push('}');
+  if (opts.cluster) {
+    const c = opts.cluster;
+    if (!opts.serverName) throw new Error('a cluster member needs a server_name (JetStream tells the members apart by it)');
+    out.push('');
+    out.push('cluster {');
+    out.push(`  name: ${q(c.name)}`);
+    out.push(`  listen: ${q(`${c.host}:${c.port}`)}`);
+    out.push('  authorization {');
+    out.push(`    user: ${q(c.user)}`);
+    out.push(`    password: ${q(c.password)}`);
+    out.push('    timeout: 2');
+    out.push('  }');
+    out.push(`  routes: ${list(c.routes.map((r) => r.replace('nats-route://', `nats-route://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@`)), '  ')}`);
+    out.push('}');
+  }
   if (opts.tls) {
     out.push('');
     out.push('tls {');

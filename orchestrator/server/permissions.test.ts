@@ -190,6 +190,8 @@ describe('worker permissions (grn server init config, node n1)', { timeout: 90_0
     assert.equal((await allowed('put object', () => store.putBlob({ name: `${SWEEP}/c0.json` }, big))).size, big.length);
     assert.equal((await allowed('replace object', () => store.putBlob({ name: `${SWEEP}/c0.json` }, new Uint8Array(10)))).size, 10);
     assert.equal((await new Objm(orch).open(ARTIFACTS_STORE).then((s) => s.getBlob(`${SWEEP}/c0.json`)))?.length, 10);
+    // Read back (a checkpoint to resume from): through an ordered consumer on the store's stream.
+    assert.equal((await allowed('read object', () => store.getBlob(`${SWEEP}/c0.json`)))?.length, 10);
     await allowed('delete object', () => store.delete(`${SWEEP}/c0.json`));
   });
 

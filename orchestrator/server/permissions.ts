@@ -73,6 +73,12 @@ export function workerPermissions(node: NodeScope): Permissions {
     `$JS.API.DIRECT.GET.${artifacts}.>`,
     `$JS.API.STREAM.MSG.GET.${artifacts}`,
     `$JS.API.STREAM.PURGE.${artifacts}`,
+    // Reading an object back (a checkpoint to resume from, a stored result too large to inline):
+    // getBlob streams its chunks through an ordered consumer on the store's stream.
+    `$JS.API.CONSUMER.CREATE.${artifacts}`,
+    `$JS.API.CONSUMER.CREATE.${artifacts}.>`,
+    `$JS.API.CONSUMER.DELETE.${artifacts}.*`,
+    `$JS.FC.${artifacts}.>`,
     // Live telemetry: any cell's (a worker runs cells of every sweep), its own GPUs and host.
     `${TELEMETRY_PREFIX}.>`,
     `${GPU_PREFIX}.${node}.>`,

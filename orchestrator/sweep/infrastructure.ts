@@ -2,6 +2,7 @@ import { AckPolicy, jetstreamManager, RetentionPolicy, StorageType, type JetStre
 import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { GrnError } from '../../shared/errors.js';
 import {
   ackWaitMs,
   ARTIFACTS_STORE,
@@ -36,12 +37,51 @@ export interface Stores {
 
 /** A submission is a result record (its bulk in the Object Store): anything near this is not one. */
 const MAX_SUBMISSION_BYTES = 256 * 1024;
+export interface StoreOptions {
+  /**
+   * Copies of every stream, bucket and object store (JetStream `num_replicas`); default
+   * {@link chooseReplicas}. A new one is created with it.
+   */
+  replicas?: number;
+  /**
+   * Existing ones with another replica count are changed to `replicas` (JetStream moves the data;
+   * the stream keeps working) and each change is told here. Without it they are left as they are:
+   * read-only commands (status, nodes, export) do not reshape the server.
+   */
+  onReplicas?: (line: string) => void;
+}
+
+/** The R3 of JetStream's docs: survives the loss of one server, with writes acked by two. */
+export const CLUSTER_REPLICAS = 3;
+
+/**
+ * How many copies to keep: `requested` (`grn sweep run --replicas N`), else `$GRN_REPLICAS`, else
+ * what the server we are connected to says about itself — a member of a cluster (its INFO names
+ * the cluster) gets 3, a standalone server 1 (more cannot be placed there).
+ */
+export function chooseReplicas(nc: NatsConnection, requested?: number, env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = env.GRN_REPLICAS?.trim();
+  if (requested === undefined && fromEnv) {
+    requested = Number(fromEnv);
+    if (!Number.isInteger(requested) || requested < 1 || requested > 5) throw new GrnError(`GRN_REPLICAS=${fromEnv}: expected 1 to 5 (JetStream keeps at most 5 copies)`);
+  }
+  if (requested !== undefined) {
+    if (!Number.isInteger(requested) || requested < 1 || requested > 5) throw new GrnError(`replicas ${requested}: expected 1 to 5 (JetStream keeps at most 5 copies)`);
+    return requested;
+  }
+  return nc.info?.cluster ? CLUSTER_REPLICAS : 1;
+}
+
+/** Our streams: the trials, and the ones behind the KV buckets and the object store. */
+const OURS = /^(GRN_|KV_grn-|OBJ_grn-)/;
 
 /**
  * Creates (or finds) everything a sweep needs on the server: the work-queue stream of trials, the
- * KV buckets and the Object Store. Idempotent, so every orchestrator start calls it.
+ * KV buckets and the Object Store, each with `replicas` copies. Idempotent, so every orchestrator
+ * start calls it.
  */
-export async function ensureStores(nc: NatsConnection): Promise<Stores> {
+export async function ensureStores(nc: NatsConnection, opts: StoreOptions = {}): Promise<Stores> {
+  const replicas = opts.replicas ?? chooseReplicas(nc);
   const jsm = await jetstreamManager(nc);
   const kvm = new Kvm(nc);
   // All at once: each is a round trip or two, and they are independent.
@@ -54,6 +94,7 @@ export async function ensureStores(nc: NatsConnection): Promise<Stores> {
         retention: RetentionPolicy.Workqueue,
         storage: StorageType.File,
         duplicate_window: DUPLICATE_WINDOW_NS,
+        num_replicas: replicas,
       }),
     ),
     // Results handed in by workers, until the orchestrator has judged them (acceptor.ts).
@@ -64,17 +105,38 @@ export async function ensureStores(nc: NatsConnection): Promise<Stores> {
         retention: RetentionPolicy.Workqueue,
         storage: StorageType.File,
         max_msg_size: MAX_SUBMISSION_BYTES,
+        num_replicas: replicas,
       }),
     ),
-    kvm.create(SWEEPS_BUCKET, { history: 1 }),
-    kvm.create(CELLS_BUCKET, { history: 1 }),
-    kvm.create(RESULTS_BUCKET, { history: 1, maxValueSize: -1 }),
+    kvm.create(SWEEPS_BUCKET, { history: 1, replicas }),
+    kvm.create(CELLS_BUCKET, { history: 1, replicas }),
+    kvm.create(RESULTS_BUCKET, { history: 1, maxValueSize: -1, replicas }),
     // Entries of nodes that stop heartbeating expire with the bucket's TTL.
-    kvm.create(NODES_BUCKET, { history: 1, ttl: NODE_TTL_S * 1000 }),
-    kvm.create(KEYS_BUCKET, { history: 1 }),
-    new Objm(nc).create(ARTIFACTS_STORE),
-  ]);
+    kvm.create(NODES_BUCKET, { history: 1, ttl: NODE_TTL_S * 1000, replicas }),
+    kvm.create(KEYS_BUCKET, { history: 1, replicas }),
+    new Objm(nc).create(ARTIFACTS_STORE, { replicas }),
+  ]).catch((err: Error) => {
+    if (replicas > 1 && /replicas > 1 not supported|insufficient resources|no suitable peers/i.test(err.message)) {
+      throw new GrnError(`cannot create the grn streams with ${replicas} replicas (${err.message}): the server is not part of a cluster with ${replicas} JetStream servers up — use fewer (--replicas / GRN_REPLICAS) or start the other members`);
+    }
+    throw err;
+  });
+  if (opts.onReplicas) await reconcileReplicas(jsm, replicas, opts.onReplicas);
   return { jsm, sweeps, cells, results, nodes, keys, artifacts };
+}
+
+/** Every stream of ours whose replica count differs from `replicas` is updated to it. */
+export async function reconcileReplicas(jsm: JetStreamManager, replicas: number, line: (text: string) => void): Promise<void> {
+  for await (const info of jsm.streams.list()) {
+    const { name, num_replicas: had } = info.config;
+    if (!OURS.test(name) || (had || 1) === replicas) continue;
+    try {
+      await jsm.streams.update(name, { ...info.config, num_replicas: replicas });
+      line(`stream ${name}: ${had} replica(s) -> ${replicas}`);
+    } catch (err) {
+      line(`warning: stream ${name} has ${had} replica(s), not ${replicas}, and could not be changed (${(err as Error).message})`);
+    }
+  }
 }
 
 /** The sweep's one durable pull consumer, shared by every worker. */

@@ -1,4 +1,5 @@
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { KvWatchEntry } from '@nats-io/kv';
+import type { NatsConnection, QueuedIterator, Subscription } from '@nats-io/transport-node';
 import { decodeCellState, FINAL_STATUSES, settleCell, tallyCells, type CellCounts } from '../../shared/protocol/cell-store.js';
 import { readStoredResult } from '../../shared/protocol/result-store.js';
 import {
@@ -51,6 +52,20 @@ export type SweepEvent =
 export type { CellCounts };
 
 const decoder = new TextDecoder();
+
+/** How long a watch may stay silent before its consumer is checked (see follow). */
+export const WATCH_CHECK_MS = 5_000;
+
+/**
+ * Whether a watch's consumer still exists and has nothing undelivered. (The kv client keeps the
+ * consumer in an internal field; without it the watch is taken for stalled, and replaced.)
+ */
+async function watchIsLive(watch: QueuedIterator<KvWatchEntry> | undefined): Promise<boolean> {
+  const consumer = (watch as unknown as { _data?: { info(cached?: boolean): Promise<{ num_pending: number; delivered: { stream_seq: number } }> } } | undefined)?._data;
+  if (!consumer) return false;
+  const info = await consumer.info(false).catch(() => null);
+  return info !== null && info.num_pending === 0;
+}
 
 /**
  * Follows one sweep on the server: the cells bucket (every state move), the results bucket (each
@@ -208,30 +223,77 @@ export class SweepMonitor {
   /**
    * Runs `handle` for every current and future entry under `key` (value null: deleted/expired;
    * `replayed`: an entry that was there when the watch started).
+   *
+   * A watch is an ordered consumer on one server. When that server is lost (a cluster member
+   * killed) the client's own recovery can stall for a long time, so the watch is checked every
+   * WATCH_CHECK_MS while idle and after each reconnect: if its consumer is gone or has entries it
+   * does not deliver, a new watch starts just after the last revision handled. Entries are
+   * handled once per revision, so the overlap of two watches changes nothing.
    */
   private async follow(bucket: Stores['cells'], key: string, handle: (key: string, value: Uint8Array | null, replayed: boolean) => Promise<void>): Promise<void> {
-    // A watch's consumer is created by a request: one that times out while the embedded server is
-    // being restarted is tried again (the chaos suite found `resume` dying of it, uncaught).
-    let watch: Awaited<ReturnType<typeof bucket.watch>>;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        watch = await bucket.watch({ key });
-        break;
-      } catch (err) {
-        if (attempt >= 5 || (err as Error).name !== 'TimeoutError') throw err;
-      }
-    }
-    this.stops.push(() => watch.stop());
-    void (async () => {
-      for await (const entry of watch) {
+    const seen = new Map<string, number>();
+    let highest = 0;
+    let lastEntryAt = Date.now();
+    let watch: QueuedIterator<KvWatchEntry> | undefined;
+    let stopped = false;
+    const open = async (first: boolean) => {
+      // A watch's consumer is created by a request: one that times out while the embedded server
+      // is being restarted is tried again (the chaos suite found `resume` dying of it, uncaught).
+      let next: QueuedIterator<KvWatchEntry>;
+      for (let attempt = 1; ; attempt++) {
         try {
-          await handle(entry.key, entry.operation === 'PUT' ? entry.value : null, !entry.isUpdate);
+          next = await bucket.watch({ key, ...(first ? {} : { resumeFromRevision: highest + 1 }) });
+          break;
         } catch (err) {
-          await this.onEvent({ type: 'warning', message: (err as Error).message });
+          if (attempt >= 5 || (err as Error).name !== 'TimeoutError') throw err;
         }
-        this.check();
       }
+      if (stopped) return next.stop();
+      watch?.stop();
+      watch = next;
+      lastEntryAt = Date.now();
+      void (async () => {
+        for await (const entry of next) {
+          if ((seen.get(entry.key) ?? 0) >= entry.revision) continue;
+          seen.set(entry.key, entry.revision);
+          highest = Math.max(highest, entry.revision);
+          lastEntryAt = Date.now();
+          try {
+            await handle(entry.key, entry.operation === 'PUT' ? entry.value : null, first && !entry.isUpdate);
+          } catch (err) {
+            await this.onEvent({ type: 'warning', message: (err as Error).message });
+          }
+          this.check();
+        }
+      })();
+    };
+    await open(true);
+    let checking = false;
+    const recheck = async (force: boolean) => {
+      if (checking || stopped) return;
+      checking = true;
+      try {
+        if (force || !(await watchIsLive(watch))) await open(false);
+      } catch {
+        // The server is still electing leaders: the next check tries again.
+      } finally {
+        checking = false;
+      }
+    };
+    const timer = setInterval(() => {
+      if (Date.now() - lastEntryAt >= WATCH_CHECK_MS) void recheck(false);
+    }, WATCH_CHECK_MS);
+    timer.unref();
+    const status = this.nc.status();
+    void (async () => {
+      for await (const s of status) if (s.type === 'reconnect') void recheck(true);
     })();
+    this.stops.push(() => {
+      stopped = true;
+      clearInterval(timer);
+      (status as { stop?: () => void }).stop?.();
+      watch?.stop();
+    });
   }
 
   private async onAdvisories(sub: Subscription): Promise<void> {

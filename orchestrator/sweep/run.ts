@@ -5,13 +5,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FINAL_STATUSES, settleCell } from '../../shared/protocol/cell-store.js';
 import type { CellState } from '../../shared/protocol/messages.js';
 import { connectNats, type NatsAuth } from '../../shared/protocol/connect.js';
+import { duringFailover } from '../../shared/protocol/failover.js';
 import { cellKey, consumerName, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import { specIdentity } from '../../shared/sweep/identity.js';
 import type { TrialConfig } from '../../shared/trial.js';
 import { DATASETS } from '../../worker/engine/catalog.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../server/embedded.js';
 import { sweepClaimTokens } from './claim-token.js';
-import { ACK_WAIT_NS, ensureAcceptConsumer, ensureConsumer, ensureStores, type Stores } from './infrastructure.js';
+import { ACK_WAIT_NS, chooseReplicas, ensureAcceptConsumer, ensureConsumer, ensureStores, type Stores } from './infrastructure.js';
 import { startLocalWorkers, type LocalWorkers } from './local-workers.js';
 import { SweepMonitor, type SweepEvent } from './monitor.js';
 import { progressView, type ProgressView } from './progress.js';
@@ -44,6 +45,8 @@ export interface RunOptions {
   /** Extra listener (the dashboard). */
   readonly onEvent?: (event: SweepEvent) => void;
   readonly signal?: AbortSignal;
+  /** Copies of the streams, buckets and object store; default: see chooseReplicas (3 on a cluster). */
+  readonly replicas?: number;
   /** How long a cancelled sweep waits for its running cells to report before cancelling them itself. */
   readonly cancelGraceMs?: number;
   /** How long a cell may say done with no result handed in before it runs again (default 10 s). */
@@ -111,7 +114,9 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
   let monitor: SweepMonitor | undefined;
   let cancelTimer: NodeJS.Timeout | undefined;
   try {
-    const stores = await ensureStores(nc);
+    const replicas = chooseReplicas(nc, options.replicas);
+    if (replicas > 1) view.line(`JetStream: ${replicas} replicas of every stream${nc.info?.cluster ? ` (cluster ${nc.info.cluster})` : ''}`);
+    const stores = await ensureStores(nc, { replicas, onReplicas: (text) => view.line(text) });
     const existing = await readSweep(stores, plan.id);
     if (existing && specIdentity(existing.record.spec_yaml) !== specIdentity(plan.specYaml)) {
       throw differentSpecError(plan.id, `the sweep record on ${serverUrl}`);
@@ -195,7 +200,8 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     const status: RunOutcome['status'] = fault ? 'stopped' : ended === 'interrupted' ? 'interrupted' : cancelling || counts.cancelled ? 'cancelled' : failed.length ? 'failed' : 'done';
     const over = status !== 'interrupted' && status !== 'stopped';
     if (over) {
-      await setSweepStatus(stores, plan.id, status === 'done' ? 'done' : status);
+      // Retried while a cluster elects a new leader (a server lost as the last cell finished).
+      await duringFailover(() => setSweepStatus(stores, plan.id, status === 'done' ? 'done' : status));
       // A finished sweep's consumer is no longer needed (its stream messages are all acked).
       await stores.jsm.consumers.delete(TRIALS_STREAM, consumerName(plan.id)).catch(() => undefined);
     }

@@ -150,7 +150,8 @@ test('kill -9 of a trainer after a checkpoint: the redelivered cell resumes from
     const from = results[0]!.result.resumed_from;
     assert.ok(from && from.step >= 2 && from.step < 160, `resumed from a checkpoint: ${JSON.stringify(from)}`);
     assert.equal(results[0]!.result.test_loss.length, 40, 'every epoch is in the result, the ones before the crash too');
-    assert.equal(await stores.artifacts.info(checkpointObject(p.id, 'long')), null, 'the checkpoint is deleted once the result is stored');
+    const left = await stores.artifacts.info(checkpointObject(p.id, 'long'));
+    assert.ok(left === null || left.deleted, 'the checkpoint is deleted once the result is stored');
   } finally {
     await nc.close();
     await agent.drain();

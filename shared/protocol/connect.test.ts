@@ -11,8 +11,9 @@ import { startEmbeddedServer } from '../../orchestrator/server/embedded.js';
 import { generateServerConfig } from '../../orchestrator/server/config.js';
 import { newUserKey, writeCredentialsFile } from '../../orchestrator/server/credentials.js';
 import { freePort, launchNatsServer } from '../../orchestrator/server/process.js';
-import { connectNats, parseCredentials } from './connect.js';
+import { connectNats, parseCredentials, serverList } from './connect.js';
 import { workerInboxPrefix } from './names.js';
+import { natsUrl } from '../../orchestrator/cli/options.js';
 
 const seedOf = (kp: { getSeed(): Uint8Array }) => new TextDecoder().decode(kp.getSeed());
 
@@ -49,6 +50,18 @@ describe('parseCredentials', () => {
   });
 });
 
+describe('several servers in --server', () => {
+  test('a comma-separated list is split (spaces ignored); --server checks every entry', () => {
+    assert.deepEqual(serverList('nats://a:4222, nats://b:4222,nats://c:4222'), ['nats://a:4222', 'nats://b:4222', 'nats://c:4222']);
+    assert.deepEqual(serverList('nats://a:4222'), ['nats://a:4222']);
+    assert.throws(() => serverList(' , '), /no NATS server/);
+    assert.equal(natsUrl('nats://a:4222, nats://b:4222'), 'nats://a:4222,nats://b:4222');
+    assert.equal(natsUrl('tls://a:4222'), 'tls://a:4222');
+    assert.throws(() => natsUrl('nats://a:4222,http://b'), /got 'http:\/\/b' in/);
+    assert.throws(() => natsUrl('nats://a:4222,'), /expected nats:\/\/HOST:PORT,/);
+  });
+});
+
 describe('connectNats against a real nats-server', { timeout: 60_000 }, () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let dir: string;
@@ -68,6 +81,19 @@ describe('connectNats against a real nats-server', { timeout: 60_000 }, () => {
       assert.equal(nc.info?.jetstream, true);
     } finally {
       await nc.close();
+    }
+  });
+
+  test('a list with a dead entry still connects, to the live one', async () => {
+    const dead = `nats://127.0.0.1:${await freePort()}`;
+    for (const list of [`${dead},${server.url}`, `${server.url},${dead}`]) {
+      const nc = await connectNats(list, { creds: server.orchestratorCreds }, 'grn list test');
+      try {
+        assert.equal(nc.getServer(), server.url.replace('nats://', ''));
+        await nc.flush();
+      } finally {
+        await nc.close();
+      }
     }
   });
 

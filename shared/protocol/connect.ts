@@ -110,17 +110,34 @@ export const RECONNECT_OPTIONS = {
 } satisfies Partial<ConnectionOptions>;
 
 /**
+ * `--server` may name several servers, comma-separated (`nats://n1:4222,nats://n2:4222,…`): the
+ * members of a NATS cluster. The client connects to one of them (in random order, so a fleet of
+ * workers spreads over the cluster) and, when that one goes away, reconnects to another; the
+ * servers a cluster announces (its `connect_urls`) are added too, but naming them all lets the
+ * first connect work while any one is down.
+ */
+export function serverList(server: string): string[] {
+  const list = server
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!list.length) throw new GrnError(`no NATS server in '${server}': expected nats://HOST:PORT, or several separated by commas`);
+  return list;
+}
+
+/**
  * `inboxPrefix`: reply subjects start with it (a worker's is its node's, `workerInboxPrefix`,
  * which its permissions confine it to).
  */
 export async function connectNats(server: string, auth: NatsAuth, name: string, extra: { inboxPrefix?: string } = {}): Promise<NatsConnection> {
   const authenticator = await authenticatorFor(auth);
-  const options: ConnectionOptions = { servers: server, name, ...RECONNECT_OPTIONS };
+  const servers = serverList(server);
+  const options: ConnectionOptions = { servers, name, ...RECONNECT_OPTIONS };
   if (extra.inboxPrefix) options.inboxPrefix = extra.inboxPrefix;
   if (authenticator) options.authenticator = authenticator;
   // The client upgrades to TLS whenever the server offers it; `tls://` (or any TLS file) makes
   // TLS mandatory, so a plaintext server is refused instead of silently used.
-  if (/^tls:\/\//i.test(server) || auth.tls) {
+  if (servers.some((s) => /^tls:\/\//i.test(s)) || auth.tls) {
     const tls: TlsOptions = {};
     if (auth.tls?.caFile) tls.caFile = auth.tls.caFile;
     if (auth.tls?.certFile) tls.certFile = auth.tls.certFile;
