@@ -53,7 +53,12 @@ export interface ChaosReport {
   readonly dir: string | null;
 }
 
-/** The sweep spec: `cells` seeds of SGD on the fixture, an MLP, 8 steps each (1 epoch of 128 samples, batch 16). */
+/**
+ * The sweep spec: `cells` seeds of SGD on the fixture, an MLP, 32 steps each (2 epochs of 256
+ * samples, batch 16), a checkpoint every CHAOS_CHECKPOINT_EVERY steps, so a killed attempt's
+ * successor resumes and the wasted steps can be held to that interval.
+ */
+export const CHAOS_CHECKPOINT_EVERY = 4;
 function specText(cells: number, dataDir: string, maxDeliver: number): string {
   return [
     'name: chaos',
@@ -62,9 +67,10 @@ function specText(cells: number, dataDir: string, maxDeliver: number): string {
     `  dataset: [{name: digits, kind: idx, path: ${JSON.stringify(dataDir)}}]`,
     `  seed: [${Array.from({ length: cells }, (_, i) => i + 1).join(', ')}]`,
     'train:',
-    '  epochs: 1',
+    '  epochs: 2',
     '  batch_size: 16',
-    '  train_limit: 128',
+    '  train_limit: 256',
+    `  checkpoint_every: ${CHAOS_CHECKPOINT_EVERY}`,
     '  test_limit: 32',
     '  model: mlp',
     '  backend: cpu',
@@ -86,7 +92,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const deadline = started + options.timeoutMs;
   // The run's folder is the marker: every process the suite may signal names it (or descends from one that does).
   const dir = await mkdtemp(join(tmpdir(), 'grn-chaos-'));
-  const dataDir = await writeMnistFixture({ train: 128, test: 32 });
+  const dataDir = await writeMnistFixture({ train: 256, test: 32 });
   const id = `chaos-s${options.seed}`;
   const spec = join(dir, 'chaos.yaml');
   await writeFile(spec, specText(options.cells, dataDir, options.maxDeliver));

@@ -6,8 +6,9 @@
  * (verify.ts defines the counters). Prints a table; with --json the last line is one JSON object
  * of the counters. Exit 0 when nothing was lost or duplicated, 1 otherwise, 2 for bad flags.
  */
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_OPTIONS, runChaos, type ChaosOptions, type ChaosReport } from './harness.js';
+import { CHAOS_CHECKPOINT_EVERY, DEFAULT_OPTIONS, runChaos, type ChaosOptions, type ChaosReport } from './harness.js';
 
 function positive(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -78,8 +79,10 @@ async function main(): Promise<number> {
   for (const crash of report.crashes) process.stdout.write(`\norchestrator run ${crash.run} crashed (exit ${crash.exit}); its last lines:\n${crash.tail}\n`);
   if (report.dir) process.stdout.write(`run folder kept: ${report.dir}\n`);
   const fired = report.faults.filter((f) => f.firedAt !== null).length;
-  if (values.json) process.stdout.write(`${JSON.stringify({ ...report.counters, faults: fired, orchestrator_crashes: report.crashes.length, seconds: Math.round(report.seconds) })}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...report.counters, checkpoint_every: CHAOS_CHECKPOINT_EVERY, faults: fired, orchestrator_crashes: report.crashes.length, seconds: Math.round(report.seconds) })}\n`);
   return report.counters.lost === 0 && report.counters.duplicated === 0 && !report.timedOut ? 0 : 1;
 }
 
-process.exitCode = await main();
+// Run only as the script (`npm run chaos`): importing the module (the catalog test imports every
+// orchestrator module) must not start a chaos run.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main();

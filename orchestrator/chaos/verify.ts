@@ -48,6 +48,11 @@ export interface ChaosCounters {
    * slot's stream of steps for the cell; a new run starts when that slot's steps start over.
    */
   wasted_steps: number;
+  /**
+   * Interrupted runs: over completed cells, the runs of the trial other than the accepted one (the
+   * count `wasted_steps` is judged against: at most one checkpoint interval each).
+   */
+  interrupted: number;
 }
 
 export interface CellVerdict {
@@ -94,7 +99,7 @@ export async function verifySweep(options: {
     .then((t) => JSON.parse(t) as { cells: ManifestCell[] })
     .catch(() => ({ cells: [] as ManifestCell[] }));
   const byCell = new Map(manifest.cells.map((c) => [c.cell, c]));
-  const counters: ChaosCounters = { cells: cellIds.length, completed: 0, failed: 0, lost: 0, duplicated: 0, redelivered: 0, resumed_from_checkpoint: 0, wasted_steps: 0 };
+  const counters: ChaosCounters = { cells: cellIds.length, completed: 0, failed: 0, lost: 0, duplicated: 0, redelivered: 0, resumed_from_checkpoint: 0, wasted_steps: 0, interrupted: 0 };
   const verdicts: CellVerdict[] = [];
   for (const cell of cellIds) {
     const m = byCell.get(cell);
@@ -134,6 +139,7 @@ export async function verifySweep(options: {
       const accepted = seen ? runs.findLastIndex((r) => r.node === seen.node && r.slot === seen.slot) : -1;
       const thrown = runs.reduce((sum, r, i) => (i === accepted ? sum : sum + r.maxStep + 1), 0);
       counters.wasted_steps += Math.max(0, thrown - resumedStep);
+      counters.interrupted += runs.filter((_, i) => i !== accepted).length;
     }
     verdicts.push({ cell, verdict, attempts, duplicated: replaced || rewritten, note });
   }

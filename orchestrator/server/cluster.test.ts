@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats } from '../../shared/protocol/connect.js';
+import { duringFailover } from '../../shared/protocol/failover.js';
 import { cellKey, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import { startTestCluster, type TestCluster } from '../../test/helpers/nats-cluster.js';
-import { quietView, testPlan } from '../../test/helpers/sweeps.js';
+import { quietView, testPlan, within } from '../../test/helpers/sweeps.js';
 import { WorkerAgent } from '../../worker/agent/agent.js';
 import { chooseReplicas, ensureStores } from '../sweep/infrastructure.js';
 import type { SweepEvent } from '../sweep/monitor.js';
@@ -20,14 +21,6 @@ import { runSweep } from '../sweep/run.js';
  */
 
 const OURS = /^(GRN_|KV_grn-|OBJ_grn-)/;
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 describe('a sweep on a 3-server JetStream cluster', { timeout: 120_000 }, () => {
   let cluster: TestCluster;
@@ -70,6 +63,9 @@ describe('a sweep on a 3-server JetStream cluster', { timeout: 120_000 }, () => 
     const log = () => undefined;
     const agents: WorkerAgent[] = [];
     let observer: NatsConnection | undefined;
+    // A failed assertion must not leave the sweep (and its reconnecting client) running.
+    const abort = new AbortController();
+    let run: Promise<unknown> | undefined;
     try {
       for (const node of ['w1', 'w2']) {
         agents.push(await WorkerAgent.start({ server: cluster.urls, auth: { creds: cluster.nodeCreds.get(node)! }, node, gpus: 'none', cpuSlots: 2, drainTimeoutMs: 2000, log }));
@@ -82,7 +78,8 @@ describe('a sweep on a 3-server JetStream cluster', { timeout: 120_000 }, () => 
       const readyToKill = new Promise<void>((resolve) => (armKill = resolve));
       const done = new Set<string>();
       const running = new Set<string>();
-      const run = runSweep(testPlan(id, cells), {
+      const sweep = runSweep(testPlan(id, cells), {
+        signal: abort.signal,
         server: cluster.urls,
         auth: { creds: cluster.orchestratorCreds },
         localWorkers: 0,
@@ -99,6 +96,7 @@ describe('a sweep on a 3-server JetStream cluster', { timeout: 120_000 }, () => 
           if (!killed && done.size >= 3 && [...running].some((c) => !done.has(c))) armKill();
         },
       });
+      run = sweep;
       await within(readyToKill, 40_000, 'three results with other cells still running');
       observer = await connectNats(cluster.urls, { creds: cluster.orchestratorCreds }, 'observer');
       const stores = await ensureStores(observer, { replicas: 3 });
@@ -109,30 +107,41 @@ describe('a sweep on a 3-server JetStream cluster', { timeout: 120_000 }, () => 
       killed = true;
       const exit = await victim.kill();
       assert.equal(exit.signal, 'SIGKILL');
-      const outcome = await within(run, 60_000, 'the sweep to end after the kill');
+      const outcome = await within(sweep, 60_000, 'the sweep to end after the kill');
       assert.equal(outcome.status, 'done', JSON.stringify(outcome.failed));
       assert.equal(outcome.counts.done, cells.length);
 
       // Stored: one result per cell, nothing queued any more, every stream of ours at 3 replicas.
-      const keys: string[] = [];
-      for await (const key of await stores.results.keys(`${id}.>`)) keys.push(key);
+      // Read back through failover: the lost server may have led the cluster's meta group or a
+      // bucket the sweep no longer needed, whose new leader is elected only now.
+      const keys = await duringFailover(async () => {
+        const found: string[] = [];
+        for await (const key of await stores.results.keys(`${id}.>`)) found.push(key);
+        return found;
+      });
       assert.deepEqual(keys.sort(), cells.map((c) => cellKey(id, c.id)).sort());
       for (const c of cells) {
-        const entry = await stores.results.get(cellKey(id, c.id));
+        const entry = await duringFailover(() => stores.results.get(cellKey(id, c.id)));
         assert.equal(entry?.revision !== undefined && entry.operation, 'PUT', `${c.id} has its result`);
-        const state = await stores.cells.get(cellKey(id, c.id));
+        const state = await duringFailover(() => stores.cells.get(cellKey(id, c.id)));
         assert.equal(state?.json<{ status: string }>().status, 'done');
       }
       const results = events.filter((e) => e.type === 'result');
       assert.equal(results.length, cells.length, 'one result event per cell');
       assert.equal(new Set(results.map((e) => (e.type === 'result' ? e.cell : ''))).size, cells.length);
       assert.deepEqual((await readdir(join(scratch, id, 'cells'))).sort(), cells.map((c) => `${c.id}.json`).sort());
-      assert.equal((await stores.jsm.streams.info(TRIALS_STREAM)).state.messages, 0, 'nothing left in the work queue');
-      const replicas = new Map<string, number>();
-      for await (const s of stores.jsm.streams.list()) if (OURS.test(s.config.name)) replicas.set(s.config.name, s.config.num_replicas);
-      assert.deepEqual([...replicas.keys()].sort(), ['GRN_TRIALS', 'KV_grn-cells', 'KV_grn-nodes', 'KV_grn-results', 'KV_grn-sweeps', 'OBJ_grn-artifacts']);
+      const queued = await duringFailover(() => stores.jsm.streams.info(TRIALS_STREAM));
+      assert.equal(queued.state.messages, 0, 'nothing left in the work queue');
+      const replicas = await duringFailover(async () => {
+        const found = new Map<string, number>();
+        for await (const s of stores.jsm.streams.list()) if (OURS.test(s.config.name)) found.set(s.config.name, s.config.num_replicas);
+        return found;
+      });
+      assert.deepEqual([...replicas.keys()].sort(), ['GRN_SUBMISSIONS', 'GRN_TRIALS', 'KV_grn-cells', 'KV_grn-keys', 'KV_grn-nodes', 'KV_grn-results', 'KV_grn-sweeps', 'OBJ_grn-artifacts']);
       assert.ok([...replicas.values()].every((n) => n === 3), JSON.stringify(Object.fromEntries(replicas)));
     } finally {
+      abort.abort();
+      await within(run ?? Promise.resolve(), 15_000, 'the sweep to stop').catch(() => undefined);
       await observer?.close();
       await Promise.all(agents.map((a) => a.drain()));
     }

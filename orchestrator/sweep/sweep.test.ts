@@ -13,7 +13,7 @@ import { ensureStores } from './infrastructure.js';
 import type { SweepEvent } from './monitor.js';
 import { publishSweep, setSweepStatus } from './publish.js';
 import { runSweep } from './run.js';
-import { onTestServer, quietView, testPlan } from '../../test/helpers/sweeps.js';
+import { onTestServer, quietView, testPlan, within } from '../../test/helpers/sweeps.js';
 import { backendOrSkip } from '../../test/helpers/backends.js';
 import { cifarFiles, writeCifarFolder } from '../../test/helpers/image-fixtures.js';
 import { createHash } from 'node:crypto';
@@ -125,23 +125,33 @@ test('kill -9 of a trainer after a checkpoint: the redelivered cell resumes from
   const server = await startTestServer();
   const agent = await WorkerAgent.start({ server: server.url, auth: { creds: server.workerCreds }, node: 'resumer', gpus: 'none', cpuSlots: 1, drainTimeoutMs: 1000, log });
   const nc = await connectNats(server.url, { creds: server.orchestratorCreds }, 'checkpoint watch');
+  // A failed assertion must not leave the sweep (and its reconnecting client) running.
+  const abort = new AbortController();
+  let running: Promise<unknown> | undefined;
   try {
     // 40 epochs of 4 steps, a checkpoint every 2 steps: the first one is stored long before the end.
     const cell = { ...tinyTraining('sgd', 1), id: 'long', trial: { ...tinyTraining('sgd', 1).trial, epochs: 40, checkpointEvery: 2 } };
     const p = testPlan('resume-ckpt', [cell]);
     const events: SweepEvent[] = [];
-    const run = runSweep(p, onTestServer(server, join(scratch, 'resume-ckpt'), { onEvent: (e) => void events.push(e) }));
-    // The moment the cell's first checkpoint is in the Object Store, kill its trainer.
+    const run = runSweep(p, onTestServer(server, join(scratch, 'resume-ckpt'), { onEvent: (e) => void events.push(e), signal: abort.signal }));
+    running = run;
+    // The moment the cell's first checkpoint is in the Object Store, kill its trainer. Bounded: a
+    // cell that ended first (its checkpoint deleted with the result) fails the test, not hangs it.
     const stores = await ensureStores(nc);
     const watch = await stores.artifacts.watch({ includeHistory: true });
-    for await (const info of watch) {
-      if (info.name !== checkpointObject(p.id, 'long') || info.deleted) continue;
-      const busy = agent.slotStates().find((s) => s.cell === 'long' && s.trainerPid);
-      assert.ok(busy, 'the cell is running when its checkpoint appears');
-      process.kill(busy.trainerPid!, 'SIGKILL');
-      break;
-    }
+    const killedAt = (async () => {
+      for await (const info of watch) {
+        if (info.name !== checkpointObject(p.id, 'long') || info.deleted) continue;
+        const busy = agent.slotStates().find((s) => s.cell === 'long' && s.trainerPid);
+        assert.ok(busy, 'the cell is running when its checkpoint appears');
+        process.kill(busy.trainerPid!, 'SIGKILL');
+        return 'killed' as const;
+      }
+      return 'watch ended' as const;
+    })();
+    const first = await within(Promise.race([killedAt, run.then(() => 'sweep ended' as const)]), 120_000, "the cell's first checkpoint");
     watch.stop();
+    assert.equal(first, 'killed', 'the trainer was killed after its first checkpoint, before the cell ended');
     const outcome = await run;
     assert.equal(outcome.status, 'done', JSON.stringify(outcome.failed));
     const results = events.flatMap((e) => (e.type === 'result' ? [e] : []));
@@ -153,6 +163,8 @@ test('kill -9 of a trainer after a checkpoint: the redelivered cell resumes from
     const left = await stores.artifacts.info(checkpointObject(p.id, 'long'));
     assert.ok(left === null || left.deleted, 'the checkpoint is deleted once the result is stored');
   } finally {
+    abort.abort();
+    await within(running ?? Promise.resolve(), 15_000, 'the sweep to stop').catch(() => undefined);
     await nc.close();
     await agent.drain();
     await server.cleanup();

@@ -8,7 +8,7 @@ import { createAccount, createUser } from '@nats-io/nkeys';
 import { GrnError } from '../errors.js';
 import { startTestServer } from '../../test/helpers/nats-server.js';
 import { startEmbeddedServer } from '../../orchestrator/server/embedded.js';
-import { generateServerConfig } from '../../orchestrator/server/config.js';
+import { DEFAULT_MAX_PAYLOAD, generateServerConfig } from '../../orchestrator/server/config.js';
 import { newUserKey, writeCredentialsFile } from '../../orchestrator/server/credentials.js';
 import { freePort, launchNatsServer } from '../../orchestrator/server/process.js';
 import { connectNats, parseCredentials, serverList } from './connect.js';
@@ -77,7 +77,7 @@ describe('connectNats against a real nats-server', { timeout: 60_000 }, () => {
   test('connects with an nkey file and sets reconnect-forever options', async () => {
     const nc = await connectNats(server.url, { creds: server.orchestratorCreds }, 'grn test');
     try {
-      assert.equal(nc.info?.max_payload, 8 * 1024 * 1024);
+      assert.equal(nc.info?.max_payload, DEFAULT_MAX_PAYLOAD);
       assert.equal(nc.info?.jetstream, true);
     } finally {
       await nc.close();

@@ -33,3 +33,12 @@ export function testPlan(id: string, cells: readonly TestCell[], maxDeliver = 3)
 export function onTestServer(server: { url: string; orchestratorCreds: string }, resultsDir: string, extra: Partial<RunOptions> = {}): RunOptions {
   return { server: server.url, auth: { creds: server.orchestratorCreds }, localWorkers: 0, resultsDir, view: quietView, ...extra };
 }
+
+/** Rejects with a message naming `what` once `ms` have passed (a test's wait must be bounded). */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

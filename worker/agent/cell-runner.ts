@@ -249,6 +249,8 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
     slot.running = null;
     hooks.onTrainerFree?.();
     const error = state.timedOut ? new TrialTimeoutError(`timed out: still running after the ${limitS} s limit (train.timeout); its trainer was killed`) : (err as Error);
+    // The next attempt (maybe on this worker, at once) resumes from the checkpoint being stored.
+    await checkpoints?.settled();
     return failAttempt(msg, ctx, { key, attempt, revision, running, error, cancelled: state.cancelled, handBack: state.handBack });
   }
   clearInterval(heartbeat);
@@ -259,6 +261,8 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
   hooks.onSlotChange?.();
   // Let the slot's next fetch go out first: storing this result is off the critical path.
   await new Promise((resolve) => setImmediate(resolve));
+  // A put landing after the acceptor deleted the checkpoint would leave it behind for good.
+  await checkpoints?.settled();
   return storeResult(msg, ctx, { key, sweep, cell, attempt, slot: slot.slot, token: trial.token, result, artefacts, revision, running });
 }
 
