@@ -4,10 +4,17 @@ import { connectNats } from '../../shared/protocol/connect.js';
 import { CellStateSchema, NodeRecordSchema, ResultRecordSchema, TelemetryMessageSchema, type CellState, type NodeRecord } from '../../shared/protocol/messages.js';
 import { CELLS_BUCKET, NODES_BUCKET, RESULTS_BUCKET, subjects } from '../../shared/protocol/names.js';
 
-/** One run of a trial as its live telemetry shows it: a slot, and the highest step it reported. */
+/** One run of a trial as its live telemetry shows it: a slot, and the steps it reported. */
 export interface TelemetryRun {
   readonly node: string;
   readonly slot: string;
+  /** The delivery the run belongs to (undefined: telemetry without it, from an older worker). */
+  readonly attempt: number | undefined;
+  /**
+   * The 0-based step it started at: exact, since a trainer sends its first step record at once
+   * (0 for a fresh run, the checkpoint's step for a resumed one).
+   */
+  readonly firstStep: number;
   /** Highest 0-based step seen (telemetry is sampled, at most 4 records a second). */
   maxStep: number;
   lastStep: number;
@@ -112,20 +119,23 @@ export class SweepObserver {
     void (async () => {
       for await (const m of telemetry) {
         const parsed = TelemetryMessageSchema.safeParse(m.json());
-        if (parsed.success && parsed.data.kind === 'step' && typeof parsed.data.record.step === 'number') this.onStep(parsed.data.cell, parsed.data.node, parsed.data.slot, parsed.data.record.step);
+        if (parsed.success && parsed.data.kind === 'step' && typeof parsed.data.record.step === 'number') this.onStep(parsed.data.cell, parsed.data.node, parsed.data.slot, parsed.data.attempt, parsed.data.record.step);
       }
     })().catch(() => undefined); // closed with the connection
   }
 
-  /** A step record: the same run while its slot's steps go up, a new run when they start again. */
-  private onStep(cell: string, node: string, slot: string, step: number): void {
+  /**
+   * A step record: runs are told apart by attempt; without one (older workers), the same run while
+   * its slot's steps go up, a new run when they start again.
+   */
+  private onStep(cell: string, node: string, slot: string, attempt: number | undefined, step: number): void {
     const runs = this.runs.get(cell) ?? [];
     this.runs.set(cell, runs);
-    const run = runs.findLast((r) => r.node === node && r.slot === slot);
-    if (run && step >= run.lastStep) {
+    const run = runs.findLast((r) => r.node === node && r.slot === slot && r.attempt === attempt);
+    if (run && (attempt !== undefined || step >= run.lastStep)) {
       run.lastStep = step;
       run.maxStep = Math.max(run.maxStep, step);
-    } else runs.push({ node, slot, maxStep: step, lastStep: step });
+    } else runs.push({ node, slot, attempt, firstStep: step, maxStep: step, lastStep: step });
   }
 
   private async follow(bucket: KV, key: string, handle: (key: string, value: { json(): unknown } | null, revision: number) => void): Promise<void> {

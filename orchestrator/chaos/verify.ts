@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SweepObserver } from './observer.js';
+import type { SweepObserver, TelemetryRun } from './observer.js';
 
 /**
  * The chaos suite's verdict on a sweep, cell by cell, from its results folder (what a user gets:
@@ -39,13 +39,14 @@ export interface ChaosCounters {
    */
   resumed_from_checkpoint: number;
   /**
-   * Training steps done and thrown away by interrupted attempts: over completed cells, the steps
-   * every run of the trial other than the accepted one reported in live telemetry
-   * (1 + its highest 0-based `step` on `grn.telemetry.<sweep>.<cell>`), minus the step the
-   * accepted result resumed from (`resumed_from.step`, else 0), floored at 0. Telemetry is sampled
-   * (at most 4 step records a second per trial), so a run's steps are a lower bound — short by at
-   * most a quarter second of training; a run killed before its first record counts 0. A run is one
-   * slot's stream of steps for the cell; a new run starts when that slot's steps start over.
+   * Training steps done and thrown away by interrupted attempts, from live telemetry
+   * (`grn.telemetry.<sweep>.<cell>`, each record naming its attempt): over completed cells, for
+   * every run of the trial other than the accepted one, the steps it did that the run after it did
+   * not carry on from — `1 + its highest step − max(its first step, the next run's first step)`,
+   * floored at 0 (all its steps when no run follows it). A run's first step is exact (a trainer
+   * sends its first record at once: 0, or the checkpoint it resumed from); its highest is sampled
+   * (at most 4 step records a second), so a run's count is short by at most a quarter second of
+   * training; a run killed before its first record counts 0.
    */
   wasted_steps: number;
   /**
@@ -132,16 +133,33 @@ export async function verifySweep(options: {
       note = [note, replaced ? `${seen!.revisions.size} stored results (attempts ${[...seen!.attempts].join(', ')})` : '', rewritten ? 'result file rewritten' : ''].filter(Boolean).join('; ');
     }
     if (verdict === 'completed') {
-      const resumedStep = result?.resumed_from ? Number(result.resumed_from.step ?? 0) : 0;
       if (result?.resumed_from) counters.resumed_from_checkpoint++;
-      const runs = observer.runs.get(cell) ?? [];
-      // The accepted run: the last one on the slot the stored result names.
-      const accepted = seen ? runs.findLastIndex((r) => r.node === seen.node && r.slot === seen.slot) : -1;
-      const thrown = runs.reduce((sum, r, i) => (i === accepted ? sum : sum + r.maxStep + 1), 0);
-      counters.wasted_steps += Math.max(0, thrown - resumedStep);
-      counters.interrupted += runs.filter((_, i) => i !== accepted).length;
+      const wasted = wastedSteps(observer.runs.get(cell) ?? [], seen);
+      counters.wasted_steps += wasted.steps;
+      counters.interrupted += wasted.interrupted;
     }
     verdicts.push({ cell, verdict, attempts, duplicated: replaced || rewritten, note });
   }
   return { counters, cells: verdicts };
+}
+
+/**
+ * A completed cell's steps thrown away (see `wasted_steps`) and its interrupted runs. Runs are
+ * ordered by attempt (as seen, for telemetry without attempts); the accepted run is the stored
+ * result's attempt on its node (without attempts: the last run on the result's slot).
+ */
+export function wastedSteps(seenRuns: readonly TelemetryRun[], result: { node: string; slot: string; attempt: number } | undefined): { steps: number; interrupted: number } {
+  const runs = seenRuns.every((r) => r.attempt !== undefined) ? [...seenRuns].sort((a, b) => a.attempt! - b.attempt!) : [...seenRuns];
+  const accepted = !result
+    ? -1
+    : runs.some((r) => r.attempt !== undefined)
+      ? runs.findIndex((r) => r.attempt === result.attempt && r.node === result.node)
+      : runs.findLastIndex((r) => r.node === result.node && r.slot === result.slot);
+  let steps = 0;
+  runs.forEach((run, i) => {
+    if (i === accepted) return;
+    const kept = i + 1 < runs.length ? Math.max(run.firstStep, runs[i + 1]!.firstStep) : run.firstStep;
+    steps += Math.max(0, run.maxStep + 1 - kept);
+  });
+  return { steps, interrupted: runs.length - (accepted >= 0 ? 1 : 0) };
 }

@@ -151,6 +151,8 @@ export const TelemetryMessageSchema = z.object({
   cell: id,
   node: z.string(),
   slot: z.string(),
+  /** The cell's delivery this run is (a redelivered cell's runs told apart; older workers omit it). */
+  attempt: z.number().int().positive().optional(),
   at: isoTime,
   kind: z.enum(['step', 'epoch', 'message']),
   /** A StepRecord, an EpochSummary (plus progress), or `{ message }`. */

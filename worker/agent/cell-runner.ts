@@ -173,7 +173,7 @@ export async function runCell(msg: JsMsg, slot: SlotHandle, ctx: RunnerContext, 
       onArtefact: (name, bytes) => void artefacts.push({ name, bytes }),
       onTelemetry(kind, record) {
         if (typeof record.samples_per_s === 'number') slot.samplesPerSecond = record.samples_per_s;
-        const message: TelemetryMessage = { sweep, cell, node: ctx.node, slot: slot.slot, at: now(), kind, record };
+        const message: TelemetryMessage = { sweep, cell, node: ctx.node, slot: slot.slot, attempt, at: now(), kind, record };
         ctx.nc.publish(telemetrySubject, encodeJson(message));
       },
       onEta: (ms) => hooks.onEta?.(ms),
