@@ -10,7 +10,7 @@ import { runChaos } from './harness.js';
  */
 test('chaos: 20 cells, 5 faults: every cell has exactly one result or an explicit failure', { timeout: 100_000 }, async () => {
   const lines: string[] = [];
-  const report = await runChaos({ cells: 20, kills: 5, seed: 3, workers: 2, ackWaitMs: 4000, maxDeliver: 5, timeoutMs: 85_000, log: (l) => lines.push(l) });
+  const report = await runChaos({ cells: 20, kills: 5, seed: 3, workers: 2, ackWaitMs: 4000, maxDeliver: 5, checkpointEvery: 4, timeoutMs: 85_000, log: (l) => lines.push(l) });
   const why = `${JSON.stringify(report.counters)}\n${report.faults.map((f) => `${f.kind}: ${f.target} ${f.outcome}`).join('\n')}\n${lines.join('\n')}`;
   assert.equal(report.timedOut, false, why);
   assert.equal(report.counters.lost, 0, why);

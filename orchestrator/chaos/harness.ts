@@ -21,6 +21,8 @@ export interface ChaosOptions {
   readonly ackWaitMs: number;
   /** Deliveries per cell (the spec's max_deliver). */
   readonly maxDeliver: number;
+  /** The trials' `checkpoint_every` (0: none, to measure what checkpoints save). */
+  readonly checkpointEvery: number;
   /** Give up (kill everything, count what is missing as lost) after this long. */
   readonly timeoutMs: number;
   /** Keep the run's folder (results, logs) instead of deleting it. */
@@ -28,7 +30,7 @@ export interface ChaosOptions {
   readonly log?: (line: string) => void;
 }
 
-export const DEFAULT_OPTIONS = { cells: 200, kills: 20, seed: 1, workers: 3, ackWaitMs: 4000, maxDeliver: 5 } as const;
+export const DEFAULT_OPTIONS = { cells: 200, kills: 20, seed: 1, workers: 3, ackWaitMs: 4000, maxDeliver: 5, checkpointEvery: 4 } as const;
 
 export interface FaultRecord {
   readonly index: number;
@@ -55,11 +57,10 @@ export interface ChaosReport {
 
 /**
  * The sweep spec: `cells` seeds of SGD on the fixture, an MLP, 32 steps each (2 epochs of 256
- * samples, batch 16), a checkpoint every CHAOS_CHECKPOINT_EVERY steps, so a killed attempt's
- * successor resumes and the wasted steps can be held to that interval.
+ * samples, batch 16), a checkpoint every `checkpointEvery` steps (4 by default), so a killed
+ * attempt's successor resumes and the wasted steps can be held to that interval.
  */
-export const CHAOS_CHECKPOINT_EVERY = 4;
-function specText(cells: number, dataDir: string, maxDeliver: number): string {
+function specText(cells: number, dataDir: string, maxDeliver: number, checkpointEvery: number): string {
   return [
     'name: chaos',
     'grid:',
@@ -70,7 +71,7 @@ function specText(cells: number, dataDir: string, maxDeliver: number): string {
     '  epochs: 2',
     '  batch_size: 16',
     '  train_limit: 256',
-    `  checkpoint_every: ${CHAOS_CHECKPOINT_EVERY}`,
+    `  checkpoint_every: ${checkpointEvery}`,
     '  test_limit: 32',
     '  model: mlp',
     '  backend: cpu',
@@ -95,7 +96,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const dataDir = await writeMnistFixture({ train: 256, test: 32 });
   const id = `chaos-s${options.seed}`;
   const spec = join(dir, 'chaos.yaml');
-  await writeFile(spec, specText(options.cells, dataDir, options.maxDeliver));
+  await writeFile(spec, specText(options.cells, dataDir, options.maxDeliver, options.checkpointEvery));
   const results = join(dir, 'results');
   const sweepDir = join(results, id);
   const serverFile = join(sweepDir, '.nats', 'server.json');

@@ -1,6 +1,6 @@
 /**
  * `npm run chaos -- [--cells 200] [--kills 20] [--seed N] [--workers 3] [--ack-wait-ms 4000]
- * [--max-deliver 5] [--timeout-s S] [--keep] [--json]`: a real sweep through the real `grn` CLI,
+ * [--max-deliver 5] [--checkpoint-every 4] [--timeout-s S] [--keep] [--json]`: a real sweep through the real `grn` CLI,
  * hit with SIGKILLs of trainers, workers, nats-server and the orchestrator (then resumed) and a
  * worker SIGSTOPped past its lease, at moments fixed by --seed; then every cell is judged
  * (verify.ts defines the counters). Prints a table; with --json the last line is one JSON object
@@ -8,7 +8,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CHAOS_CHECKPOINT_EVERY, DEFAULT_OPTIONS, runChaos, type ChaosOptions, type ChaosReport } from './harness.js';
+import { DEFAULT_OPTIONS, runChaos, type ChaosOptions, type ChaosReport } from './harness.js';
 
 function positive(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -17,7 +17,7 @@ function positive(value: string | undefined, name: string, fallback: number): nu
   return n;
 }
 
-export function formatReport(report: ChaosReport, options: { seed: number; workers: number; ackWaitMs: number }): string {
+export function formatReport(report: ChaosReport, options: { seed: number; workers: number; ackWaitMs: number; checkpointEvery: number }): string {
   const c = report.counters;
   const lines = [
     `chaos: ${c.cells} cells, ${report.faults.length} faults (seed ${options.seed}), ${options.workers} local workers, ack wait ${options.ackWaitMs / 1000} s: ${report.seconds.toFixed(0)} s${report.timedOut ? ' (TIMED OUT)' : ''}`,
@@ -30,6 +30,8 @@ export function formatReport(report: ChaosReport, options: { seed: number; worke
   ];
   const bad = report.cells.filter((v) => v.verdict !== 'completed' || v.duplicated);
   if (bad.length) lines.push('', 'cells not completed exactly once:', ...bad.map((v) => `  ${v.cell}: ${v.verdict}${v.duplicated ? ', duplicated' : ''} (attempts ${v.attempts}) ${v.note}`));
+  const over = options.checkpointEvery > 0 ? report.cells.filter((v) => v.wasted > options.checkpointEvery) : [];
+  if (over.length) lines.push('', `cells that wasted more than one checkpoint interval (${options.checkpointEvery} steps); runs as node#attempt:first-last step:`, ...over.map((v) => `  ${v.cell}: ${v.wasted} steps; ${v.runs}`));
   return lines.join('\n');
 }
 
@@ -45,6 +47,7 @@ async function main(): Promise<number> {
         workers: { type: 'string' },
         'ack-wait-ms': { type: 'string' },
         'max-deliver': { type: 'string' },
+        'checkpoint-every': { type: 'string' },
         'timeout-s': { type: 'string' },
         keep: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
@@ -66,6 +69,7 @@ async function main(): Promise<number> {
       workers: positive(values.workers, 'workers', DEFAULT_OPTIONS.workers),
       ackWaitMs: positive(values['ack-wait-ms'], 'ack-wait-ms', DEFAULT_OPTIONS.ackWaitMs),
       maxDeliver: positive(values['max-deliver'], 'max-deliver', DEFAULT_OPTIONS.maxDeliver),
+      checkpointEvery: positive(values['checkpoint-every'], 'checkpoint-every', DEFAULT_OPTIONS.checkpointEvery),
       timeoutMs: positive(values['timeout-s'], 'timeout-s', 120 + cells * 10) * 1000,
       keep: values.keep,
     };
@@ -79,7 +83,7 @@ async function main(): Promise<number> {
   for (const crash of report.crashes) process.stdout.write(`\norchestrator run ${crash.run} crashed (exit ${crash.exit}); its last lines:\n${crash.tail}\n`);
   if (report.dir) process.stdout.write(`run folder kept: ${report.dir}\n`);
   const fired = report.faults.filter((f) => f.firedAt !== null).length;
-  if (values.json) process.stdout.write(`${JSON.stringify({ ...report.counters, checkpoint_every: CHAOS_CHECKPOINT_EVERY, faults: fired, orchestrator_crashes: report.crashes.length, seconds: Math.round(report.seconds) })}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...report.counters, checkpoint_every: options.checkpointEvery, faults: fired, orchestrator_crashes: report.crashes.length, seconds: Math.round(report.seconds) })}\n`);
   return report.counters.lost === 0 && report.counters.duplicated === 0 && !report.timedOut ? 0 : 1;
 }
 

@@ -125,14 +125,15 @@ export class SweepObserver {
   }
 
   /**
-   * A step record: runs are told apart by attempt; without one (older workers), the same run while
-   * its slot's steps go up, a new run when they start again.
+   * A step record: runs are told apart by attempt, and by steps starting again (a run's steps only
+   * go up; a resumed sweep's deliveries are numbered from 1 again, and telemetry from older
+   * workers has no attempt).
    */
   private onStep(cell: string, node: string, slot: string, attempt: number | undefined, step: number): void {
     const runs = this.runs.get(cell) ?? [];
     this.runs.set(cell, runs);
     const run = runs.findLast((r) => r.node === node && r.slot === slot && r.attempt === attempt);
-    if (run && (attempt !== undefined || step >= run.lastStep)) {
+    if (run && step >= run.lastStep) {
       run.lastStep = step;
       run.maxStep = Math.max(run.maxStep, step);
     } else runs.push({ node, slot, attempt, firstStep: step, maxStep: step, lastStep: step });

@@ -62,6 +62,10 @@ export interface CellVerdict {
   readonly attempts: number;
   readonly duplicated: boolean;
   readonly note: string;
+  /** Steps its interrupted runs did that a later run did again (see `wasted_steps`). */
+  readonly wasted: number;
+  /** Its runs as telemetry showed them, `node#attempt:first-max`, in order (why steps were wasted). */
+  readonly runs: string;
 }
 
 interface ManifestCell {
@@ -132,29 +136,46 @@ export async function verifySweep(options: {
       counters.duplicated++;
       note = [note, replaced ? `${seen!.revisions.size} stored results (attempts ${[...seen!.attempts].join(', ')})` : '', rewritten ? 'result file rewritten' : ''].filter(Boolean).join('; ');
     }
+    const runs = observer.runs.get(cell) ?? [];
+    let wasted = 0;
     if (verdict === 'completed') {
       if (result?.resumed_from) counters.resumed_from_checkpoint++;
-      const wasted = wastedSteps(observer.runs.get(cell) ?? [], seen);
-      counters.wasted_steps += wasted.steps;
-      counters.interrupted += wasted.interrupted;
+      const w = wastedSteps(runs, seen, typeof result?.resumed_from?.step === 'number' ? result.resumed_from.step : undefined);
+      wasted = w.steps;
+      counters.wasted_steps += w.steps;
+      counters.interrupted += w.interrupted;
     }
-    verdicts.push({ cell, verdict, attempts, duplicated: replaced || rewritten, note });
+    verdicts.push({ cell, verdict, attempts, duplicated: replaced || rewritten, note, wasted, runs: runs.map((r) => `${r.node}#${r.attempt ?? '?'}:${r.firstStep}-${r.maxStep}`).join(' ') });
   }
   return { counters, cells: verdicts };
 }
 
 /**
- * A completed cell's steps thrown away (see `wasted_steps`) and its interrupted runs. Runs are
- * ordered by attempt (as seen, for telemetry without attempts); the accepted run is the stored
- * result's attempt on its node (without attempts: the last run on the result's slot).
+ * A completed cell's steps thrown away (see `wasted_steps`) and its interrupted runs, in the order
+ * seen; the accepted run is the stored result's attempt on its node (without attempts: the last
+ * run on the result's slot).
  */
-export function wastedSteps(seenRuns: readonly TelemetryRun[], result: { node: string; slot: string; attempt: number } | undefined): { steps: number; interrupted: number } {
-  const runs = seenRuns.every((r) => r.attempt !== undefined) ? [...seenRuns].sort((a, b) => a.attempt! - b.attempt!) : [...seenRuns];
-  const accepted = !result
+export function wastedSteps(
+  seenRuns: readonly TelemetryRun[],
+  result: { node: string; slot: string; attempt: number } | undefined,
+  resumedFrom?: number,
+): { steps: number; interrupted: number } {
+  // In the order seen, which is the order they started (a trainer's first step record leaves at
+  // once). Not by attempt: a resumed sweep re-publishes its cells and delivery counts start again.
+  const runs = [...seenRuns];
+  let accepted = !result
     ? -1
     : runs.some((r) => r.attempt !== undefined)
-      ? runs.findIndex((r) => r.attempt === result.attempt && r.node === result.node)
+      ? runs.findLastIndex((r) => r.attempt === result.attempt && r.node === result.node)
       : runs.findLastIndex((r) => r.node === result.node && r.slot === result.slot);
+  // The accepted attempt sent no step record: it resumed from a checkpoint taken after the last
+  // step (only the evaluation was left), or ran while the server was away. Its start is in the
+  // result (`resumed_from`), and it came last.
+  if (result && accepted < 0) {
+    const at = resumedFrom ?? 0;
+    runs.push({ node: result.node, slot: result.slot, attempt: result.attempt, firstStep: at, maxStep: at, lastStep: at });
+    accepted = runs.length - 1;
+  }
   let steps = 0;
   runs.forEach((run, i) => {
     if (i === accepted) return;

@@ -54,7 +54,7 @@ export interface SlotHandle {
   samplesPerSecond: number | null;
 }
 
-export type Outcome = 'done' | 'duplicate' | 'retry' | 'failed' | 'cancelled' | 'skipped' | 'invalid' | 'handed-back';
+export type Outcome = 'done' | 'duplicate' | 'retry' | 'failed' | 'cancelled' | 'skipped' | 'invalid' | 'handed-back' | 'stale';
 
 const now = () => new Date().toISOString();
 
@@ -345,26 +345,39 @@ async function failAttempt(
   a: { key: string; attempt: number; revision: number; running: CellState; error: Error; cancelled: boolean; handBack: boolean },
 ): Promise<Outcome> {
   const message = `${a.error.name === 'Error' ? '' : `${a.error.name}: `}${a.error.message}`;
+  // Every verdict below is a compare-and-set against our claim. When it fails because the cell
+  // went to another delivery (this worker was frozen past its lease, and a redelivery runs
+  // elsewhere), the message is no longer ours to settle: a NAK from here made JetStream deliver
+  // the cell a third time, beside the live attempt (found by the chaos suite: a SIGSTOPped
+  // worker's trainer killed after SIGCONT), and a TERM would end the live one's redeliveries.
+  const settle = async (state: CellState): Promise<boolean> => {
+    if ((await casCell(ctx.cells, a.key, a.revision, state)) !== null) return true;
+    const current = await readCell(ctx.cells, a.key);
+    const ours = current !== null && !current.unreadable && current.state.delivery === a.running.delivery && current.state.node === ctx.node;
+    if (ours) return true;
+    ctx.log(`${a.key}: attempt ${a.attempt} failed (${message}) after the cell moved on (its lease ran out); leaving it to its current holder`);
+    return false;
+  };
   if (a.cancelled) {
-    await casCell(ctx.cells, a.key, a.revision, { ...a.running, status: 'cancelled', updated_at: now() });
+    if (!(await settle({ ...a.running, status: 'cancelled', updated_at: now() }))) return 'stale';
     msg.term();
     return 'cancelled';
   }
   if (a.handBack) {
     // Draining: give the cell back at once for another worker; the attempt still counts.
-    await casCell(ctx.cells, a.key, a.revision, { ...a.running, status: 'queued', error: 'handed back by a draining worker', updated_at: now() });
+    if (!(await settle({ ...a.running, status: 'queued', error: 'handed back by a draining worker', updated_at: now() }))) return 'stale';
     msg.nak();
     return 'handed-back';
   }
   const maxDeliver = ctx.maxDeliver(a.running.sweep);
   // A time limit is the user's verdict on the cell, not a fault another attempt could mend.
   if (a.attempt >= maxDeliver || a.error instanceof TrialTimeoutError) {
-    await casCell(ctx.cells, a.key, a.revision, { ...a.running, status: 'failed', error: message, updated_at: now() });
+    if (!(await settle({ ...a.running, status: 'failed', error: message, updated_at: now() }))) return 'stale';
     msg.term();
     ctx.log(`${a.key}: failed after ${a.attempt} attempt(s): ${message}`);
     return 'failed';
   }
-  await casCell(ctx.cells, a.key, a.revision, { ...a.running, status: 'queued', error: message, updated_at: now() });
+  if (!(await settle({ ...a.running, status: 'queued', error: message, updated_at: now() }))) return 'stale';
   // A crashed trainer is restarted at once; a trial's own error waits a little before the retry.
   msg.nak(a.error instanceof TrainerCrashedError ? 0 : backoffMs(a.attempt));
   ctx.log(`${a.key}: attempt ${a.attempt}/${maxDeliver} failed (${message}); handed back for a retry`);

@@ -10,7 +10,7 @@ import { CellCheckpoints, readWithin } from './checkpoints.js';
  */
 const env = orchestratorOnTestServer('checkpoints test');
 const at = (step: number) => ({ step, epoch: 0 });
-const fast = { readMs: 500, reads: 2, settleMs: 5_000 };
+const fast = { readMs: 500, reads: 2, settleMs: 5_000, puts: 3, putBackoffMs: 10 };
 
 describe('cell checkpoints in the Object Store', () => {
   test('saves in a burst: one put at a time, the newest one stored last, older waiting ones dropped', async () => {
@@ -54,6 +54,40 @@ describe('cell checkpoints in the Object Store', () => {
     const ckpt = new CellCheckpoints(env.stores.artifacts, name, (line) => lines.push(line), fast);
     assert.equal(await ckpt.load(), undefined);
     assert.match(lines.join('\n'), /cannot read the checkpoint \(no complete read .* 2 tries\); starting from scratch/);
+  });
+
+  test('a put that fails (the server away) is tried again, and only the newest checkpoint is', async () => {
+    const store = env.stores.artifacts;
+    let failures = 2;
+    const tried: number[] = [];
+    const flaky = Object.create(store) as typeof store;
+    flaky.putBlob = async (meta, bytes) => {
+      tried.push(bytes![0]!);
+      if (failures-- > 0) throw new Error('TimeoutError: timeout');
+      return store.putBlob(meta, bytes);
+    };
+    const lines: string[] = [];
+    const ckpt = new CellCheckpoints(flaky, 'checkpoints/flaky/c1.ckpt', (line) => lines.push(line), fast);
+    await ckpt.save(new Uint8Array([8]), at(8));
+    assert.deepEqual(tried, [8, 8, 8], 'failed twice, stored on the third put');
+    assert.deepEqual(ckpt.saved, at(8));
+    assert.deepEqual([...(await ckpt.load())!], [8]);
+    assert.deepEqual(lines, []);
+    // Failing every time: given up after `puts` tries, with a line saying so; the trial goes on.
+    failures = Infinity;
+    tried.length = 0;
+    await ckpt.save(new Uint8Array([12]), at(12));
+    assert.deepEqual(tried, [12, 12, 12]);
+    assert.match(lines.join('\n'), /checkpoint at step 12 not stored \(TimeoutError: timeout, 3 tries\)/);
+    assert.deepEqual(ckpt.saved, at(8), 'the last stored checkpoint is still the one at step 8');
+    // A newer checkpoint arriving while a failed one waits to be tried again replaces it.
+    failures = 1;
+    tried.length = 0;
+    const first = ckpt.save(new Uint8Array([16]), at(16));
+    const second = ckpt.save(new Uint8Array([20]), at(20));
+    await Promise.all([first, second]);
+    assert.deepEqual(tried, [16, 20]);
+    assert.deepEqual(ckpt.saved, at(20));
   });
 
   test('an absent checkpoint is undefined, a discarded one is gone', async () => {

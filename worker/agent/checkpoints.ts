@@ -22,9 +22,12 @@ export interface CheckpointTiming {
   readonly reads: number;
   /** How long a finished or failed attempt waits for its last checkpoint's put. */
   readonly settleMs: number;
+  /** Puts of one checkpoint (while no newer one is waiting), this many ms apart times the try. */
+  readonly puts: number;
+  readonly putBackoffMs: number;
 }
 
-const TIMING: CheckpointTiming = { readMs: 20_000, reads: 3, settleMs: 15_000 };
+const TIMING: CheckpointTiming = { readMs: 20_000, reads: 3, settleMs: 15_000, puts: 3, putBackoffMs: 500 };
 
 export class CellCheckpoints {
   /** Steps and epochs of the checkpoint stored last by this attempt (null: none yet). */
@@ -32,7 +35,7 @@ export class CellCheckpoints {
   /** The put in flight, if any; puts never overlap (two would leak one's chunks). */
   private putting: Promise<void> | null = null;
   /** The newest checkpoint waiting for the put in flight (older waiting ones are superseded). */
-  private next: { bytes: Uint8Array; at: CheckpointAt } | null = null;
+  private next: { bytes: Uint8Array; at: CheckpointAt; tries: number } | null = null;
 
   constructor(
     private readonly store: ObjectStore,
@@ -62,10 +65,13 @@ export class CellCheckpoints {
 
   /**
    * Replaces the stored checkpoint; a failed put loses this checkpoint, not the trial. While a
-   * put is in flight the newest checkpoint waits for it, and older waiting ones are dropped.
+   * put is in flight the newest checkpoint waits for it, and older waiting ones are dropped. A
+   * put that fails (the server restarting) is tried again a few times unless a newer checkpoint
+   * came meanwhile: without that, a trial that ran through a server restart kept only the
+   * checkpoint from before it (the chaos suite's wasted steps).
    */
   save(bytes: Uint8Array, at: CheckpointAt): Promise<void> {
-    this.next = { bytes, at };
+    this.next = { bytes, at, tries: 0 };
     this.putting ??= this.drain();
     return this.putting;
   }
@@ -91,7 +97,11 @@ export class CellCheckpoints {
           await this.store.putBlob({ name: this.name }, job.bytes);
           this.saved = job.at;
         } catch (err) {
-          this.log(`${this.name}: checkpoint at step ${job.at.step} not stored (${(err as Error).message})`);
+          const tries = job.tries + 1;
+          if (tries < this.timing.puts) {
+            await new Promise((resolve) => setTimeout(resolve, this.timing.putBackoffMs * tries));
+            this.next ??= { ...job, tries };
+          } else this.log(`${this.name}: checkpoint at step ${job.at.step} not stored (${(err as Error).message}, ${tries} tries)`);
         }
       }
     } finally {
