@@ -25,6 +25,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { packageVersion } from '../versions.js';
+import { registerTensorflowKernels } from './tensorflow-kernels.js';
 import type { ActivateOptions, Availability, Backend, DeviceReport } from './types.js';
 
 const require = createRequire(import.meta.url);
@@ -203,6 +204,8 @@ export const tensorflowBackend: Backend = {
     const tfVersion = backend.binding?.TF_Version ?? 'unknown';
     const gpu = backend.isUsingGpuDevice === true;
     const threads = intraOpThreads();
+    // On a CPU, faster kernels than tfjs-node's for two backward passes (see tensorflow-kernels.ts).
+    if (!gpu) registerTensorflowKernels();
     const device = gpu
       ? `${(await gpuName(options.deviceIndex)) ?? 'GPU'} (CUDA)`
       : `CPU (TensorFlow ${tfVersion}, ${threads} thread${threads === 1 ? '' : 's'})`;
