@@ -64,7 +64,11 @@ describe('gradient statistics on the device', () => {
     const constant = await gradientStatistics([tf.fill([10], 0.5)]).data();
     assert.ok(Math.abs(constant[STAT.variance]!) < 1e-12);
     assert.ok(Math.abs(constant[STAT.entropy]!) < 1e-12, 'a single occupied bin has zero entropy');
-    assert.ok(Number.isFinite(constant[STAT.entropyDensity]!));
+    // numpy.histogram(g, bins=100, density=True) of a constant: range widened to ±0.5, bins 0.01
+    // wide, all 10 values in one bin of density 100, the 99 others 0 (+1e-12 each, as the original).
+    const occupied = 100 + 1e-12;
+    const numpyDensityEntropy = -occupied * Math.log(occupied) - 99 * 1e-12 * Math.log(1e-12);
+    assert.ok(Math.abs(constant[STAT.entropyDensity]! - numpyDensityEntropy) < 1e-3, `density entropy of a constant: ${constant[STAT.entropyDensity]} vs numpy's ${numpyDensityEntropy}`);
   });
 
   // A diverging step's gradients: the statistics must stay computable (TensorFlow's bincount threw

@@ -46,7 +46,9 @@ export function gradientStatistics(grads: readonly tf.Tensor[]): tf.Tensor1D {
     // bincount then throws): clamping to [0, 99] keeps the op valid, and the NaN variance and norm
     // still tell the training loop that the step diverged.
     const range = tf.sub(max, min);
-    const width = tf.div(range, HISTOGRAM_BINS);
+    // numpy.histogram widens an empty range to [min − 0.5, max + 0.5] (the original's density
+    // "entropy" of constant gradients is over bins 0.01 wide); every value then shares one bin.
+    const width = tf.where(tf.greater(range, 0), tf.div(range, HISTOGRAM_BINS), tf.scalar(1 / HISTOGRAM_BINS));
     const scale = tf.div(HISTOGRAM_BINS, tf.maximum(range, 1e-30));
     const binned = tf.cast(tf.mul(tf.sub(g, min), scale), 'int32');
     const index = tf.maximum(tf.minimum(binned, tf.scalar(HISTOGRAM_BINS - 1, 'int32')), tf.scalar(0, 'int32'));
