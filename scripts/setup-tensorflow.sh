@@ -20,37 +20,29 @@
 # Needs (offline route): python3 with pip, a C++ compiler, make, and Node's headers (found next to
 # the node binary, e.g. /usr/include/node; otherwise node-gyp tries to download them).
 # Usage: npm run setup:tensorflow
+#        npm run setup:tensorflow -- --gpu --wheel-dir DIR ...   the CUDA build (setup-tensorflow-gpu.sh)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 
+if [[ ${1:-} == --gpu ]]; then
+  shift
+  exec bash "$ROOT/scripts/setup-tensorflow-gpu.sh" "$@"
+fi
+[[ $# -eq 0 ]] || { echo "setup-tensorflow: ERROR: unknown argument '$1' (the only one is --gpu, first)" >&2; exit 2; }
+
 TF_VERSION=2.21.0
 PKG_DIR=$ROOT/node_modules/@tensorflow/tfjs-node
 CACHE_DIR=$ROOT/.grn/cache
-
-log() { printf 'setup-tensorflow: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+LOG_NAME=setup-tensorflow
+# shellcheck source=lib/tensorflow-addon.sh
+source "$ROOT/scripts/lib/tensorflow-addon.sh"
 
 # Loads tfjs-node from the project root, as the project does. Silent; the exit status says.
 loads() { (cd "$ROOT" && TF_CPP_MIN_LOG_LEVEL=3 node -e "require('@tensorflow/tfjs-node')") >/dev/null 2>&1; }
 
-# Loads tfjs-node, runs a small op and checks that the project's tfjs-core sees the backend.
-verify() {
-  (cd "$ROOT" && TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-1} node -e '
-    const tf = require("@tensorflow/tfjs-node");
-    const core = require("@tensorflow/tfjs-core");
-    const binding = tf.backend().binding;
-    const y = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]])).dataSync();
-    if (y[0] !== 17 || y[1] !== 39) throw new Error("wrong matMul result: " + Array.from(y));
-    if (core.getBackend() !== "tensorflow") {
-      throw new Error("the project'"'"'s @tensorflow/tfjs-core does not see the tensorflow backend " +
-        "(tfjs-node resolved another copy of tfjs-core; check `npm ls @tensorflow/tfjs-core`)");
-    }
-    console.log(`tfjs-node ${tf.version["tfjs-node"]}, TensorFlow C library ${binding.TF_Version}, ` +
-      `backend ${core.getBackend()}, GPU: ${binding.isUsingGpuDevice()}, matMul ok`);
-  ')
-}
+verify() { verify_addon @tensorflow/tfjs-node; }
 
 start=$SECONDS
 
@@ -95,13 +87,7 @@ if [[ ${GRN_TF_SKIP_ONLINE:-0} != 1 ]]; then
 fi
 
 # (d) Offline route: TensorFlow's C library from the tensorflow-cpu wheel, addon built here.
-[[ $(uname -s) == Linux && $(uname -m) == x86_64 ]] ||
-  die "the offline route supports Linux x86_64 only (this is $(uname -s) $(uname -m))"
-for tool in python3 make c++; do
-  command -v "$tool" >/dev/null 2>&1 ||
-    die "'$tool' not found: the addon is compiled here (Debian/Ubuntu: apt-get install build-essential python3 python3-pip)"
-done
-
+check_build_tools
 mkdir -p "$CACHE_DIR"
 
 # d1. The wheel: GRN_TF_WHEEL, else a cached one, else pip (which also reads local mirrors).
@@ -123,109 +109,11 @@ else
   fi
 fi
 
-# d2. Extract only the two libraries and the C headers the addon includes (checked with g++ -MM:
-# tensorflow/c, tensorflow/core/platform/ctstring*, tsl/platform/ctstring*, xla/tsl/c), not the
-# 13,000 other headers. Cached per wheel; a stamp file marks a complete extraction.
-extract_dir=$CACHE_DIR/$(basename "$wheel" .whl)
-if [[ -f $extract_dir/.complete ]]; then
-  log "reusing the extracted libraries and headers in ${extract_dir#"$ROOT"/}"
-else
-  log "extracting libtensorflow_cc, libtensorflow_framework and the C headers from $(basename "$wheel") (~850 MB)"
-  rm -rf "$extract_dir" "$extract_dir.tmp"
-  python3 - "$wheel" "$extract_dir.tmp" <<'PY'
-import os, shutil, sys, zipfile
-wheel, dest = sys.argv[1], sys.argv[2]
-libs = {'tensorflow/libtensorflow_cc.so.2': 'lib/libtensorflow_cc.so.2',
-        'tensorflow/libtensorflow_framework.so.2': 'lib/libtensorflow_framework.so.2'}
-include_dirs = ('tensorflow/c/', 'tensorflow/core/platform/', 'tsl/', 'xla/tsl/')
-found = set()
-with zipfile.ZipFile(wheel) as z:
-    for info in z.infolist():
-        name = info.filename
-        if name in libs:
-            target = libs[name]
-            found.add(name)
-        elif name.startswith('tensorflow/include/') and name.endswith('.h') and \
-                name[len('tensorflow/include/'):].startswith(include_dirs):
-            target = 'include/' + name[len('tensorflow/include/'):]
-        else:
-            continue
-        path = os.path.join(dest, target)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with z.open(info) as src, open(path, 'wb') as out:
-            shutil.copyfileobj(src, out, 1 << 20)
-missing = set(libs) - found
-if missing:
-    sys.exit('the wheel lacks ' + ', '.join(sorted(missing)))
-PY
-  for header in tensorflow/c/c_api.h tensorflow/c/eager/c_api.h tensorflow/core/platform/ctstring_internal.h; do
-    [[ -f $extract_dir.tmp/include/$header ]] || die "the wheel lacks include/$header"
-  done
-  touch "$extract_dir.tmp/.complete"
-  mv "$extract_dir.tmp" "$extract_dir"
-fi
-
-# d3. Lay out deps/ as binding.gyp expects: deps/include and deps/lib/libtensorflow{,_framework}.so.
-# The wheel's library has the SONAME libtensorflow_cc.so.2, so the addon records that name and
-# finds it at run time through its rpath ($ORIGIN/../../deps/lib): hence the extra link.
-# Hard links (no extra 850 MB) when the cache is on the same filesystem, copies otherwise.
-place() { ln -f "$1" "$2" 2>/dev/null || cp -f "$1" "$2"; }
-log "installing the library and headers into node_modules/@tensorflow/tfjs-node/deps"
-rm -rf "$PKG_DIR/deps"
-mkdir -p "$PKG_DIR/deps/lib"
-cp -a --link "$extract_dir/include" "$PKG_DIR/deps/include" 2>/dev/null ||
-  { rm -rf "$PKG_DIR/deps/include"; cp -a "$extract_dir/include" "$PKG_DIR/deps/include"; }
-place "$extract_dir/lib/libtensorflow_cc.so.2" "$PKG_DIR/deps/lib/libtensorflow.so.2"
-place "$extract_dir/lib/libtensorflow_framework.so.2" "$PKG_DIR/deps/lib/libtensorflow_framework.so.2"
-ln -sfn libtensorflow.so.2 "$PKG_DIR/deps/lib/libtensorflow.so"
-ln -sfn libtensorflow.so.2 "$PKG_DIR/deps/lib/libtensorflow_cc.so.2"
-ln -sfn libtensorflow_framework.so.2 "$PKG_DIR/deps/lib/libtensorflow_framework.so"
-
-# d4. Where tfjs-node's loader looks for the addon (node-pre-gyp's find() on its package.json:
-# lib/napi-v<highest N-API version of binary.napi_versions that this Node supports>/).
-read -r module_name napi module_dir binding_path < <(cd "$PKG_DIR" && node -e '
-  const path = require("path");
-  const pj = require("./package.json");
-  const napi = Math.max(...pj.binary.napi_versions.filter((v) => v <= Number(process.versions.napi)));
-  const dir = path.resolve(pj.binary.module_path.replace("{napi_build_version}", String(napi)));
-  let found = path.join(dir, pj.binary.module_name + ".node");
-  try { found = require("@mapbox/node-pre-gyp").find(path.resolve("package.json")); } catch {}
-  console.log(pj.binary.module_name, napi, dir, found);
-') || die "cannot read binary.module_name/module_path/napi_versions from tfjs-node's package.json"
-
-# d5. npm's own node-gyp: npm sets npm_config_node_gyp inside `npm run`; else the copy bundled
-# next to the npm CLI; else one on PATH. (`npm exec node-gyp` could try the registry.)
-node_gyp=${npm_config_node_gyp:-}
-if [[ -z $node_gyp || ! -f $node_gyp ]]; then
-  node_gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
-fi
-if [[ ! -f $node_gyp ]]; then
-  node_gyp=$(command -v node-gyp || true)
-  [[ -n $node_gyp ]] || die "cannot find node-gyp (normally bundled with npm)"
-fi
-node_gyp=$(readlink -f "$node_gyp")
-
-# Node's headers: npm's nodedir setting, else those next to the node binary (distro Node keeps
-# them in /usr/include/node); else node-gyp's own cache or download.
-nodedir=${npm_config_nodedir:-}
-if [[ -z $nodedir ]]; then
-  prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
-  [[ -f $prefix/include/node/node_api.h ]] && nodedir=$prefix
-fi
-gyp_args=(rebuild --jobs=max --module_name="$module_name" --module_path="$module_dir" --napi_build_version="$napi")
-[[ -n $nodedir ]] && gyp_args+=(--nodedir="$nodedir")
-
-build_log=$CACHE_DIR/tfjs-node-build.log
-log "building the addon with node-gyp $(node "$node_gyp" --version 2>/dev/null | tr -d v)${nodedir:+ (Node headers from $nodedir)} for N-API $napi (log: ${build_log#"$ROOT"/})"
-if ! (cd "$PKG_DIR" && node "$node_gyp" "${gyp_args[@]}") >"$build_log" 2>&1; then
-  tail -n 30 "$build_log" | sed 's/^/    /' >&2
-  die "building the addon failed; full log in $build_log"
-fi
-if [[ ! -f $binding_path ]]; then
-  mkdir -p "$(dirname "$binding_path")"
-  cp -f "$PKG_DIR/build/Release/$module_name.node" "$binding_path"
-fi
-log "addon installed at ${binding_path#"$ROOT"/}"
+# d2. Extract only the two libraries and the C headers the addon includes (cached per wheel);
+# d3. lay them out in deps/; d4. build the addon (scripts/lib/tensorflow-addon.sh).
+extract_dir=$(extract_tf_wheel "$wheel")
+install_tf_deps "$PKG_DIR" "$extract_dir"
+build_addon "$PKG_DIR" "$CACHE_DIR/tfjs-node-build.log"
 
 # (e) Check it.
 if ! verify; then

@@ -18,8 +18,10 @@ export function backendsCommand(): Command {
       }
       for (const r of rows) {
         const speed = r.samples_per_s !== undefined ? `${r.samples_per_s} samples/s (SimpleCNN, batch ${r.batch_size})` : '';
+        // GPU: whether the backend really runs on a GPU (tensorflow: the CUDA build found one).
+        const what = `${r.device}, GPU: ${r.gpu === true}${r.build ? `, ${r.build}` : ''}`;
         process.stdout.write(
-          r.available ? `${r.backend.padEnd(11)} yes  ${r.device}${speed ? `  ${speed}` : ''}\n` : `${r.backend.padEnd(11)} no   ${r.reason}\n`,
+          r.available ? `${r.backend.padEnd(11)} yes  ${what}${speed ? `  ${speed}` : ''}\n` : `${r.backend.padEnd(11)} no   ${r.reason}\n`,
         );
       }
     });

@@ -28,10 +28,23 @@ describe('grn backends', () => {
   it('lists every backend with its availability as JSON', async () => {
     const r = await grn(['backends', '--no-probe', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const rows = (JSON.parse(r.stdout) as { backends: Array<{ backend: string; available: boolean; device?: string; reason?: string }> }).backends;
+    type Row = { backend: string; available: boolean; device?: string; gpu?: boolean; build?: string; reason?: string };
+    const rows = (JSON.parse(r.stdout) as { backends: Row[] }).backends;
     assert.deepEqual(rows.map((b) => b.backend), ['tensorflow', 'webgpu', 'wasm', 'cpu']);
-    for (const b of rows) assert.ok(b.available ? typeof b.device === 'string' : typeof b.reason === 'string');
+    for (const b of rows) assert.ok(b.available ? typeof b.device === 'string' && typeof b.gpu === 'boolean' : typeof b.reason === 'string');
     assert.ok(rows.find((b) => b.backend === 'cpu')!.available);
+    // Which TensorFlow build loaded: the CUDA one (tfjs-node-gpu) when built, else the CPU one.
+    const tensorflow = rows.find((b) => b.backend === 'tensorflow')!;
+    if (tensorflow.available) assert.match(tensorflow.build ?? '', /^@tensorflow\/tfjs-node(-gpu)? 4\.22\.0 \((CPU|CUDA|rehearsal) build/);
+  });
+
+  it('says on each line whether the backend runs on a GPU', async () => {
+    const r = await grn(['backends', '--no-probe']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const line of r.stdout.trim().split('\n')) {
+      if (/^\S+\s+yes /.test(line)) assert.match(line, /, GPU: (true|false)/);
+    }
+    assert.match(r.stdout, /^cpu\s+yes\s+CPU \(JavaScript, 1 thread\), GPU: false$/m);
   });
 });
 

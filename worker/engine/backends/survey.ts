@@ -7,6 +7,8 @@ export interface BackendRow {
   available: boolean;
   device?: string;
   gpu?: boolean;
+  /** The backend's native build, where it has several (DeviceReport.build). */
+  build?: string;
   samples_per_s?: number;
   /** The batch the probe trained with (the pure-JS backend gets a small one). */
   batch_size?: number;
@@ -25,6 +27,7 @@ export async function surveyBackends(options: { probe: boolean; seconds: number 
     try {
       const report = await backend.activate();
       const row: BackendRow = { backend: backend.name, available: true, device: report.device, gpu: report.gpu };
+      if (report.build) row.build = report.build;
       if (options.probe) {
         // The pure-JS backend takes seconds per SimpleCNN step: probe it on a small batch.
         const batchSize = backend.name === 'cpu' ? 8 : 64;

@@ -14,6 +14,12 @@
  * the addon with npm's bundled node-gyp. The addon only uses the stable C API, so TensorFlow 2.21
  * stands in for the 2.9.1 that tfjs-node 4.22 was released with.
  *
+ * The CUDA build: `npm run setup:tensorflow -- --gpu --wheel-dir DIR` (scripts/setup-tensorflow-gpu.sh)
+ * unpacks @tensorflow/tfjs-node-gpu beside tfjs-node and builds its addon the same way against the
+ * CUDA build of the tensorflow wheel, with the CUDA 12 runtime wheels in its deps/nvidia; it records
+ * the wheels in grn-build.json, which `probe` and `activate` report. When its addon is built it is
+ * loaded first; the CPU build stays in place as the fallback.
+ *
  * tfjs-node registers its backend with the tfjs-core that its @tensorflow/tfjs dependency
  * resolves; `activate` checks that this is the engine the project's own tfjs-core import sees.
  */
@@ -35,6 +41,7 @@ const CPU_PACKAGE = '@tensorflow/tfjs-node';
 /** Load order: a CUDA build a user installed wins over the CPU build. */
 const PACKAGES = [GPU_PACKAGE, CPU_PACKAGE] as const;
 const SETUP_HINT = 'run `npm run setup:tensorflow`';
+const GPU_SETUP_HINT = 'run `npm run setup:tensorflow -- --gpu --wheel-dir DIR` (see docs/tensorflow-gpu.md)';
 
 /** An installed tfjs-node package and where its loader expects the native addon. */
 interface Installed {
@@ -78,7 +85,7 @@ function locate(pkg: string): Installed | null {
 
 /** Why an installed package cannot load, or null when its addon and TensorFlow library are in place. */
 function missingPiece(found: Installed): string | null {
-  const hint = found.pkg === CPU_PACKAGE ? SETUP_HINT : `run \`npm rebuild ${found.pkg}\` with internet access`;
+  const hint = found.pkg === CPU_PACKAGE ? SETUP_HINT : GPU_SETUP_HINT;
   if (!existsSync(found.addon)) {
     return `native addon not built (no ${relative(process.cwd(), found.addon)}): ${hint}`;
   }
@@ -88,6 +95,33 @@ function missingPiece(found: Installed): string | null {
     if (!hasLib) return `TensorFlow C library missing from ${relative(process.cwd(), libDir)}: ${hint}`;
   }
   return null;
+}
+
+/** What scripts/setup-tensorflow-gpu.sh writes into the package it built. */
+interface BuildRecord {
+  tensorflow_wheel?: string;
+  cuda?: boolean;
+  nvidia_wheels?: string[];
+}
+
+/**
+ * The package, its version and what its TensorFlow library came from: for tfjs-node-gpu built by
+ * our setup, the tensorflow wheel and how many CUDA runtime wheels (a rehearsal build from the CPU
+ * wheel says so); otherwise "CPU build" / "CUDA build" by package.
+ */
+function describeBuild(found: Installed): string {
+  const name = `${found.pkg} ${packageVersion(found.pkg)}`;
+  if (found.pkg === CPU_PACKAGE) return `${name} (CPU build)`;
+  let record: BuildRecord;
+  try {
+    record = JSON.parse(readFileSync(join(found.dir, 'grn-build.json'), 'utf8')) as BuildRecord;
+  } catch {
+    return `${name} (CUDA build)`;
+  }
+  const wheels = record.nvidia_wheels?.length ?? 0;
+  return record.cuda
+    ? `${name} (CUDA build from ${record.tensorflow_wheel} and ${wheels} CUDA runtime wheel${wheels === 1 ? '' : 's'})`
+    : `${name} (rehearsal build from ${record.tensorflow_wheel}: no CUDA)`;
 }
 
 function installedPackages(problems: string[]): Installed[] {
@@ -146,10 +180,7 @@ export const tensorflowBackend: Backend = {
     const installed = installedPackages(problems);
     for (const found of installed) {
       const missing = missingPiece(found);
-      if (missing === null) {
-        const kind = found.pkg === GPU_PACKAGE ? 'CUDA build' : 'CPU build';
-        return { ok: true, detail: `${found.pkg} ${packageVersion(found.pkg)} (${kind})` };
-      }
+      if (missing === null) return { ok: true, detail: describeBuild(found) };
       problems.push(found.pkg === CPU_PACKAGE && installed.length === 1 ? missing : `${found.pkg}: ${missing}`);
     }
     return { ok: false, reason: problems.length > 0 ? problems.join('; ') : NOT_INSTALLED };
@@ -213,6 +244,8 @@ export const tensorflowBackend: Backend = {
       backend: 'tensorflow',
       device,
       gpu,
+      // A CUDA build that is there but did not load is worth saying beside the CPU build that did.
+      build: [describeBuild(found), ...failures].join('; '),
       versions: {
         [found.pkg]: module.version?.['tfjs-node'] ?? packageVersion(found.pkg),
         libtensorflow: tfVersion,

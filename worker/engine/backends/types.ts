@@ -24,6 +24,8 @@ export interface DeviceReport {
   device: string;
   /** True when the device is a GPU (a software rasteriser such as lavapipe is not). */
   gpu: boolean;
+  /** Which build of the backend's native package runs, where there are several (tensorflow: tfjs-node or tfjs-node-gpu). */
+  build?: string;
   /** Versions of the packages that make up this backend. */
   versions: Record<string, string>;
 }
