@@ -6,6 +6,8 @@ export interface BackendRow {
   backend: string;
   available: boolean;
   device?: string;
+  /** What the availability check found, e.g. webgpu's adapters ("0: NVIDIA H100 80GB HBM3 (vulkan); …"). */
+  detail?: string;
   gpu?: boolean;
   samples_per_s?: number;
   /** The batch the probe trained with (the pure-JS backend gets a small one). */
@@ -24,7 +26,7 @@ export async function surveyBackends(options: { probe: boolean; seconds: number 
     }
     try {
       const report = await backend.activate();
-      const row: BackendRow = { backend: backend.name, available: true, device: report.device, gpu: report.gpu };
+      const row: BackendRow = { backend: backend.name, available: true, device: report.device, ...(availability.detail ? { detail: availability.detail } : {}), gpu: report.gpu };
       if (options.probe) {
         // The pure-JS backend takes seconds per SimpleCNN step: probe it on a small batch.
         const batchSize = backend.name === 'cpu' ? 8 : 64;
