@@ -8,10 +8,5 @@ if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('grn: not built yet; run `npm ci` (or `npm run build`) in the project folder first\n');
   process.exit(1);
 }
-// `grn sweep status ID | head` closes the pipe early: that is not an error.
-process.stdout.on('error', (err) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
-const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+const { runFromCommandLine } = await import(entry.href);
+await runFromCommandLine();

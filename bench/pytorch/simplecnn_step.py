@@ -1,10 +1,14 @@
-"""PyTorch reference for `npm run bench -- engine`: the original's SimpleCNN training step.
+"""PyTorch reference for `npm run bench -- engine` and scripts/device-check.sh: the original's
+SimpleCNN training step.
 
 Started once by the benchmark and driven over stdin/stdout so that its blocks interleave with the
 TensorFlow.js blocks (the machine's noise hits both alike) without paying Python's start-up per
 block. Protocol: it prints one JSON line when ready, then answers each `run SECONDS` line with one
 JSON line of measured samples/s, each `matmul N` line with the GFLOP/s of an NxN matmul; `quit`
 ends it.
+
+Usage: simplecnn_step.py [THREADS] [BATCH] [HxWxC] [DEVICE]; DEVICE is a torch device, `cpu`
+(default) or `cuda`/`cuda:N` for the GPU check's ratio against WebGPU on the same card.
 """
 import sys
 import time
@@ -30,14 +34,22 @@ class SimpleCNN(nn.Module):
         return self.fc2(x)
 
 
-def matmul_gflops(n):
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def synchronize(device):
+    """CUDA runs kernels asynchronously: a timing must wait for them."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_gflops(n, device):
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
     torch.mm(a, b)
+    synchronize(device)
     reps = 0
     start = time.perf_counter()
     while reps < 3 or time.perf_counter() - start < 1.0:
         torch.mm(a, b)
         reps += 1
+        synchronize(device)
     return 2 * n**3 * reps / (time.perf_counter() - start) / 1e9
 
 
@@ -46,12 +58,15 @@ def main():
     batch = int(sys.argv[2]) if len(sys.argv) > 2 else 64
     # HxWxC as the TypeScript side names shapes (NHWC); torch takes NCHW.
     height, width, channels = (int(v) for v in (sys.argv[3] if len(sys.argv) > 3 else "28x28x1").split("x"))
+    device = torch.device(sys.argv[4] if len(sys.argv) > 4 else "cpu")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        sys.exit(f"simplecnn_step.py: device {device} asked for, but torch {torch.__version__} sees no CUDA device")
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = SimpleCNN(channels=channels, size=height)
+    model = SimpleCNN(channels=channels, size=height).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = torch.randn(batch, channels, height, width)
-    y = torch.arange(batch) % 10
+    x = torch.randn(batch, channels, height, width, device=device)
+    y = (torch.arange(batch) % 10).to(device)
 
     def step():
         opt.zero_grad()
@@ -62,11 +77,12 @@ def main():
 
     for _ in range(3):
         step()
+    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     serve_blocks(
         step,
         batch,
-        {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": batch},
-        {"matmul": lambda n: {"gflops": matmul_gflops(int(n))}},
+        {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": batch, "device": str(device), "device_name": device_name},
+        {"matmul": lambda n: {"gflops": matmul_gflops(int(n), device)}},
     )
 
 if __name__ == "__main__":

@@ -48,3 +48,13 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
 }
+
+/** Runs `grn` on this process's arguments and sets its exit code: for bin/grn.js and the worker bundle's grn.js. */
+export async function runFromCommandLine(): Promise<void> {
+  // `grn sweep status ID | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { GrnError } from '../../shared/errors.js';
-import { FORMATS, parseFormats, writeReport } from '../reports/report.js';
+import { FORMATS, parseFormats } from '../reports/formats.js';
 import { checkOutputDir } from './output-paths.js';
 
 interface ReportFlags {
@@ -37,6 +37,8 @@ export function reportCommand(): Command {
       const formats = flags.format === undefined ? undefined : parseFormats(flags.format);
       const dir = resolveResultsDir(target, flags.results);
       if (flags.out) await checkOutputDir(flags.out, '--out', 'report');
+      // Loaded only here: the plotting stack is large (and left out of the worker bundle).
+      const { writeReport } = await import('../reports/report.js');
       const outcome = await writeReport(dir, { baseline: flags.baseline, formats, out: flags.out, png: flags.png });
       const m = outcome.model;
       if (flags.json) {

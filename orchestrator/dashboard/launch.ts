@@ -8,8 +8,9 @@ import { isAlive } from '../server/process.js';
 import { GrnError } from '../../shared/errors.js';
 import { readServerInfo } from '../server/embedded.js';
 import { MAX_CELLS_WITHOUT_YES, planSweepFromFile, sweepIdFor } from '../sweep/plan.js';
+import { entryPoints } from '../../shared/entry-points.js';
 
-const GRN_BIN = fileURLToPath(new URL('../../../bin/grn.js', import.meta.url));
+const GRN_BIN = fileURLToPath(entryPoints.grn);
 
 export interface LaunchedSweep {
   readonly id: string;

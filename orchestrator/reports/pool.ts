@@ -2,8 +2,9 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { DigestBatch, DigestJob } from './report.task.js';
 import type { PlotFiles, PlotJob } from './plots/render.js';
+import { entryPoints } from '../../shared/entry-points.js';
 
-const TASK = new URL('./report.task.js', import.meta.url).href;
+const TASK = entryPoints.reportTask.href;
 
 /**
  * One worker pool per report, for both kinds of task, so vega is loaded once per thread. As many

@@ -1,6 +1,5 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../../shared/errors.js';
 import { aggregate, type ReportModel } from './aggregate.js';
 import { loadResults } from './load.js';
 import { planFigures } from './plots/figures.js';
@@ -11,17 +10,9 @@ import { renderHtml } from './renderers/html.js';
 import { renderJson } from './renderers/json.js';
 import { renderMarkdown } from './renderers/markdown.js';
 import { renderTex } from './renderers/tex.js';
+import { FORMATS, type Format } from './formats.js';
 
-/** Outputs of `grn report`; `tensorboard` is the per-step telemetry export. */
-export const FORMATS = ['md', 'html', 'csv', 'json', 'tex', 'tensorboard'] as const;
-export type Format = (typeof FORMATS)[number];
-
-export function parseFormats(text: string): Format[] {
-  const names = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  const bad = names.filter((n) => !(FORMATS as readonly string[]).includes(n));
-  if (bad.length || names.length === 0) throw new UsageError(`--format: unknown format${bad.length > 1 ? 's' : ''} ${bad.map((b) => `'${b}'`).join(', ') || "''"}; known: ${FORMATS.join(', ')}`);
-  return [...new Set(names)] as Format[];
-}
+export { FORMATS, parseFormats, type Format } from './formats.js';
 
 export interface ReportOptions {
   /** Label or optimizer of the baseline (default sgd). */

@@ -1,7 +1,8 @@
 import { Piscina } from 'piscina';
 import type { FailedWrite, FileToWrite } from './write-files.task.js';
+import { entryPoints } from '../../shared/entry-points.js';
 
-const TASK = new URL('./write-files.task.js', import.meta.url).href;
+const TASK = entryPoints.writeFilesTask.href;
 
 /**
  * Writes result files on a piscina worker thread, in batches. Creating a file costs ~0.2 ms of

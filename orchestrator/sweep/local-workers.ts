@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { queryGpus } from '../../worker/agent/gpus.js';
 import { autoCpuSlots } from '../../worker/agent/slots.js';
+import { entryPoints } from '../../shared/entry-points.js';
 
-const GRN_BIN = fileURLToPath(new URL('../../../bin/grn.js', import.meta.url));
+const GRN_BIN = fileURLToPath(entryPoints.grn);
 
 export interface LocalWorkerOptions {
   readonly server: string;

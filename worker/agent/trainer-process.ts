@@ -9,8 +9,9 @@ import type { TrialConfig } from '../../shared/trial.js';
 import type { CheckpointAt } from '../engine/checkpoint/index.js';
 import { fromBlob, toBlob } from '../trainer/blob.js';
 import { SCRATCH_ENV, type FromTrainer, type IpcBlob, type TelemetryKind, type TelemetryRecord } from '../trainer/ipc.js';
+import { entryPoints } from '../../shared/entry-points.js';
 
-const TRAINER_ENTRY = fileURLToPath(new URL('../trainer/main.js', import.meta.url));
+const TRAINER_ENTRY = fileURLToPath(entryPoints.trainer);
 
 /** The trainer process died (crash, OOM kill, kill -9) while it had a trial: hand the trial back. */
 export class TrainerCrashedError extends Error {

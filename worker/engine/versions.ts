@@ -30,11 +30,27 @@ export function projectRoot(): string {
   throw new Error('cannot find the grad-retention-net package root');
 }
 
+/** The project's package.json; a worker bundle's also has `gitCommit` and `bundle` (scripts/bundle/build.ts). */
+function readRootPackage(): { version: string; gitCommit?: unknown; bundle?: unknown } {
+  return JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string; gitCommit?: unknown; bundle?: unknown };
+}
+
+/** The worker bundle's folder when running from one (its package.json has a `bundle` record, scripts/bundle/build.ts), else null. */
+export function workerBundleRoot(): string | null {
+  return readRootPackage().bundle ? projectRoot() : null;
+}
+
 let commit: string | null | undefined;
 
-/** The git commit of the checkout, or null outside a git checkout. */
+/**
+ * The git commit of the checkout, or null outside a git checkout. A worker bundle is no checkout:
+ * its package.json records the commit it was built from (`gitCommit`, scripts/bundle/), which wins,
+ * so that a bundle unpacked inside some other repository does not report that repository's commit.
+ */
 export function gitCommit(): string | null {
   if (commit !== undefined) return commit;
+  const recorded = readRootPackage().gitCommit;
+  if (typeof recorded === 'string' || recorded === null) return (commit = recorded);
   try {
     commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'ignore'] })
       .toString()
@@ -47,8 +63,7 @@ export function gitCommit(): string | null {
 
 /** Versions that decide a result's numbers: the project, Node, TensorFlow.js core (read from its package.json, not loaded). */
 export function coreVersions(): Record<string, string> {
-  const root = projectRoot();
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const pkg = readRootPackage();
   return {
     'grad-retention-net': pkg.version,
     node: process.versions.node,

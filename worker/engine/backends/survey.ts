@@ -6,6 +6,8 @@ export interface BackendRow {
   backend: string;
   available: boolean;
   device?: string;
+  /** What the availability check found, e.g. webgpu's adapters ("0: NVIDIA H100 80GB HBM3 (vulkan); …"). */
+  detail?: string;
   gpu?: boolean;
   /** The backend's native build, where it has several (DeviceReport.build). */
   build?: string;
@@ -26,7 +28,7 @@ export async function surveyBackends(options: { probe: boolean; seconds: number 
     }
     try {
       const report = await backend.activate();
-      const row: BackendRow = { backend: backend.name, available: true, device: report.device, gpu: report.gpu };
+      const row: BackendRow = { backend: backend.name, available: true, device: report.device, ...(availability.detail ? { detail: availability.detail } : {}), gpu: report.gpu };
       if (report.build) row.build = report.build;
       if (options.probe) {
         // The pure-JS backend takes seconds per SimpleCNN step: probe it on a small batch.

@@ -29,8 +29,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { packageVersion } from '../versions.js';
+import { packageVersion, workerBundleRoot } from '../versions.js';
 import { registerTensorflowKernels } from './tensorflow-kernels.js';
 import type { ActivateOptions, Availability, Backend, DeviceReport } from './types.js';
 
@@ -137,9 +138,17 @@ function installedPackages(problems: string[]): Installed[] {
   return out;
 }
 
-const NOT_INSTALLED =
-  `${CPU_PACKAGE} is not installed (optional dependency: run \`npm ci\` without --omit=optional, ` +
-  `then \`npm run setup:tensorflow\`)`;
+/** Why there is no tfjs-node, and how to get one: in a checkout npm installs it; the worker bundle leaves it out. */
+function notInstalled(): string {
+  const bundle = workerBundleRoot();
+  if (bundle) {
+    return (
+      `${CPU_PACKAGE} is not in the worker bundle (libtensorflow is too large): set GRN_TENSORFLOW_MODULES to a ` +
+      `node_modules folder that holds it, or put that folder at ${join(bundle, 'tensorflow', 'node_modules')} (${join(bundle, 'README.md')})`
+    );
+  }
+  return `${CPU_PACKAGE} is not installed (optional dependency: run \`npm ci\` without --omit=optional, then \`npm run setup:tensorflow\`)`;
+}
 
 /** Where `pkg` gets its tfjs-core from (through @tensorflow/tfjs), for the mismatch message. */
 function tfjsCoreSeenBy(found: Installed): string {
@@ -183,7 +192,7 @@ export const tensorflowBackend: Backend = {
       if (missing === null) return { ok: true, detail: describeBuild(found) };
       problems.push(found.pkg === CPU_PACKAGE && installed.length === 1 ? missing : `${found.pkg}: ${missing}`);
     }
-    return { ok: false, reason: problems.length > 0 ? problems.join('; ') : NOT_INSTALLED };
+    return { ok: false, reason: problems.length > 0 ? problems.join('; ') : notInstalled() };
   },
 
   async activate(options: ActivateOptions = {}): Promise<DeviceReport> {
@@ -202,9 +211,10 @@ export const tensorflowBackend: Backend = {
         continue;
       }
       try {
-        // A variable specifier: both packages are optional, so TypeScript must not resolve them.
-        const specifier: string = found.pkg;
-        const mod = (await import(specifier)) as { default?: object };
+        // The package locate() found, by its file: require.resolve honours NODE_PATH, where the worker
+        // bundle's launcher puts a tfjs-node installed beside it, and import() of a bare name would
+        // not. (Not a literal either way: both packages are optional, TypeScript must not resolve them.)
+        const mod = (await import(pathToFileURL(require.resolve(found.pkg)).href)) as { default?: object };
         loaded = { found, module: (mod.default ?? mod) as { version?: Record<string, string> } };
         break;
       } catch (err) {
@@ -212,7 +222,7 @@ export const tensorflowBackend: Backend = {
       }
     }
     if (!loaded) {
-      const why = failures.length > 0 ? failures.join('; ') : NOT_INSTALLED;
+      const why = failures.length > 0 ? failures.join('; ') : notInstalled();
       throw new Error(`cannot load TensorFlow's native backend: ${why}`);
     }
     const { found, module } = loaded;

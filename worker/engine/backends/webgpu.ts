@@ -200,7 +200,7 @@ export const webgpuBackend: Backend = {
     active = undefined;
     setNavigatorGpu(gpu); // before the import below: tfjs registers its factory only if it is set
     if (!tfjsFactory) {
-      await import(TFJS_WEBGPU);
+      await import('@tensorflow/tfjs-backend-webgpu'); // a literal, so that the worker bundle includes it
       tfjsFactory = tf.findBackendFactory('webgpu') ?? undefined;
       if (!tfjsFactory) {
         throw new Error(`${TFJS_WEBGPU} did not register its backend (was it imported before navigator.gpu was set?)`);

@@ -2,8 +2,9 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { MaskOptions } from './decode.js';
 import type { DecodeBatchRequest, DecodeBatchResult, DecodedMeta } from './decode-images.task.js';
+import { entryPoints } from '../../../../shared/entry-points.js';
 
-const TASK = new URL('./decode-images.task.js', import.meta.url).href;
+const TASK = entryPoints.decodeImagesTask.href;
 
 export interface DecodeInput {
   /** For the caller's messages; the format is told by the bytes. */
