@@ -84,6 +84,21 @@ export const GradcamRecordSchema = z.object({
 });
 export type GradcamRecord = z.infer<typeof GradcamRecordSchema>;
 
+/**
+ * The validation split's loss and metrics after each epoch (absent: the trial had none; results of
+ * older versions never have one). Its metrics are the task's, under their own names.
+ */
+export const ValidationRecordSchema = z.object({
+  /** Samples in the validation split (held out of the training split). */
+  samples: z.number().int().positive(),
+  /** The split seed that drew it (and, with it, every split of the data). */
+  seed: z.number().int().nonnegative(),
+  /** Mean validation loss after each epoch. */
+  loss: perEpoch,
+  ...(Object.fromEntries(METRIC_NAMES.map((name) => [name, perEpoch.optional()])) as Record<MetricName, z.ZodOptional<typeof perEpoch>>),
+});
+export type ValidationRecord = z.infer<typeof ValidationRecordSchema>;
+
 export const TrialResultSchema = z.object({
   format: z.literal(RESULT_FORMAT),
   status: z.enum(['completed', 'diverged']),
@@ -100,6 +115,8 @@ export const TrialResultSchema = z.object({
   miou: perEpoch.optional(),
   /** Mean test loss after each epoch. */
   test_loss: perEpoch,
+  /** The validation split's loss and metrics after each epoch (train.validation). */
+  validation: ValidationRecordSchema.optional(),
   /** Wall-clock seconds of each epoch's training (evaluation excluded). */
   epoch_time: perEpoch,
   /** Training throughput of each epoch. */
@@ -153,4 +170,11 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 export function primaryMetric(result: Pick<TrialResult, 'primary_metric' | 'accuracy' | 'miou' | 'pixel_accuracy'>): { name: MetricName; values: number[] } {
   const name = result.primary_metric ?? 'accuracy';
   return { name, values: result[name] ?? [] };
+}
+
+/** The per-epoch series of the primary metric on the validation split, and its name; null without one. */
+export function validationMetric(result: Pick<TrialResult, 'primary_metric' | 'validation'>): { name: MetricName; values: number[] } | null {
+  if (!result.validation) return null;
+  const name = result.primary_metric ?? 'accuracy';
+  return { name, values: result.validation[name] ?? [] };
 }

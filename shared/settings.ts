@@ -65,6 +65,8 @@ export interface SettingsLayer {
   /** null: no limit (all samples), overriding a lower layer's. */
   readonly train_limit?: number | null;
   readonly test_limit?: number | null;
+  /** A validation split (fraction or count); null: none, overriding a lower layer's. */
+  readonly validation?: number | null;
   /** null: not set (the data set's default model). */
   readonly model?: string | null;
   readonly model_options?: Options;
@@ -76,6 +78,7 @@ export interface ResolvedSettings {
   batch_size: number;
   train_limit?: number;
   test_limit?: number;
+  validation?: number;
   /** Absent only for synthetic workloads (no model, and none named). */
   model?: string;
   model_options: Record<string, unknown>;
@@ -109,7 +112,7 @@ export function modelLayers(defaultModel: string | undefined, layers: readonly S
 export function resolveSettings(catalog: TrainingCatalog, input: SettingsInput): ResolvedSettings {
   const base = catalog.defaults(input.choice);
   const layers: SettingsLayer[] = [{ epochs: base.epochs, batch_size: base.batch_size, hyperparameters: base.hyperparameters }, ...input.layers];
-  const last = <K extends 'epochs' | 'batch_size' | 'train_limit' | 'test_limit'>(key: K): SettingsLayer[K] => {
+  const last = <K extends 'epochs' | 'batch_size' | 'train_limit' | 'test_limit' | 'validation'>(key: K): SettingsLayer[K] => {
     let value: SettingsLayer[K] = undefined;
     for (const layer of layers) if (layer[key] !== undefined) value = layer[key];
     return value;
@@ -120,12 +123,13 @@ export function resolveSettings(catalog: TrainingCatalog, input: SettingsInput):
     const given = [base.model_options?.[model] ?? {}, ...counting.map((i) => input.layers[i]!.model_options!)];
     modelOptions = catalog.modelOptions(model, Object.assign({}, ...given)).options;
   }
-  const limit = (key: 'train_limit' | 'test_limit') => last(key) ?? undefined;
+  const limit = (key: 'train_limit' | 'test_limit' | 'validation') => last(key) ?? undefined;
   return {
     epochs: last('epochs') ?? BUILT_IN_TRAINING.epochs,
     batch_size: last('batch_size') ?? BUILT_IN_TRAINING.batch_size,
     ...(limit('train_limit') !== undefined ? { train_limit: limit('train_limit')! } : {}),
     ...(limit('test_limit') !== undefined ? { test_limit: limit('test_limit')! } : {}),
+    ...(limit('validation') !== undefined ? { validation: limit('validation')! } : {}),
     ...(model !== undefined ? { model } : {}),
     model_options: modelOptions,
     hyperparameters: catalog.hyperparameters(input.optimizer, Object.assign({}, ...layers.map((l) => l.hyperparameters ?? {}), input.params ?? {})),

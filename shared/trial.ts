@@ -17,6 +17,18 @@ export const BAD_SAMPLE_POLICIES = ['fail', 'skip'] as const;
  */
 export const DEFAULT_CHECKPOINT_EVERY = 200;
 
+/**
+ * The split seed of a validation split when a trial does not say (`train.validation_seed`): one
+ * constant, so every optimizer and every training seed of a data set is judged on the same samples.
+ */
+export const DEFAULT_VALIDATION_SEED = 0;
+
+/** A validation size: a fraction of the training split in (0, 1), or a whole number of samples. */
+export const ValidationSizeSchema = z
+  .number({ error: 'expected a fraction in (0, 1) or a whole number of samples' })
+  .positive({ error: 'expected a fraction in (0, 1) or a whole number of samples' })
+  .refine((x) => x < 1 || Number.isInteger(x), { error: 'expected a fraction in (0, 1) or a whole number of samples' });
+
 /** Test samples Grad-CAM explains by default (the original's 5). */
 export const GRADCAM_DEFAULT_SAMPLES = 5;
 
@@ -42,6 +54,15 @@ export const TrialConfigSchema = z
     /** Hold out this fraction of the training split as the test split (seeded, stratified). */
     holdout: z.number().gt(0).lt(1).optional(),
     onBadSample: z.enum(BAD_SAMPLE_POLICIES).optional(),
+    /**
+     * Hold out this much of the training split as a validation split, evaluated after every epoch
+     * (a fraction in (0, 1), or a count). With it, every split of the data — the holdout test split,
+     * the validation split, the train and test limits — is drawn from `validationSeed`, not `seed`
+     * (worker/engine/datasets/validation.ts).
+     */
+    validation: ValidationSizeSchema.optional(),
+    /** The split seed (default DEFAULT_VALIDATION_SEED); only with `validation`. */
+    validationSeed: z.number().int().nonnegative().optional(),
     model: z.string().min(1).optional(),
     /** The model's own options (checked against its catalog schema; e.g. layers, pretrained). */
     modelOptions: z.record(z.string(), z.unknown()).optional(),

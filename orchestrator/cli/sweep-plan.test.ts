@@ -146,8 +146,8 @@ describe('settings per data set, against the real catalog', () => {
 
   test('an unknown key in an override lists the keys it takes', () => {
     assert.deepEqual(problems(`${head}train_overrides:\n  cifar10: { batchsize: 16, lr: 0.01 }\n`), [
-      "7:14 train_overrides.cifar10.batchsize: unknown key 'batchsize' (did you mean 'batch_size'?); allowed: epochs, batch_size, train_limit, test_limit, model, model_options, hyperparameters",
-      "7:29 train_overrides.cifar10.lr: unknown key 'lr'; allowed: epochs, batch_size, train_limit, test_limit, model, model_options, hyperparameters",
+      "7:14 train_overrides.cifar10.batchsize: unknown key 'batchsize' (did you mean 'batch_size'?); allowed: epochs, batch_size, train_limit, test_limit, validation, model, model_options, hyperparameters",
+      "7:29 train_overrides.cifar10.lr: unknown key 'lr'; allowed: epochs, batch_size, train_limit, test_limit, validation, model, model_options, hyperparameters",
     ]);
   });
 
@@ -174,5 +174,28 @@ describe('settings per data set, against the real catalog', () => {
     ]);
     // Sweep-wide with a layer: only the models that have layers are held to it (imdb's transformer is skipped).
     assert.deepEqual(problems(`name: cam\ngrid: { optimizer: [sgd], dataset: [mnist, imdb], seed: [1] }\ntrain: { gradcam: { layer: conv1 } }\n`), []);
+  });
+});
+
+describe('a spec with a tuning stage, against the real catalog', () => {
+  test('the plan shows both stages: the tuning cells with their learning rates, the grid with its lr chosen by tuning', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'grn-plan-'));
+    try {
+      const file = join(dir, 'tuned.yaml');
+      await writeFile(file, 'name: tuned\ngrid: { optimizer: [sgd, adam], dataset: [mnist], seed: [1, 2] }\ntrain: { epochs: 1, validation: 0.1 }\ntune: { lr: { points: 3, factor: 3 } }\n');
+      const lines = (await plan([file])).trimEnd().split('\n');
+      assert.equal(lines[0], 'tuned: 10 cells in two stages');
+      assert.equal(lines[2], "stage 1, tuning: 6 cells (2 optimizer variants × 1 data set × 3 learning rates × 1 seed), judged on the validation split's primary metric at the final epoch");
+      assert.match(lines[4]!, /^#\s+cell id\s+optimizer\s+dataset\s+seed\s+epochs\s+train limit\s+validation\s+model\s+batch\s+lr$/);
+      assert.match(lines[5]!, /^1\s+tune-sgd_lr0p00333333-mnist-s1\s+sgd\[lr=0\.00333333\]\s+mnist\s+1\s+1\s+all\s+0\.1\s+simple-cnn\s+64\s+0\.00333333$/);
+      assert.match(lines[10]!, /^6\s+tune-adam_lr0p003-mnist-s1\s+adam\[lr=0\.003\]\s+mnist\s+1\s+1\s+all\s+0\.1\s+simple-cnn\s+64\s+0\.003$/);
+      assert.match(lines[12]!, /^stage 2, the grid: 4 cells \(2 optimizer variants × 1 data set × 2 seeds\), lr chosen by tuning — per optimizer variant and data set, the lr with the highest mean validation score/);
+      assert.match(lines[15]!, /^1\s+sgd-mnist-s1\s+sgd\s+mnist\s+1\s+1\s+all\s+0\.1\s+simple-cnn\s+64\s+tuned$/);
+      assert.equal(lines.length, 19);
+      const cells = (JSON.parse(await plan([file, '--json'])) as { cells: Array<PlannedCell & { tuned?: string }> }).cells;
+      assert.deepEqual(cells.map((c) => c.stage ?? c.tuned), [...Array(6).fill('tuning'), ...Array(4).fill('lr')]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

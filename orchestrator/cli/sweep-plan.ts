@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
-import { countCells, gridCells, planHeadline, type PlannedCell } from '../../shared/sweep/grid.js';
+import { countCells, gridCells, planHeadline, planSummary, type PlannedCell } from '../../shared/sweep/grid.js';
+import { WINNER_RULE } from '../../shared/sweep/tuning/index.js';
+import { expandSweep } from '../sweep/plan.js';
 import { loadSweepSpec } from '../../shared/sweep/load.js';
 import type { SweepSpec } from '../../shared/sweep/spec.js';
 import { trainingCatalog } from '../../worker/engine/catalog.js';
@@ -20,33 +22,39 @@ function optionsText(c: PlannedCell): string {
     .join(' ');
 }
 
-function row(c: PlannedCell, i: number, options: boolean): string[] {
-  const t = c.trial;
-  const lr = t.hyperparameters.lr;
-  return [
-    String(i + 1),
-    c.id,
-    c.label,
-    c.dataset,
-    String(c.seed),
-    String(t.epochs),
-    t.trainLimit === undefined ? 'all' : String(t.trainLimit),
-    t.model ?? '-',
-    String(t.batchSize),
-    lr === undefined ? '-' : String(lr),
-    ...(options ? [optionsText(c)] : []),
-  ];
+/** A column of the plan table: its heading, alignment and each cell's text. */
+interface Column {
+  readonly title: string;
+  readonly right?: boolean;
+  readonly value: (c: PlannedCell, i: number) => string;
 }
+
+/** A validation size as written: a fraction, or a count of samples. */
+const validationText = (v: number | undefined) => (v === undefined ? '-' : v < 1 ? String(v) : `${v} samples`);
 
 /**
  * The plan as a plain-text table: #, cell id, optimizer variant, data set, seed, and each cell's
- * resolved settings — epochs, train limit, model, batch size, lr, and (where any cell has some)
- * the data set's and model's options — so what differs by data set shows.
+ * resolved settings — epochs, train limit, validation (where any cell has one), model, batch
+ * size, lr, and (where any cell has some) the data set's and model's options — so what differs by
+ * data set shows. `tunedLr`: the grid of a tuned sweep, whose lr the tuning chooses.
  */
-export function formatPlanTable(cells: readonly PlannedCell[], first = 0): string {
-  const options = cells.some((c) => optionsText(c) !== '');
-  const header = ['#', 'cell id', 'optimizer', 'dataset', 'seed', 'epochs', 'train limit', 'model', 'batch', 'lr', ...(options ? ['options'] : [])];
-  return formatTable(header, cells.map((c, i) => row(c, first + i, options)), new Set([0, 4, 5, 6, 8, 9]));
+export function formatPlanTable(cells: readonly PlannedCell[], first = 0, options: { tunedLr?: boolean } = {}): string {
+  const columns: Column[] = [
+    { title: '#', right: true, value: (_, i) => String(first + i + 1) },
+    { title: 'cell id', value: (c) => c.id },
+    { title: 'optimizer', value: (c) => c.label },
+    { title: 'dataset', value: (c) => c.dataset },
+    { title: 'seed', right: true, value: (c) => String(c.seed) },
+    { title: 'epochs', right: true, value: (c) => String(c.trial.epochs) },
+    { title: 'train limit', right: true, value: (c) => (c.trial.trainLimit === undefined ? 'all' : String(c.trial.trainLimit)) },
+    ...(cells.some((c) => c.trial.validation !== undefined) ? [{ title: 'validation', right: true, value: (c: PlannedCell) => validationText(c.trial.validation) }] : []),
+    { title: 'model', value: (c) => c.trial.model ?? '-' },
+    { title: 'batch', right: true, value: (c) => String(c.trial.batchSize) },
+    { title: 'lr', right: true, value: (c) => (options.tunedLr ? 'tuned' : String(c.trial.hyperparameters.lr ?? '-')) },
+    ...(cells.some((c) => optionsText(c) !== '') ? [{ title: 'options', value: optionsText }] : []),
+  ];
+  const right = new Set(columns.flatMap((c, i) => (c.right ? [i] : [])));
+  return formatTable(columns.map((c) => c.title), cells.map((cell, i) => columns.map((c) => c.value(cell, i))), right);
 }
 
 /** The first `n` cells, expanding nothing beyond them. */
@@ -67,6 +75,41 @@ function headline(spec: SweepSpec, count: number): string {
   return `${spec.name}: ${n(count, 'cell', 'cells')} (${n(variants, 'optimizer variant', 'optimizer variants')} × ${n(spec.grid.dataset.length, 'data set', 'data sets')} × ${n(spec.grid.seed.length, 'seed', 'seeds')})`;
 }
 
+/** One stage's table, cut to its first rows past the limit. */
+function stageTable(cells: readonly PlannedCell[], limit: number, options: { tunedLr?: boolean } = {}): string {
+  if (cells.length <= limit) return formatPlanTable(cells, 0, options);
+  return `${formatPlanTable(cells.slice(0, HEAD_ROWS), 0, options)}\n… and ${(cells.length - HEAD_ROWS).toLocaleString('en-US')} more cells (more than ${limit.toLocaleString('en-US')}: --rows N lists up to N, --json lists all)`;
+}
+
+/**
+ * The plan of a spec with `tune:`: its two stages, each with its cells — the tuning stage's with
+ * the learning rates they try, the grid's with `tuned` for the lr its tuning chooses. `--json`
+ * lists every cell of both (the grid's marked `"tuned": "lr"`).
+ */
+function tunedPlan(spec: SweepSpec, file: string, flags: { json?: boolean; rows?: number }): string {
+  const { cells, tuning } = expandSweep(spec, trainingCatalog, file);
+  const grid = cells.filter((c) => c.stage !== 'tuning');
+  if (flags.json) return `${JSON.stringify({ name: spec.name, cells: cells.map((c) => (c.stage === 'tuning' ? c : { ...c, tuned: 'lr' })) })}\n`;
+  const t = tuning!;
+  const n = (k: number, one: string, many: string) => `${k.toLocaleString('en-US')} ${k === 1 ? one : many}`;
+  const shape = planSummary(grid);
+  const points = t.rows[0]?.points.length ?? 0;
+  const limit = flags.rows ?? PLAN_ROWS;
+  const at = t.tune.epoch === 'final' ? 'at the final epoch' : 'at its best epoch';
+  return [
+    `${spec.name}: ${n(cells.length, 'cell', 'cells')} in two stages`,
+    '',
+    `stage 1, tuning: ${n(t.cells.length, 'cell', 'cells')} (${n(shape.optimizerVariants, 'optimizer variant', 'optimizer variants')} × ${n(shape.datasets, 'data set', 'data sets')} × ${n(points, 'learning rate', 'learning rates')} × ${n(t.seeds.length, 'seed', 'seeds')}), judged on the validation split's primary metric ${at}`,
+    '',
+    stageTable(t.cells, limit),
+    '',
+    `stage 2, the grid: ${n(grid.length, 'cell', 'cells')} (${n(shape.optimizerVariants, 'optimizer variant', 'optimizer variants')} × ${n(shape.datasets, 'data set', 'data sets')} × ${n(shape.seeds, 'seed', 'seeds')}), lr chosen by tuning — ${WINNER_RULE} — judged on the test split`,
+    '',
+    stageTable(grid, limit, { tunedLr: true }),
+    '',
+  ].join('\n');
+}
+
 /**
  * `grn sweep plan <spec> [--json] [--rows N]`: validates a spec and shows its cells without running
  * anything. A grid past PLAN_ROWS cells is summarised; `--json` streams every cell, one per line
@@ -80,6 +123,10 @@ export function sweepPlanCommand(write: (text: string) => void = (text) => void 
     .addOption(new Option('--rows <n>', `list every cell up to this many, else a summary (default ${PLAN_ROWS})`).argParser(positiveInt))
     .action(async (file: string, flags: { json?: boolean; rows?: number }) => {
       const spec = await loadSweepSpec(file, engineKnownNames());
+      if (spec.tune) {
+        write(tunedPlan(spec, file, flags));
+        return;
+      }
       const count = countCells(spec);
       if (flags.json) {
         write(`{"name":${JSON.stringify(spec.name)},"cells":[`);

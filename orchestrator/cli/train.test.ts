@@ -199,3 +199,39 @@ describe('grn train --gradcam', () => {
     assert.match(r.stderr, /Grad-CAM: model 'mlp' has no layer it can explain/);
   });
 });
+
+describe('grn train --validation', () => {
+  let dir: string;
+  let work: string;
+  before(async () => {
+    dir = await writeMnistFixture({ train: 200, test: 50 });
+    work = await mkdtemp(join(tmpdir(), 'grn-cli-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('holds out a validation split, evaluates it after every epoch and says so; the train limit applies to what it leaves', async () => {
+    const out = join(work, 'v.json');
+    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--epochs', '2', '--validation', '0.25', '--validation-seed', '4', '--train-limit', '100', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /mnist: 100 train, 50 validation \(split seed 4\), 50 test samples/);
+    assert.match(r.stderr, /epoch 2\/2: train loss [\d.]+, test loss [\d.]+, test accuracy [\d.]+%, validation loss [\d.]+, validation accuracy [\d.]+%/);
+    const result = TrialResultSchema.parse(JSON.parse(await readFile(out, 'utf8')));
+    assert.deepEqual([result.validation?.samples, result.validation?.seed, result.validation?.accuracy?.length], [50, 4, 2]);
+    assert.equal(result.manifest.dataset.train_samples, 100);
+  });
+
+  it('a bad size, a split seed without a split, or no training data left is an error before training', async () => {
+    const bad = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--validation', '1.5', '--out', join(work, 'x.json')]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--validation: expected a fraction between 0 and 1 \(e\.g\. 0\.1\) or a whole number of samples, got '1\.5'/);
+    const seedOnly = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--validation-seed', '3', '--out', join(work, 'x.json')]);
+    assert.equal(seedOnly.code, 2, seedOnly.stderr);
+    assert.match(seedOnly.stderr, /--validation-seed draws the validation split: give --validation too/);
+    const all = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--validation', '200', '--out', join(work, 'x.json')]);
+    assert.equal(all.code, 2, all.stderr);
+    assert.match(all.stderr, /validation 200 takes 200 samples, which leaves no training data \(the training split has 200\)/);
+  });
+});

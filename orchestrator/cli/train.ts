@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../../shared/errors.js';
 import { BUILT_IN_TRAINING, resolveSettings } from '../../shared/settings.js';
-import { BAD_SAMPLE_POLICIES, GRADCAM_DEFAULT_SAMPLES, TrialConfigSchema, type HyperParameterValue } from '../../shared/trial.js';
+import { BAD_SAMPLE_POLICIES, DEFAULT_VALIDATION_SEED, GRADCAM_DEFAULT_SAMPLES, TrialConfigSchema, ValidationSizeSchema, type HyperParameterValue } from '../../shared/trial.js';
 import { BACKEND_CHOICES, DATASETS, datasetOptionProblems, FORMATS, MODELS, OPTIMIZERS, trainingCatalog, trialModel } from '../../worker/engine/catalog.js';
 import { hyperParameter, nonNegativeInt, positiveInt, positiveNumber } from './options.js';
 import { checkOutputFile } from './output-paths.js';
@@ -18,6 +18,8 @@ interface TrainFlags {
   maxLength?: number;
   tokenizer?: string;
   holdout?: number;
+  validation?: number;
+  validationSeed?: number;
   onBadSample?: (typeof BAD_SAMPLE_POLICIES)[number];
   model?: string;
   modelOption: Record<string, HyperParameterValue>;
@@ -57,6 +59,13 @@ function fraction(text: string): number {
   return x;
 }
 
+/** `--validation 0.1` (a fraction of the training split) or `--validation 5000` (samples). */
+function validationSize(text: string): number {
+  const parsed = ValidationSizeSchema.safeParse(text.trim() === '' ? Number.NaN : Number(text));
+  if (!parsed.success) throw new UsageError(`--validation: expected a fraction between 0 and 1 (e.g. 0.1) or a whole number of samples, got '${text}'`);
+  return parsed.data;
+}
+
 export function trainCommand(): Command {
   return new Command('train')
     .description('train one trial (data set x optimizer x seed) and write its result JSON')
@@ -69,6 +78,8 @@ export function trainCommand(): Command {
     .option('--max-length <n>', 'text: tokens per text (default 128)', positiveInt)
     .option('--tokenizer <path>', 'text: a Hugging Face tokenizer.json or BERT vocab.txt (or a folder holding one) instead of a vocabulary built from the training split')
     .option('--holdout <fraction>', 'hold out this fraction of the training split as the test split (seeded, stratified)', fraction)
+    .option('--validation <size>', 'hold out a validation split of the training split, evaluated after every epoch: a fraction (0.1) or a count; the limits then apply to what is left', validationSize)
+    .option('--validation-seed <n>', `seed of the data split with --validation (default ${DEFAULT_VALIDATION_SEED}: the same samples for every optimizer and seed)`, nonNegativeInt)
     .addOption(new Option('--on-bad-sample <policy>', 'an unreadable image: fail naming it, or skip and count it').choices(BAD_SAMPLE_POLICIES))
     .addOption(new Option('--model <name>', "model (default: the data set's)").choices(MODELS.names))
     .option('--model-option <key=value>', "an option of the model, repeatable (its catalog schema checks it)", hyperParameter, {})
@@ -80,7 +91,7 @@ export function trainCommand(): Command {
     .option('--hp <key=value>', 'any other optimizer hyper-parameter, repeatable (e.g. --hp momentum=0.95)', hyperParameter, {})
     .addOption(new Option('--backend <name>', 'compute backend').choices(BACKEND_CHOICES).default('auto'))
     .option('--device <index>', 'device index (WebGPU adapter / CUDA device) to train on', nonNegativeInt)
-    .option('--train-limit <n>', 'use only the first N training samples', positiveInt)
+    .option('--train-limit <n>', 'use only the first N training samples (with --validation: N of those it leaves)', positiveInt)
     .option('--test-limit <n>', 'use only the first N test samples', positiveInt)
     .option('--telemetry-every <k>', 'keep every K-th batch record in the result', positiveInt, 1)
     .option('--out <file>', 'result file (default results/train/<dataset>-<optimizer>-seed<seed>-<time>.json)')
@@ -139,6 +150,7 @@ function trialConfig(flags: TrainFlags) {
     p.replace(/^(size|channels|max_length|tokenizer)\b/, (f) => `--${f.replace('_', '-')}`).replace(/'(size|channels|max_length|tokenizer)'/g, (_, f: string) => `'--${f.replace('_', '-')}'`),
   );
   if (problems.length) throw new UsageError(problems.join('; '));
+  if (flags.validationSeed !== undefined && flags.validation === undefined) throw new UsageError('--validation-seed draws the validation split: give --validation too');
   const { problem } = trialModel(choice, flags.model);
   if (problem) throw new UsageError(problem);
   // The catalog's defaults for the data set, the flags over them (shared/settings.ts), as a sweep cell.
@@ -146,7 +158,7 @@ function trialConfig(flags: TrainFlags) {
     choice,
     optimizer: flags.optimizer,
     dataOptions,
-    layers: [{ epochs: flags.epochs, batch_size: flags.batchSize, train_limit: flags.trainLimit, test_limit: flags.testLimit, model: flags.model, model_options: flags.modelOption }],
+    layers: [{ epochs: flags.epochs, batch_size: flags.batchSize, train_limit: flags.trainLimit, test_limit: flags.testLimit, validation: flags.validation, model: flags.model, model_options: flags.modelOption }],
     params: hyperparameters,
   });
   if (s.model !== undefined) {
@@ -160,6 +172,8 @@ function trialConfig(flags: TrainFlags) {
     ...(Object.keys(s.data_options).length ? { dataOptions: s.data_options } : {}),
     holdout: flags.holdout,
     onBadSample: flags.onBadSample,
+    validation: s.validation,
+    validationSeed: s.validation !== undefined ? (flags.validationSeed ?? DEFAULT_VALIDATION_SEED) : undefined,
     model: s.model,
     ...(Object.keys(s.model_options).length ? { modelOptions: s.model_options } : {}),
     optimizer: flags.optimizer,

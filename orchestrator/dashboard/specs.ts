@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { NO_CATALOG } from '../../shared/settings.js';
 import { SpecError } from '../../shared/sweep/errors.js';
 import { expandGrid, planHeadline } from '../../shared/sweep/grid.js';
+import { countTuningCells } from '../../shared/sweep/tuning/index.js';
 import { loadSweepSpec } from '../../shared/sweep/load.js';
 import { engineKnownNames } from '../sweep/known-names.js';
 
@@ -31,7 +32,8 @@ export async function describeSpec(path: string): Promise<SpecEntry> {
     const spec = await loadSweepSpec(path, engineKnownNames());
     // Only the count and the headline: the cells' resolved settings are not needed.
     const cells = expandGrid(spec, NO_CATALOG);
-    return { path, name: spec.name, cells: cells.length, headline: planHeadline(spec.name, cells) };
+    const tuning = countTuningCells(spec, cells.length);
+    return { path, name: spec.name, cells: cells.length + tuning, headline: `${planHeadline(spec.name, cells)}${tuning ? `, after a tuning stage of ${tuning} cells` : ''}` };
   } catch (err) {
     const message = err instanceof SpecError ? err.message.split('\n').slice(0, 3).join(' ') : (err as Error).message;
     return { path, error: message };

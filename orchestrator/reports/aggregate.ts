@@ -1,4 +1,5 @@
 import type { MetricName } from '../../shared/metrics.js';
+import type { TuningRecord } from '../../shared/sweep/tuning/index.js';
 import type { CellDigest } from './digest.js';
 import type { CellRecord, LoadedSweep, MissingCell } from './load.js';
 import { bootstrapMeanInterval, type Interval } from './statistics/bootstrap.js';
@@ -28,6 +29,8 @@ export interface GroupSummary {
   readonly metric: MetricName;
   /** Final-epoch primary metric (fraction), final test loss and final training loss (no interval: no table shows one). */
   readonly score: MetricSummary;
+  /** Final-epoch primary metric on the validation split, over the seeds that have one (null: none has). */
+  readonly validation: MetricSummary | null;
   readonly testLoss: MetricSummary;
   readonly trainLoss: MetricSummary;
   readonly best: { readonly seed: number; readonly score: number } | null;
@@ -82,6 +85,8 @@ export interface ReportModel {
   readonly missing: readonly MissingCell[];
   /** Per data set with Grad-CAM images. */
   readonly gradcam: readonly GradcamGrid[];
+  /** What a tuned sweep's tuning stage tried and chose (its tuning.json), else null. */
+  readonly tuning: TuningRecord | null;
 }
 
 export interface AggregateOptions {
@@ -176,6 +181,7 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
       diverged: digests.filter((d) => d.status === 'diverged').length,
       metric: digests[0]?.metric ?? 'accuracy',
       score: metric(acc),
+      validation: digests.some((d) => d.validationScore) ? metric(digests.flatMap((d) => (d.validationScore ? [last(d.validationScore)] : [])), false) : null,
       testLoss: metric(digests.map((d) => last(d.testLoss))),
       trainLoss: metric(digests.map((d) => last(d.loss)), false),
       best,
@@ -244,6 +250,7 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
     cells: { planned: sweep.cells.length, reported: sweep.results.size },
     missing: sweep.missing,
     gradcam,
+    tuning: sweep.tuning,
   };
 }
 

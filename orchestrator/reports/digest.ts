@@ -43,6 +43,8 @@ export interface CellDigest {
   readonly metric: MetricName;
   /** Per epoch, as recorded (NaN where the file has null, e.g. a diverged loss); `score` is the primary metric. */
   readonly score: number[];
+  /** The primary metric on the validation split per epoch; null when the run had none. */
+  readonly validationScore: number[] | null;
   readonly loss: number[];
   readonly testLoss: number[];
   readonly epochTime: number[];
@@ -105,6 +107,7 @@ export function digestResult(cell: string, r: Json, resultDir?: string): CellDig
     // The task's primary metric per epoch (accuracy; mIoU for segmentation): what reports rank by.
     metric,
     score: numbers(r[metric]),
+    validationScore: r.validation && typeof r.validation === 'object' ? numbers((r.validation as Json)[metric]) : null,
     loss: numbers(r.loss),
     testLoss: numbers(r.test_loss),
     epochTime: numbers(r.epoch_time),

@@ -6,7 +6,9 @@ import { GrnError } from '../../shared/errors.js';
 import { NO_CATALOG } from '../../shared/settings.js';
 import { expandGrid } from '../../shared/sweep/grid.js';
 import { SweepSpecSchema } from '../../shared/sweep/spec.js';
+import type { TuningRecord } from '../../shared/sweep/tuning/index.js';
 import type { CellDigest } from './digest.js';
+import { loadTuning } from './tuning/load.js';
 import type { ReportPool } from './pool.js';
 import type { DigestJob } from './report.task.js';
 import { runDir } from './tensorboard/export.js';
@@ -50,6 +52,8 @@ export interface LoadedSweep {
   readonly missing: readonly MissingCell[];
   /** Where the manifest and the files disagree or something could not be read, said plainly. */
   readonly warnings: readonly string[];
+  /** A tuned sweep's tuning.json (tuning/), else null. */
+  readonly tuning: TuningRecord | null;
 }
 
 export interface LoadOptions {
@@ -77,7 +81,9 @@ async function readJson(path: string): Promise<Json | null> {
  * comes from manifest.json (written when the sweep ends, also when it fails or is interrupted);
  * without one (a sweep still running, or killed hard) from the spec's grid; and cell files that
  * neither lists are taken too, named by their own manifest. So a partial folder still yields a
- * report, and every planned cell without a result is listed with the reason.
+ * report, and every planned cell without a result is listed with the reason. A tuned sweep's
+ * tuning runs (tuning/cells/, manifest stage `tuning`) are not cells of the report: its
+ * tuning.json is read for the Tuning section instead.
  */
 export async function loadResults(dir: string, options: LoadOptions): Promise<LoadedSweep> {
   const root = resolve(dir);
@@ -95,6 +101,8 @@ export async function loadResults(dir: string, options: LoadOptions): Promise<Lo
   const cells = new Map<string, CellRecord>();
   if (Array.isArray(manifest?.cells)) {
     for (const c of manifest.cells as Json[]) {
+      // A tuned sweep's tuning runs are reported in its Tuning section, not compared as cells.
+      if (c.stage === 'tuning') continue;
       cells.set(String(c.cell), {
         cell: String(c.cell),
         label: String(c.label),
@@ -173,6 +181,7 @@ export async function loadResults(dir: string, options: LoadOptions): Promise<Lo
 
   const targets: Record<string, number> = {};
   for (const [k, v] of Object.entries((specRaw?.target ?? {}) as Json)) if (typeof v === 'number') targets[k] = v;
+  const tuning = await loadTuning(root, warnings);
   const backends = Array.isArray(manifest?.backends) ? manifest.backends.map(String) : [...new Set([...results.values()].map((d) => `${d.backend} on ${d.device}`))];
   return {
     dir: root,
@@ -188,5 +197,6 @@ export async function loadResults(dir: string, options: LoadOptions): Promise<Lo
     results,
     missing,
     warnings,
+    tuning,
   };
 }

@@ -7,7 +7,9 @@ import { GrnError } from '../../shared/errors.js';
 import type { Stores } from './infrastructure.js';
 import { readSweep } from './publish.js';
 import { ResultsFolder } from './results-folder.js';
-import { cellsOfSweepRecord } from './retry.js';
+import { sweepOfRecord } from './retry.js';
+import { chooseLearningRates } from '../../shared/sweep/tuning/index.js';
+import { outcomeOf } from './tuning-stage.js';
 
 export interface ExportOutcome {
   readonly cells: number;
@@ -28,10 +30,10 @@ export interface ExportOutcome {
 export async function exportSweep(stores: Stores, sweepId: string, resultsDir: string, server: string): Promise<ExportOutcome> {
   const sweep = await readSweep(stores, sweepId);
   if (!sweep) throw new GrnError(`no sweep '${sweepId}' on ${server}`);
-  const cells = cellsOfSweepRecord(sweep.record);
+  const { cells, tuning } = sweepOfRecord(sweep.record);
   let unwritten = 0;
   const folder = new ResultsFolder(resultsDir, () => void unwritten++);
-  await folder.init(sweep.record.spec_yaml, sweepId);
+  await folder.init(sweep.record.spec_yaml, sweepId, { tuning: tuning !== null });
   const states = new Map<string, CellState>();
   const results = new Map<string, TrialResult>();
   const unreadable: Array<{ cell: string; reason: string }> = [];
@@ -47,13 +49,17 @@ export async function exportSweep(stores: Stores, sweepId: string, resultsDir: s
         if ('unreadable' in read) unreadable.push({ cell: c.id, reason: read.unreadable });
         else {
           results.set(c.id, read.result);
-          folder.writeCell(c.id, read.result);
+          folder.writeCell(c.id, read.result, c.stage);
           folder.writeArtefacts(c.id, read.record, stores.artifacts);
         }
       }),
     );
   }
   await folder.close();
+  // What the tuning chose, from the same results (tuning-stage.ts chose it so while the sweep ran).
+  if (tuning) {
+    await folder.writeTuning(chooseLearningRates(tuning, (cell) => outcomeOf(states.get(cell), results.get(cell))));
+  }
   const final = sweep.record.status !== 'running' && sweep.record.status !== 'paused';
   await folder.writeSummary({
     sweep: sweepId,

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import { metricTitle } from '../../shared/metrics.js';
-import { primaryMetric } from '../../shared/result.js';
+import { primaryMetric, validationMetric } from '../../shared/result.js';
 import type { CellCounts, SweepEvent } from './monitor.js';
 
 /**
@@ -34,8 +34,10 @@ function eventLine(e: SweepEvent, c: CellCounts): string | null {
       const title = metricTitle(metric.name);
       const secs = e.result.epoch_time.reduce((a, b) => a + b, 0);
       const d = e.result.divergence;
-      if (d) return `${tally} ${e.cell} DIVERGED at step ${d.step} (epoch ${d.epoch}, loss ${d.loss ?? 'NaN'}); last epoch's ${title} ${acc === undefined ? '-' : (acc * 100).toFixed(2) + '%'}, ${e.record.node}/${e.record.slot}`;
-      return `${tally} ${e.cell} done: ${title} ${acc === undefined ? '-' : (acc * 100).toFixed(2) + '%'}, ${secs.toFixed(1)} s training, ${e.record.node}/${e.record.slot}`;
+      const held = validationMetric(e.result)?.values.at(-1);
+      const validation = e.result.validation ? `, validation ${title} ${held === undefined ? '-' : (held * 100).toFixed(2) + '%'}` : '';
+      if (d) return `${tally} ${e.cell} DIVERGED at step ${d.step} (epoch ${d.epoch}, loss ${d.loss ?? 'NaN'}); last epoch's ${title} ${acc === undefined ? '-' : (acc * 100).toFixed(2) + '%'}${validation}, ${e.record.node}/${e.record.slot}`;
+      return `${tally} ${e.cell} done: ${title} ${acc === undefined ? '-' : (acc * 100).toFixed(2) + '%'}${validation}, ${secs.toFixed(1)} s training, ${e.record.node}/${e.record.slot}`;
     }
     case 'node-joined':
       return `node ${e.node.node} joined: ${e.node.slots.map((s) => s.slot).join(', ')} (${e.node.host})`;

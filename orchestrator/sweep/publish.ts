@@ -20,6 +20,8 @@ export interface SweepDefinition {
   readonly specYaml: string;
   readonly maxDeliver: number;
   readonly cells: readonly SweepCell[];
+  /** Cells the sweep has in all, when more than `cells` (a tuned sweep publishes its grid's later). */
+  readonly plannedCells?: number;
 }
 
 /** Server-side dedup id of a cell's message: the same cell published again is dropped. */
@@ -77,7 +79,7 @@ export async function publishSweep(
     id: sweep.id,
     name: sweep.name,
     status: 'running',
-    cells: sweep.cells.length,
+    cells: sweep.plannedCells ?? sweep.cells.length,
     max_deliver: sweep.maxDeliver,
     spec_yaml: sweep.specYaml,
     created_at: now,

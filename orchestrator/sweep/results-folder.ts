@@ -11,6 +11,7 @@ import { DATASETS, OPTIMIZERS } from '../../worker/engine/catalog.js';
 import { coreVersions, gitCommit } from '../../worker/engine/versions.js';
 import { BackgroundFileWriter } from './file-writer.js';
 import type { FailedWrite } from './write-files.task.js';
+import type { TuningRecord } from '../../shared/sweep/tuning/index.js';
 
 /** What the folder needs to know about a cell to name it in the original's shape. */
 export interface CellInfo {
@@ -20,6 +21,8 @@ export interface CellInfo {
   readonly optimizer: string;
   readonly dataset: string;
   readonly seed: number;
+  /** `tuning`: a cell of a tuned sweep's first stage (its result goes to tuning/cells/). */
+  readonly stage?: 'tuning';
 }
 
 
@@ -52,7 +55,9 @@ export interface SweepSummary {
 /**
  * `results/<sweep-id>/`: spec.yaml as run, cells/<cell>.json (one trial result each, written as
  * it arrives, atomically), all_results.json in the original's shape, and manifest.json (versions,
- * nodes, backends, start/end, every cell's final state and error).
+ * nodes, backends, start/end, every cell's final state and error). A tuned sweep also has
+ * tuning/cells/<cell>.json (its tuning stage's results, kept out of cells/ so that reports and
+ * all_results.json hold only the grid's) and tuning.json (what the tuning chose).
  */
 export class ResultsFolder {
   /** Result files that could not be written (their results stay on the server: `grn sweep export`). */
@@ -68,6 +73,11 @@ export class ResultsFolder {
     return join(this.dir, 'cells');
   }
 
+  /** Where a cell's result file goes: cells/, or tuning/cells/ for a tuning cell. */
+  cellFile(cell: string, stage?: 'tuning'): string {
+    return join(stage === 'tuning' ? join(this.dir, 'tuning', 'cells') : this.cellsDir, `${cell}.json`);
+  }
+
   get specFile(): string {
     return join(this.dir, 'spec.yaml');
   }
@@ -77,13 +87,14 @@ export class ResultsFolder {
    * spec under the same id is refused rather than mixed with this one (its results, manifest and
    * report would describe neither).
    */
-  async init(specYaml: string, id: string): Promise<void> {
+  async init(specYaml: string, id: string, options: { tuning?: boolean } = {}): Promise<void> {
     const existing = await readFile(this.specFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return null;
       throw new UsageError(`${this.specFile}: cannot read (${err.code ?? err.message})`);
     });
     if (existing !== null && specIdentity(existing) !== specIdentity(specYaml)) throw differentSpecError(id, this.specFile);
     await mkdir(this.cellsDir, { recursive: true });
+    if (options.tuning) await mkdir(join(this.dir, 'tuning', 'cells'), { recursive: true });
     if (existing === null) await writeFile(this.specFile, specYaml);
   }
 
@@ -101,8 +112,8 @@ export class ResultsFolder {
    * Queued to a writer thread; `close` waits for every cell file. A result with Grad-CAM images
    * names their folder, relative to the cell file (writeArtefacts puts them there).
    */
-  writeCell(cell: string, result: TrialResult): void {
-    const path = join(this.cellsDir, `${cell}.json`);
+  writeCell(cell: string, result: TrialResult, stage?: 'tuning'): void {
+    const path = this.cellFile(cell, stage);
     this.unwritten.delete(path);
     this.writer.write(path, result.gradcam ? { ...result, gradcam: { ...result.gradcam, dir: `../gradcam/${cell}` } } : result);
   }
@@ -150,11 +161,17 @@ export class ResultsFolder {
     await this.writer.close();
   }
 
+  /** tuning.json: what a tuned sweep's first stage chose (shared/sweep/tuning/record.ts). */
+  async writeTuning(record: TuningRecord): Promise<void> {
+    await writeAtomic(join(this.dir, 'tuning.json'), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
   async writeSummary(s: SweepSummary): Promise<void> {
     const all: Record<string, Record<string, TrialResult>> = {};
     for (const cell of s.cells) {
       const result = s.results.get(cell.id);
-      if (!result) continue;
+      // The original's shape holds the comparison itself: a tuned sweep's grid, not its tuning runs.
+      if (!result || cell.stage === 'tuning') continue;
       (all[originalKey(cell)] ??= {})[String(cell.seed)] = result;
     }
     await writeAtomic(join(this.dir, 'all_results.json'), `${JSON.stringify(all)}\n`);
@@ -177,6 +194,7 @@ export class ResultsFolder {
         const state = s.states.get(c.id);
         return {
           cell: c.id,
+          ...(c.stage ? { stage: c.stage } : {}),
           label: c.label,
           dataset: c.dataset,
           seed: c.seed,
@@ -186,7 +204,7 @@ export class ResultsFolder {
           error: state?.status === 'done' ? null : (state?.error ?? null),
           // The task's primary metric (accuracy; mIoU for segmentation), named beside its value.
           ...finalScore(s.results.get(c.id)),
-          result: s.results.has(c.id) ? `cells/${c.id}.json` : null,
+          result: s.results.has(c.id) ? `${c.stage === 'tuning' ? 'tuning/cells' : 'cells'}/${c.id}.json` : null,
         };
       }),
     };

@@ -9,6 +9,7 @@ import { duringFailover } from '../../shared/protocol/failover.js';
 import { cellKey, consumerName, subjects, TRIALS_STREAM } from '../../shared/protocol/names.js';
 import { specIdentity } from '../../shared/sweep/identity.js';
 import type { TrialConfig } from '../../shared/trial.js';
+import type { TuningPlan } from '../../shared/sweep/tuning/index.js';
 import { DATASETS } from '../../worker/engine/catalog.js';
 import { startEmbeddedServer, type EmbeddedServer } from '../server/embedded.js';
 import { sweepClaimTokens } from './claim-token.js';
@@ -20,6 +21,7 @@ import { publishSweep, readSweep, requeueMissing, setSweepStatus } from './publi
 import { reopenFailed } from './retry.js';
 import { differentSpecError, ResultsFolder, type CellInfo } from './results-folder.js';
 import { Supervisor, type Fatal } from './supervisor.js';
+import { firstStage, TuningStage } from './tuning-stage.js';
 
 /** A sweep ready to run: the spec's text and its expanded grid. */
 export interface PlannedSweep {
@@ -27,7 +29,13 @@ export interface PlannedSweep {
   readonly name: string;
   readonly specYaml: string;
   readonly maxDeliver: number;
+  /** Every cell; with a tuning stage, its cells (stage `tuning`) and then the grid's. */
   readonly cells: ReadonlyArray<CellInfo & { readonly trial: TrialConfig }>;
+  /**
+   * A tuning stage (`tune:`): only its cells are published at the start; the grid's are published,
+   * with the lr the tuning chose, once it is over (tuning-stage.ts). One sweep id, two stages.
+   */
+  readonly tuning?: TuningPlan;
 }
 
 export interface RunOptions {
@@ -94,7 +102,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     unwrittenSaid = true;
     view.line(`error: cannot write ${failed.path} (${failed.message}); results stay on the server — once the folder is fixed: grn sweep export ${plan.id}`);
   });
-  await folder.init(plan.specYaml, plan.id);
+  await folder.init(plan.specYaml, plan.id, { tuning: plan.tuning !== undefined });
 
   let embedded: EmbeddedServer | undefined;
   let nc: NatsConnection;
@@ -112,6 +120,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
   supervisor.start();
   let workers: LocalWorkers | undefined;
   let monitor: SweepMonitor | undefined;
+  let stage: TuningStage | undefined;
   let cancelTimer: NodeJS.Timeout | undefined;
   try {
     const replicas = chooseReplicas(nc, options.replicas);
@@ -123,6 +132,8 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     }
     // Resumed sweeps keep when they first started; a new one starts now.
     const startedAt = existing?.record.created_at ?? new Date().toISOString();
+    // A tuned sweep starts with its tuning stage; the grid's cells follow it (TuningStage).
+    const startCells = firstStage(plan.cells, plan.tuning);
     const publish = async () => {
       if (options.resume && existing) {
         if (existing.record.status !== 'running') await setSweepStatus(stores, plan.id, 'running');
@@ -134,11 +145,12 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
         await ensureConsumer(stores.jsm, plan.id, plan.maxDeliver);
         // Failed cells get max_deliver fresh attempts when asked (the data folder was fixed, …).
         const retried = options.retryFailed ? await reopenFailed(stores, plan.id, plan.cells.map((c) => c.id)) : [];
-        const requeued = await requeueMissing(nc, stores, plan, Date.now());
+        const requeued = await requeueMissing(nc, stores, { ...plan, cells: startCells }, Date.now());
         view.line(`resuming ${plan.id}: ${requeued} cell(s) re-queued${retried.length ? `, ${retried.length} failed cell(s) retried` : ''}`);
       } else {
-        const { created, existing: old } = await publishSweep(nc, stores, plan, (done) => view.line(`publishing ${plan.id}: ${done} of ${plan.cells.length} cells`));
-        view.line(`sweep ${plan.id}: ${plan.cells.length} cells (${created} published${old ? `, ${old} already known` : ''}); results in ${options.resultsDir}`);
+        const { created, existing: old } = await publishSweep(nc, stores, { ...plan, cells: startCells, plannedCells: plan.cells.length }, (done) => view.line(`publishing ${plan.id}: ${done} of ${startCells.length} cells`));
+        const stages = plan.tuning ? ` (tuning stage: ${startCells.length}; the grid's ${plan.cells.length - startCells.length} follow with the lr it chooses)` : '';
+        view.line(`sweep ${plan.id}: ${plan.cells.length} cells${stages} (${created} published${old ? `, ${old} already known` : ''}); results in ${options.resultsDir}`);
       }
     };
     const cellIds = plan.cells.map((c) => c.id);
@@ -152,7 +164,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     };
     monitor = new SweepMonitor(nc, stores, plan.id, cellIds, async (event) => {
       if (event.type === 'result') {
-        folder.writeCell(event.cell, event.result);
+        folder.writeCell(event.cell, event.result, byId.get(event.cell)?.stage);
         folder.writeArtefacts(event.cell, event.record, stores.artifacts);
       }
       if (event.type === 'sweep' && event.record.status === 'cancelled' && !cancelling) {
@@ -163,7 +175,23 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
       }
       view.event(event, monitor!.counts());
       options.onEvent?.(event);
+      stage?.check();
     }, { accept, ...(options.lostAfterMs === undefined ? {} : { lostAfterMs: options.lostAfterMs }) });
+    if (plan.tuning) {
+      stage = new TuningStage({
+        sweep: plan.id,
+        tuning: plan.tuning,
+        cells: plan.cells,
+        nc,
+        stores,
+        states: monitor.states,
+        results: monitor.results,
+        write: (record) => folder.writeTuning(record),
+        derived: (cell) => byId.set(cell.id, cell),
+        cancelled: () => cancelling || monitor?.sweep?.status === 'cancelled',
+        line: (text) => view.line(text),
+      });
+    }
     // Local workers start while we publish (a Node process takes a second or two to come up).
     if (options.localWorkers !== 0) {
       if (!workerCreds && !options.auth?.creds) view.line('local workers need credentials: pass --creds, or --local-workers 0');
@@ -184,6 +212,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     // Following and publishing overlap: a watch replays what is already there, so nothing is missed.
     await Promise.all([monitor.start(), retryOnTimeout(publish, (n, err) => view.line(`publishing ${plan.id}: ${err.message} (the server restarting?); trying again (${n})`))]);
     monitor.arm();
+    stage?.arm();
     if (options.resume) {
       const c = monitor.counts();
       view.line(`${plan.id}: ${c.done} done, ${c.failed} failed, ${c.cancelled} cancelled, ${c.total - c.done - c.failed - c.cancelled} to run`);
@@ -194,6 +223,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
       options.signal?.addEventListener('abort', () => resolve('interrupted'), { once: true });
     });
     const ended = await Promise.race([monitor.finished.then(() => 'finished' as const), interrupted, supervisor.fatal]);
+    stage?.stop();
     const fault = typeof ended === 'object' ? ended : undefined;
     const counts = monitor.counts();
     const failed = monitor.failures(cellIds);
@@ -235,6 +265,7 @@ export async function runSweep(plan: PlannedSweep, options: RunOptions): Promise
     return { status, exitCode, counts, failed, resultsDir: options.resultsDir, unwritten, ...(fault ? { fault } : {}) };
   } finally {
     clearTimeout(cancelTimer);
+    stage?.stop();
     monitor?.stop();
     supervisor.stop();
     await folder.close().catch(() => undefined);

@@ -4,6 +4,7 @@ import { optimizerVariants } from './grid.js';
 import type { FieldPath } from './locate.js';
 import { DatasetEntrySchema, datasetEntryName, datasetSpec, OptimizerParamsSchema, TrainOverrideSchema, TrainSchema, type GradcamSpec, type KnownNames } from './spec.js';
 import { unknownName } from './suggest.js';
+import { tuneFindings } from './tuning/checks.js';
 
 /** A problem before it is given a line and column: the field, and whether to point at its key. */
 export interface Finding {
@@ -64,6 +65,7 @@ export function semanticFindings(raw: unknown, known: KnownNames): Finding[] {
   if (known.models && model !== null && !known.models.includes(model)) {
     findings.push({ path: ['train', 'model'], message: unknownName('model', model, known.models) });
   }
+  findings.push(...tuneFindings(raw));
   return findings;
 }
 

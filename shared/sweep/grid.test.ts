@@ -233,3 +233,12 @@ test("gradcam: a sweep-wide setting skips cells whose model Grad-CAM cannot expl
   const cells = expandGrid(parseSweepSpec(`name: cam\ngrid: { optimizer: [sgd], dataset: [mnist, noop, { name: sleep, gradcam: true }], seed: [1] }\ntrain: { gradcam: true }\n`, 'x.yaml', KNOWN), catalog);
   assert.deepEqual(cells.map((c) => [c.dataset, c.trial.gradcam]), [['mnist', { samples: 5 }], ['noop', undefined], ['sleep', { samples: 5 }]]);
 });
+
+test('validation: train’s for every data set, an override’s for its own (null: none there); the split seed rides with it', () => {
+  const cells = plan(`name: v\ngrid: { optimizer: [sgd], dataset: [mnist, noop, sleep], seed: [1] }\ntrain: { validation: 0.1, validation_seed: 7 }\ntrain_overrides: { noop: { validation: 500 }, sleep: { validation: null } }\n`);
+  assert.deepEqual(cells.map((c) => [c.dataset, c.trial.validation, c.trial.validationSeed]), [['mnist', 0.1, 7], ['noop', 500, 7], ['sleep', undefined, undefined]]);
+  // Default split seed 0; no validation, no split seed.
+  assert.equal(plan(`name: v\ngrid: { optimizer: [sgd], dataset: [mnist], seed: [1] }\ntrain: { validation: 0.2 }\n`)[0]!.trial.validationSeed, 0);
+  assert.equal(plan(EXAMPLE)[0]!.trial.validationSeed, undefined);
+  assert.throws(() => plan(`name: v\ngrid: { optimizer: [sgd], dataset: [mnist], seed: [1] }\ntrain: { validation: 1.5 }\n`), /train\.validation: expected a fraction in \(0, 1\) or a whole number of samples, got 1\.5/);
+});

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { resolveSettings, type TrainingCatalog } from '../settings.js';
-import { GRADCAM_DEFAULT_SAMPLES, TrialConfigSchema, type GradcamConfig, type HyperParameterValue, type TrialConfig } from '../trial.js';
+import { DEFAULT_VALIDATION_SEED, GRADCAM_DEFAULT_SAMPLES, TrialConfigSchema, type GradcamConfig, type HyperParameterValue, type TrialConfig } from '../trial.js';
 import { datasetSpec, type DatasetSpec, type GradcamSpec, type OptimizerParams, type SweepSpec } from './spec.js';
 
 /** One combination of an optimizer's list-valued hyper-parameters (its axes). */
@@ -14,6 +14,11 @@ export interface OptimizerVariant {
 /** One cell of the grid: what a worker trains, with a stable id and a label for tables. */
 export interface PlannedCell {
   id: string;
+  /**
+   * In a sweep with a tuning stage (shared/sweep/tuning): `tuning` for a cell of the first stage;
+   * absent for the grid's cells, whose lr the tuning chooses. Absent in every other sweep.
+   */
+  stage?: 'tuning';
   optimizer: string;
   variant: Record<string, HyperParameterValue>;
   /** `adam[lr=0.0003]`, `sgd`: the optimizer variant as reports name it. */
@@ -135,6 +140,8 @@ export function* gridCells(spec: SweepSpec, catalog: TrainingCatalog): Generator
       dataOptions: Object.keys(s.data_options).length ? s.data_options : undefined,
       holdout: d.holdout,
       onBadSample: d.onBadSample,
+      validation: s.validation,
+      validationSeed: s.validation !== undefined ? (t.validation_seed ?? DEFAULT_VALIDATION_SEED) : undefined,
       model: s.model,
       modelOptions: Object.keys(s.model_options).length ? s.model_options : undefined,
       optimizer: row.optimizer,

@@ -49,7 +49,7 @@ describe('parseSweepSpec', () => {
     assert.deepEqual(spec, {
       name: 'mnist-optimizers',
       grid: { optimizer: ['sgd', 'adam'], dataset: ['mnist'], seed: [1, 2] },
-      train: { train_limit: null, test_limit: null, model: null, backend: 'auto', telemetry_every: 1, duration_ms: null, timeout: null },
+      train: { train_limit: null, test_limit: null, validation: null, model: null, backend: 'auto', telemetry_every: 1, duration_ms: null, timeout: null },
       max_deliver: 3,
     });
   });

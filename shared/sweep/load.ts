@@ -6,6 +6,7 @@ import { SpecError, type SpecProblem } from './errors.js';
 import { formatPath, locate, showValue, valueAt, type FieldPath } from './locate.js';
 import { GridSchema, SweepSpecSchema, TrainOverrideSchema, TrainSchema, type KnownNames, type SweepSpec } from './spec.js';
 import { closest } from './suggest.js';
+import { TuneLrSchema, TuneSchema } from './tuning/spec.js';
 
 /** Reads and validates a sweep spec file; a missing or unreadable file is a SpecError naming it. */
 export async function loadSweepSpec(path: string, known: KnownNames): Promise<SweepSpec> {
@@ -62,6 +63,8 @@ const ALLOWED_KEYS: ReadonlyMap<string, readonly string[]> = new Map([
   ['', Object.keys(SweepSpecSchema.shape)],
   ['grid', Object.keys(GridSchema.shape)],
   ['train', Object.keys(TrainSchema.shape)],
+  ['tune', Object.keys(TuneSchema.shape)],
+  ['tune.lr', Object.keys(TuneLrSchema.shape)],
 ]);
 
 /** Zod issues as findings: one per unknown key, union failures narrowed to the branch that fits. */

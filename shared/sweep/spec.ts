@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TrainingCatalog } from '../settings.js';
-import type { HyperParameterValue } from '../trial.js';
+import { ValidationSizeSchema, type HyperParameterValue } from '../trial.js';
+import { TuneSchema } from './tuning/spec.js';
 
 /**
  * The sweep spec: an optimizer × dataset × seed grid, per-optimizer hyper-parameters (a list adds
@@ -182,6 +183,14 @@ export const TrainSchema = z
     batch_size: positiveInt('a positive integer').optional().describe("Mini-batch size (default: the data set's from the catalog, e.g. 16 for text, else 64)."),
     train_limit: positiveInt('a positive integer or null').nullable().default(null).describe('Use only the first N training samples (null: all).'),
     test_limit: positiveInt('a positive integer or null').nullable().default(null).describe('Use only the first N test samples (null: all).'),
+    validation: ValidationSizeSchema.nullable()
+      .default(null)
+      .describe(
+        'Hold out a validation split of the training split, evaluated after every epoch: a fraction in (0, 1) or a count (null: none). Drawn from validation_seed, as are then the holdout and the limits; train_limit applies to what is left.',
+      ),
+    validation_seed: nonNegativeInt('a non-negative integer')
+      .optional()
+      .describe('Seed of the data split when validation is on (default 0): the same for every optimizer and training seed, so all are judged on the same samples.'),
     model: z.string({ error: 'expected a model name or null' }).min(1).nullable().default(null).describe("Model (null: the data set's default, e.g. simple-cnn for mnist)."),
     model_options: modelOptions.optional().describe("Options of the model (checked against its catalog schema); for the model of train.model, or each data set's default."),
     backend: z.string({ error: 'expected a backend name' }).min(1).default('auto').describe("Compute backend on the worker: auto, or one of the engine's (tensorflow, webgpu, wasm, cpu)."),
@@ -209,6 +218,7 @@ export const TrainOverrideSchema = z
     batch_size: positiveInt('a positive integer').optional().describe('Mini-batch size for this data set.'),
     train_limit: positiveInt('a positive integer or null').nullable().optional().describe('Use only the first N training samples of this data set (null: all).'),
     test_limit: positiveInt('a positive integer or null').nullable().optional().describe('Use only the first N test samples of this data set (null: all).'),
+    validation: ValidationSizeSchema.nullable().optional().describe("This data set's validation split: a fraction in (0, 1) or a count (null: none)."),
     model: z.string({ error: 'expected a model name' }).min(1, { error: 'expected a model name' }).optional().describe('Model for this data set (train.model_options then do not apply unless it is the same model).'),
     model_options: modelOptions.optional().describe("Options of this data set's model, over train.model_options."),
     hyperparameters: z
@@ -252,6 +262,7 @@ export const SweepSpecSchema = z
       .optional()
       .describe('Folder holding one folder per data set (mnist/, …) on the workers; a leading ~ is expanded on each worker.'),
     max_deliver: positiveInt('a positive integer').default(3).describe('Deliveries of a cell before it is marked failed.'),
+    tune: TuneSchema.optional(),
   }, { error: 'expected a mapping with at least name and grid' })
   .strict()
   .meta({ title: 'GradRetentionNet sweep spec', description: 'An optimizer × dataset × seed grid for `grn sweep`.' });

@@ -27,6 +27,8 @@ export interface TrainOptions {
   readonly checkpoint?: CheckpointHook;
   /** Continue from a checkpoint's loop state (the model and optimizer already restored). */
   readonly resume?: LoopState;
+  /** A validation split (datasets/validation.ts), evaluated after every epoch like the test split. */
+  readonly validation?: LoadedDataset['test'];
 }
 
 /**
@@ -274,6 +276,8 @@ async function trainEpochs<D extends LoadedDataset>(
     }
     const trainLoss = lossSum / batches;
     const evaluation = await task.evaluate(model, data);
+    // The task's own evaluation, on the validation split in the test split's place.
+    const validation = options.validation ? await task.evaluate(model, { ...data, test: options.validation } as D) : undefined;
     const memory = await memorySnapshot(options.onGpu, options.deviceIndex);
     const primaryMetric = task.meta.primaryMetric;
     const summary: EpochSummary = {
@@ -284,6 +288,7 @@ async function trainEpochs<D extends LoadedDataset>(
       metrics: evaluation.metrics,
       primaryMetric,
       primary: evaluation.metrics[primaryMetric] ?? Number.NaN,
+      ...(validation ? { validation: { loss: validation.loss, metrics: validation.metrics, primary: validation.metrics[primaryMetric] ?? Number.NaN } } : {}),
       epochTime,
       samplesPerSecond: data.train.count / epochTime,
       vramMb: memory.vramMb,

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { UsageError } from '../../shared/errors.js';
 import { RESULT_FORMAT, type TrialResult } from '../../shared/result.js';
 import { STEP_SERIES } from '../../shared/series.js';
-import { DEFAULT_CHECKPOINT_EVERY, type TrialConfig } from '../../shared/trial.js';
+import { DEFAULT_CHECKPOINT_EVERY, DEFAULT_VALIDATION_SEED, type TrialConfig } from '../../shared/trial.js';
 import { activateBackend, type DeviceReport } from './backends/index.js';
 import { checkpointer, restoreCheckpoint, trialIdentity, type CheckpointAt, type CheckpointSink } from './checkpoint/index.js';
 import { trialModel } from './catalog.js';
@@ -10,11 +10,13 @@ import { DATASETS, loadDataset } from './datasets/catalog.js';
 import type { TrialArtefact } from './gradcam/index.js';
 import type { LoadOptions } from './datasets/data.js';
 import { localDataDir } from './datasets/files.js';
+import { splitValidation } from './datasets/validation.js';
 import { MODELS, modelOptions } from './models/catalog.js';
 import { createOptimizer } from './optimizers/index.js';
 import { randomStreams } from './random.js';
 import { runnerFor } from './tasks/index.js';
-import type { StepRecord, TrainingListener } from './telemetry/listener.js';
+import type { EpochSummary, StepRecord, TrainingListener } from './telemetry/listener.js';
+import type { MetricName } from '../../shared/metrics.js';
 import { train, type Divergence, type LoopState } from './train.js';
 import { coreVersions, gitCommit } from './versions.js';
 
@@ -57,6 +59,17 @@ function perStepSeries(steps: StepRecord[]) {
   return series;
 }
 
+/** The validation split's loss and metrics after each epoch, as the result keeps them. */
+function validationRecord(epochs: readonly EpochSummary[], samples: number, seed: number): NonNullable<TrialResult['validation']> {
+  const names = [...new Set(epochs.flatMap((e) => Object.keys(e.validation?.metrics ?? {})))] as MetricName[];
+  return {
+    samples,
+    seed,
+    loss: epochs.map((e) => e.validation?.loss ?? Number.NaN),
+    ...Object.fromEntries(names.map((name) => [name, epochs.map((e) => e.validation?.metrics[name] ?? Number.NaN)])),
+  };
+}
+
 function divergenceRecord(d: Divergence): NonNullable<TrialResult['divergence']> {
   return { epoch: d.epoch, step: d.step, loss: finiteOrNull(d.loss), grad_norm: finiteOrNull(d.gradNorm), last_finite: d.lastFinite };
 }
@@ -71,16 +84,26 @@ interface TextDataOptions {
   header?: boolean;
 }
 
-/** A trial's data-set options as the loaders take them. */
+/** The split seed of a trial with a validation split (datasets/validation.ts), else undefined. */
+function splitSeed(config: TrialConfig): number | undefined {
+  return config.validation === undefined ? undefined : (config.validationSeed ?? DEFAULT_VALIDATION_SEED);
+}
+
+/**
+ * A trial's data-set options as the loaders take them. With a validation split the loader draws
+ * its splits from the split seed and keeps the whole training split: the limit is applied after
+ * the validation split is taken out (splitValidation).
+ */
 function loadOptions(config: TrialConfig, options: TrialOptions, listener?: TrainingListener): LoadOptions {
   const o = (config.dataOptions ?? {}) as { size?: [number, number]; channels?: 1 | 3; mean?: number[]; std?: number[]; classes?: number; ignore_index?: number } & TextDataOptions;
+  const split = splitSeed(config);
   return {
     dataDir: config.kind !== undefined ? config.dataDir : localDataDir(config.dataset, config.dataDir),
     cacheDir: options.cacheDir,
-    trainLimit: config.trainLimit,
+    trainLimit: split === undefined ? config.trainLimit : undefined,
     testLimit: config.testLimit,
     holdout: config.holdout,
-    seed: config.seed,
+    seed: split ?? config.seed,
     onBadSample: config.onBadSample,
     size: o.size,
     channels: o.channels,
@@ -119,8 +142,11 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
 
   const device = options.device ?? (await activateBackend(config.backend, { deviceIndex: config.deviceIndex }));
   listener?.onMessage?.(`backend ${device.backend} on ${device.device}`);
-  const data = await loadDataset(config, loadOptions(config, options, listener));
-  listener?.onMessage?.(`${data.name}: ${data.train.count} train, ${data.test.count} test samples${data.skipped?.count ? ` (${data.skipped.count} unreadable skipped)` : ''}`);
+  const loaded = await loadDataset(config, loadOptions(config, options, listener));
+  const seed = splitSeed(config);
+  const { data, validation } = seed === undefined ? { data: loaded, validation: undefined } : splitValidation(loaded, { size: config.validation!, seed, trainLimit: config.trainLimit });
+  const validationText = validation ? `, ${validation.count} validation (split seed ${seed})` : '';
+  listener?.onMessage?.(`${data.name}: ${data.train.count} train${validationText}, ${data.test.count} test samples${data.skipped?.count ? ` (${data.skipped.count} unreadable skipped)` : ''}`);
   const task = await runnerFor(data);
 
   const random = randomStreams(config.seed);
@@ -153,6 +179,7 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
       signal: options.signal,
       checkpoint,
       resume: resume?.loop,
+      ...(validation ? { validation } : {}),
     });
     let gradcam: TrialResult['gradcam'];
     // A diverged model's weights are not finite: there is nothing to explain.
@@ -179,6 +206,7 @@ export async function runTrial(config: TrialConfig, options: TrialOptions = {}):
       samples_per_s: epochs.map((e) => e.samplesPerSecond),
       memory_usage: epochs.map((e) => [e.vramMb, e.ramMb] as [number, number]),
       tensor_memory_mb: epochs.map((e) => e.tensorMb),
+      ...(validation ? { validation: validationRecord(epochs, validation.count, seed!) } : {}),
       ...perStepSeries(history.steps),
       telemetry_every: config.telemetryEvery,
       resumed_from: resume ? { epoch: resume.at.epoch, step: resume.at.step } : null,

@@ -2,6 +2,7 @@ import type { GradcamGrid, ReportModel } from '../aggregate.js';
 import type { PlotSpec } from '../plots/figures.js';
 import type { PlotFiles } from '../plots/render.js';
 import { datasetTitle } from '../plots/theme.js';
+import { tuningBlocks } from '../tuning/section.js';
 import { comparisonTable, headlines, missingTable, profileTable, resultsTable, targetTable, type Table } from './sections.js';
 
 export interface RenderedPlot {
@@ -34,6 +35,7 @@ export function outline(model: ReportModel, plots: readonly RenderedPlot[]): Blo
   });
   if (s.warnings.length) blocks.push({ kind: 'paragraph', text: 'Warnings:' }, { kind: 'list', items: s.warnings });
   blocks.push({ kind: 'heading', level: 2, text: 'Summary' }, { kind: 'list', items: headlines(model) });
+  if (model.tuning) blocks.push(...tuningBlocks(model.tuning));
 
   for (const d of model.datasets) {
     blocks.push({ kind: 'heading', level: 2, text: datasetTitle(d) });
@@ -73,6 +75,7 @@ export function methodNotes(model: ReportModel): string[] {
     `Paired tests against the baseline use the seeds both finished: Wilcoxon signed-rank (exact up to 50 pairs without ties or zeros, otherwise normal approximation with tie and continuity corrections) and paired t-test, both two-sided, each Holm-corrected across all comparisons of the report; the verdict uses the Wilcoxon test at α = ${model.alpha}. With fewer than 6 pairs the Wilcoxon test cannot reach p < 0.05; such rows say "too few seeds".`,
     "Baseline on each data set: the variant labelled exactly as --baseline, else that optimizer's variant with the highest mean of the data set's primary metric (accuracy; mIoU for segmentation).",
     'Time to target: training seconds (sum of epoch times, evaluation excluded) until the first epoch at or above the spec’s target for the data set’s primary metric; median over seeds with misses counted as infinitely slow. Performance profile and score as in AlgoPerf (Dahl et al. 2023) with τ_max = 4, per optimizer using its fastest variant on each data set.',
+    ...(model.tuning ? ['Learning rates were tuned first (see Tuning): the results and comparisons are of the grid’s runs with the chosen learning rates, judged on the test split; the tuning runs, judged on the validation split, are not among them.'] : []),
     'Telemetry: per-step series are averaged into at most 120 bins per run before averaging over seeds. TensorBoard event files of every run are under tensorboard/ (`tensorboard --logdir tensorboard`).',
   ];
 }

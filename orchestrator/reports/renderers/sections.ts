@@ -24,12 +24,15 @@ export function resultsTable(model: ReportModel, dataset: string): Table {
   const base = model.baselineOf[dataset];
   const anyVram = groups.some((g) => g.peakVramMb > 0);
   const title = metricTitle(metricOf(model, dataset));
-  const header = ['optimizer', 'seeds', `${title} % (mean)`, '95 % CI', 'best (seed)', 'worst (seed)', 'test loss (mean)', '95 % CI', 'epoch time (s)', 'samples/s', anyVram ? 'peak VRAM (MB)' : 'peak RAM (MB)', 'missing'];
+  // Where runs held out a validation split, its final score beside the test split's.
+  const anyValidation = groups.some((g) => g.validation);
+  const header = ['optimizer', 'seeds', `${title} % (mean)`, '95 % CI', ...(anyValidation ? [`validation ${title} % (mean)`] : []), 'best (seed)', 'worst (seed)', 'test loss (mean)', '95 % CI', 'epoch time (s)', 'samples/s', anyVram ? 'peak VRAM (MB)' : 'peak RAM (MB)', 'missing'];
   const rows = groups.map((g) => [
     g.label === base ? `${g.label} (baseline)` : g.label,
     `${g.seeds.length}/${g.planned}`,
     pct(g.score.mean),
     interval(g.score.ci, pct),
+    ...(anyValidation ? [g.validation ? pct(g.validation.mean) : DASH] : []),
     g.best ? `${pct(g.best.score)} (${g.best.seed})` : DASH,
     g.worst ? `${pct(g.worst.score)} (${g.worst.seed})` : DASH,
     sig(g.testLoss.mean),
@@ -40,10 +43,10 @@ export function resultsTable(model: ReportModel, dataset: string): Table {
     missingText(g),
   ]);
   const notes = [
-    `Final-epoch test ${title} and test loss. ${BOOTSTRAP_NOTE} One seed has no interval.`,
+    `Final-epoch test ${title} and test loss${anyValidation ? ` (and ${title} on the validation split held out of the training data)` : ''}. ${BOOTSTRAP_NOTE} One seed has no interval.`,
     ...(groups.some((g) => g.diverged) ? [`Diverged runs (non-finite loss) are included with the ${title} they reached; see the missing/diverged column.`] : []),
   ];
-  return { caption: `${datasetTitle(dataset)}: final results by optimizer`, header, rows, notes, numeric: header.map((_, i) => i > 1 && i < 11) };
+  return { caption: `${datasetTitle(dataset)}: final results by optimizer`, header, rows, notes, numeric: header.map((_, i) => i > 1 && i < header.length - 1) };
 }
 
 function missingText(g: GroupSummary): string {

@@ -13,7 +13,9 @@ export function consoleListener(stream: NodeJS.WriteStream = process.stderr): Tr
 function epochLine(s: EpochSummary): string {
   return (
     `epoch ${s.epoch + 1}/${s.epochs}: train loss ${s.trainLoss.toFixed(4)}, test loss ${s.testLoss.toFixed(4)}, ` +
-    `${Object.entries(s.metrics).map(([name, v]) => `test ${metricTitle(name)} ${formatMetric(v)}`).join(', ')}, ${s.epochTime.toFixed(1)} s, ` +
+    `${Object.entries(s.metrics).map(([name, v]) => `test ${metricTitle(name)} ${formatMetric(v)}`).join(', ')}, ` +
+    (s.validation ? `validation loss ${s.validation.loss.toFixed(4)}, ${Object.entries(s.validation.metrics).map(([name, v]) => `validation ${metricTitle(name)} ${formatMetric(v)}`).join(', ')}, ` : '') +
+    `${s.epochTime.toFixed(1)} s, ` +
     `${Math.round(s.samplesPerSecond)} samples/s, RAM ${Math.round(s.ramMb)} MB` +
     (s.vramMb > 0 ? `, VRAM ${Math.round(s.vramMb)} MB` : '')
   );

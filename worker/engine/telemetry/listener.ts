@@ -26,6 +26,12 @@ export interface EpochSummary {
   /** The metric the task is judged by, and its value. */
   readonly primaryMetric: MetricName;
   readonly primary: number;
+  /** The same on the validation split, where the trial has one. */
+  readonly validation?: {
+    readonly loss: number;
+    readonly metrics: Partial<Record<MetricName, number>>;
+    readonly primary: number;
+  };
   readonly epochTime: number;
   readonly samplesPerSecond: number;
   readonly vramMb: number;
@@ -61,8 +67,14 @@ export interface TrainingListener {
   onMessage?(message: string): void;
 }
 
-/** An epoch summary as one flat telemetry record: its metrics become keys of their own. */
+/**
+ * An epoch summary as one flat telemetry record: its metrics become keys of their own, the
+ * validation split's with a `validation_` prefix (`validation_loss`, `validation_accuracy`, …).
+ */
 export function epochRecord(s: EpochSummary): Record<string, number | string | null> {
-  const { metrics, ...rest } = s;
-  return { ...rest, ...metrics };
+  const { metrics, validation, ...rest } = s;
+  const held = validation
+    ? { validation_loss: validation.loss, validation_primary: validation.primary, ...Object.fromEntries(Object.entries(validation.metrics).map(([k, v]) => [`validation_${k}`, v])) }
+    : {};
+  return { ...rest, ...metrics, ...held };
 }
