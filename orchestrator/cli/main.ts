@@ -41,6 +41,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`grn: ${err.message}\n`);
       return err.exitCode;
     }
+    // The server refused an operation to these credentials (a viewer asked to change something,
+    // or credentials from an older `grn server init` lack a newer permission): say so, no stack.
+    if (err instanceof Error && /Permissions Violation/.test(`${err.message} ${(err.cause as Error | undefined)?.message ?? ''}`)) {
+      process.stderr.write(`grn: the server refused: ${err.message.replace(/^.*?(Permissions Violation)/, '$1')} — these credentials do not allow it (viewer credentials made by an older \`grn server init\` may need making again with --force)\n`);
+      return 1;
+    }
     if (err instanceof Error && err.name === 'ZodError') {
       process.stderr.write(`grn: invalid input: ${err.message}\n`);
       return 2;

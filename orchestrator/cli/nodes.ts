@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { decodeJson, NodeRecordSchema, type NodeRecord } from '../../shared/protocol/messages.js';
-import { ensureStores } from '../sweep/infrastructure.js';
+import { Kvm } from '@nats-io/kv';
+import { NODES_BUCKET } from '../../shared/protocol/names.js';
 import { connectForCommand, noServerError, type ServerFlags } from './locate.js';
 import { connectionOptions } from './options.js';
 
@@ -16,10 +17,20 @@ export function nodesCommand(): Command {
       const connection = await connectForCommand(flags, undefined, 'nodes');
       if (!connection) throw noServerError('grn nodes');
       try {
-        const stores = await ensureStores(connection.nc);
+        // Opened, not created: listing must work with viewer credentials, which may read the
+        // registry but not create streams (ensureStores made `--creds viewer.nk` crash).
+        const registry = await new Kvm(connection.nc).open(NODES_BUCKET).catch((err: Error) => {
+          if (/stream not found/i.test(err.message)) return null;
+          throw err;
+        });
+        if (!registry) {
+          if (flags.json) process.stdout.write('[]\n');
+          else process.stdout.write(`0 node(s) on ${connection.url} (no worker or orchestrator has used this server yet)\n`);
+          return;
+        }
         const nodes: NodeRecord[] = [];
-        for await (const key of await stores.nodes.keys()) {
-          const entry = await stores.nodes.get(key);
+        for await (const key of await registry.keys()) {
+          const entry = await registry.get(key);
           if (entry?.operation === 'PUT') nodes.push(decodeJson(NodeRecordSchema, entry.value, `node ${key}`));
         }
         if (flags.json) {

@@ -113,6 +113,8 @@ export function viewerPermissions(): Permissions {
       `$JS.API.STREAM.MSG.GET.${s}`,
       `$JS.API.CONSUMER.CREATE.${s}`,
       `$JS.API.CONSUMER.CREATE.${s}.>`,
+      // Listing a bucket's keys asks for its ordered consumer's info (nats.js `keys()`).
+      `$JS.API.CONSUMER.INFO.${s}.*`,
       `$JS.API.CONSUMER.DELETE.${s}.*`,
       `$JS.FC.${s}.>`,
     ]),

@@ -77,3 +77,13 @@ test('a viewer cannot pause or cancel a sweep, or write anything', async () => {
   const still = await (await new Kvm(orch).open(SWEEPS_BUCKET)).get('watched');
   assert.equal(JSON.parse(still!.string()).status, 'running');
 });
+
+test('a viewer lists a bucket’s keys (what `grn nodes` does with creds/viewer.nk)', async () => {
+  const registry = await new Kvm(orch).open(NODES_BUCKET);
+  await registry.put('n1', '{}');
+  const keys: string[] = [];
+  // keys() asks for its ordered consumer's info: refused to viewers before CONSUMER.INFO was granted.
+  for await (const key of await (await new Kvm(viewer).open(NODES_BUCKET)).keys()) keys.push(key);
+  assert.deepEqual(keys, ['n1']);
+  await registry.delete('n1');
+});
