@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { countCells, gridCells, planHeadline, type PlannedCell } from '../../shared/sweep/grid.js';
+import { skippedNotes } from '../../shared/sweep/ablation.js';
+import { ablationOf, countCells, gridCells, planHeadline, type PlannedCell } from '../../shared/sweep/grid.js';
 import { loadSweepSpec } from '../../shared/sweep/load.js';
 import type { SweepSpec } from '../../shared/sweep/spec.js';
 import { trainingCatalog } from '../../worker/engine/catalog.js';
@@ -80,23 +81,27 @@ export function sweepPlanCommand(write: (text: string) => void = (text) => void 
     .addOption(new Option('--rows <n>', `list every cell up to this many, else a summary (default ${PLAN_ROWS})`).argParser(positiveInt))
     .action(async (file: string, flags: { json?: boolean; rows?: number }) => {
       const spec = await loadSweepSpec(file, engineKnownNames());
-      const count = countCells(spec);
+      const count = countCells(spec, trainingCatalog);
+      // Switches an `ablate: {components: all}` leaves out, and why.
+      const ablation = ablationOf(spec, trainingCatalog);
+      const notes = ablation ? skippedNotes(ablation) : [];
       if (flags.json) {
-        write(`{"name":${JSON.stringify(spec.name)},"cells":[`);
+        write(`{"name":${JSON.stringify(spec.name)},${notes.length ? `"notes":${JSON.stringify(notes)},` : ''}"cells":[`);
         let i = 0;
         for (const cell of gridCells(spec, trainingCatalog)) write(`${i++ ? ',' : ''}\n${JSON.stringify(cell)}`);
         write('\n]}\n');
         return;
       }
       const limit = flags.rows ?? PLAN_ROWS;
+      const noteText = notes.map((n) => `note: ${n}\n`).join('');
       if (count <= limit) {
         const cells = firstCells(spec, count);
-        write(`${planHeadline(spec.name, cells)}\n\n${formatPlanTable(cells)}\n`);
+        write(`${planHeadline(spec.name, cells)}\n${noteText}\n${formatPlanTable(cells)}\n`);
         return;
       }
       const head = firstCells(spec, HEAD_ROWS);
       write(
-        `${headline(spec, count)}\n\n${formatPlanTable(head)}\n… and ${(count - head.length).toLocaleString('en-US')} more cells ` +
+        `${headline(spec, count)}\n${noteText}\n${formatPlanTable(head)}\n… and ${(count - head.length).toLocaleString('en-US')} more cells ` +
           `(more than ${limit.toLocaleString('en-US')}: --rows N lists up to N, --json lists all)\n`,
       );
     });

@@ -1,10 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NO_CATALOG } from '../../shared/settings.js';
 import { SpecError } from '../../shared/sweep/errors.js';
 import { expandGrid, planHeadline } from '../../shared/sweep/grid.js';
 import { loadSweepSpec } from '../../shared/sweep/load.js';
-import { engineKnownNames } from '../sweep/known-names.js';
+import { engineKnownNames, LABELS_CATALOG } from '../sweep/known-names.js';
 
 /** A spec the launcher lists: its cell count (what `grn sweep plan` says), or why it does not load. */
 export interface SpecEntry {
@@ -30,7 +29,7 @@ export async function describeSpec(path: string): Promise<SpecEntry> {
   try {
     const spec = await loadSweepSpec(path, engineKnownNames());
     // Only the count and the headline: the cells' resolved settings are not needed.
-    const cells = expandGrid(spec, NO_CATALOG);
+    const cells = expandGrid(spec, LABELS_CATALOG);
     return { path, name: spec.name, cells: cells.length, headline: planHeadline(spec.name, cells) };
   } catch (err) {
     const message = err instanceof SpecError ? err.message.split('\n').slice(0, 3).join(' ') : (err as Error).message;

@@ -24,7 +24,7 @@ export interface PlanOptions {
 
 export async function planSweepFromText(text: string, file: string, options: PlanOptions = {}): Promise<PlannedSweep> {
   const spec = parseSweepSpec(text, file, engineKnownNames());
-  const count = countCells(spec);
+  const count = countCells(spec, trainingCatalog);
   if (options.maxCells !== undefined && count > options.maxCells) {
     throw new UsageError(
       `${file}: the grid has ${count.toLocaleString('en-US')} cells, more than ${options.maxCells.toLocaleString('en-US')}; check it with grn sweep plan ${file}, or pass --yes to run it`,

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { semanticFindings, type Finding } from './checks.js';
 import { SpecError, type SpecProblem } from './errors.js';
 import { formatPath, locate, showValue, valueAt, type FieldPath } from './locate.js';
-import { GridSchema, SweepSpecSchema, TrainOverrideSchema, TrainSchema, type KnownNames, type SweepSpec } from './spec.js';
+import { AblateSchema, GridSchema, SweepSpecSchema, TrainOverrideSchema, TrainSchema, type KnownNames, type SweepSpec } from './spec.js';
 import { closest } from './suggest.js';
 
 /** Reads and validates a sweep spec file; a missing or unreadable file is a SpecError naming it. */
@@ -62,6 +62,7 @@ const ALLOWED_KEYS: ReadonlyMap<string, readonly string[]> = new Map([
   ['', Object.keys(SweepSpecSchema.shape)],
   ['grid', Object.keys(GridSchema.shape)],
   ['train', Object.keys(TrainSchema.shape)],
+  ['ablate', Object.keys(AblateSchema.shape)],
 ]);
 
 /** Zod issues as findings: one per unknown key, union failures narrowed to the branch that fits. */
