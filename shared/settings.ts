@@ -1,3 +1,4 @@
+import type { SwitchCatalog } from './switches.js';
 import type { HyperParameterValue } from './trial.js';
 
 /**
@@ -49,6 +50,8 @@ export interface TrainingCatalog {
   modelOptions(model: string, options: Options): { options: Record<string, unknown>; problems: readonly string[] };
   /** The layers Grad-CAM can explain in the model ([]: none); absent: not known, taken as asked. */
   camLayers?(model: string): readonly string[];
+  /** The optimizer's switches, for ablation (undefined: it has none); absent: not known, so a spec with `ablate:` cannot be expanded. */
+  switches?(optimizer: string): SwitchCatalog | undefined;
 }
 
 /** A catalog of nothing: no defaults, every value as given (tests; plans read only for their ids). */

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { countCells, gridCells, planHeadline, planSummary, type PlannedCell } from '../../shared/sweep/grid.js';
+import { skippedNotes } from '../../shared/sweep/ablation.js';
+import { ablationOf, countCells, gridCells, planHeadline, planSummary, type PlannedCell } from '../../shared/sweep/grid.js';
 import { WINNER_RULE } from '../../shared/sweep/tuning/index.js';
 import { expandSweep } from '../sweep/plan.js';
 import { loadSweepSpec } from '../../shared/sweep/load.js';
@@ -127,23 +128,27 @@ export function sweepPlanCommand(write: (text: string) => void = (text) => void 
         write(tunedPlan(spec, file, flags));
         return;
       }
-      const count = countCells(spec);
+      const count = countCells(spec, trainingCatalog);
+      // Switches an `ablate: {components: all}` leaves out, and why.
+      const ablation = ablationOf(spec, trainingCatalog);
+      const notes = ablation ? skippedNotes(ablation) : [];
       if (flags.json) {
-        write(`{"name":${JSON.stringify(spec.name)},"cells":[`);
+        write(`{"name":${JSON.stringify(spec.name)},${notes.length ? `"notes":${JSON.stringify(notes)},` : ''}"cells":[`);
         let i = 0;
         for (const cell of gridCells(spec, trainingCatalog)) write(`${i++ ? ',' : ''}\n${JSON.stringify(cell)}`);
         write('\n]}\n');
         return;
       }
       const limit = flags.rows ?? PLAN_ROWS;
+      const noteText = notes.map((n) => `note: ${n}\n`).join('');
       if (count <= limit) {
         const cells = firstCells(spec, count);
-        write(`${planHeadline(spec.name, cells)}\n\n${formatPlanTable(cells)}\n`);
+        write(`${planHeadline(spec.name, cells)}\n${noteText}\n${formatPlanTable(cells)}\n`);
         return;
       }
       const head = firstCells(spec, HEAD_ROWS);
       write(
-        `${headline(spec, count)}\n\n${formatPlanTable(head)}\n… and ${(count - head.length).toLocaleString('en-US')} more cells ` +
+        `${headline(spec, count)}\n${noteText}\n${formatPlanTable(head)}\n… and ${(count - head.length).toLocaleString('en-US')} more cells ` +
           `(more than ${limit.toLocaleString('en-US')}: --rows N lists up to N, --json lists all)\n`,
       );
     });

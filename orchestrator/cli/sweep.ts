@@ -1,16 +1,20 @@
 import { Command, Option } from 'commander';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GrnError, UsageError } from '../../shared/errors.js';
 import { ID_PATTERN } from '../../shared/protocol/names.js';
+import { skippedNotes } from '../../shared/sweep/ablation.js';
+import { ablationOf, countCells, expandGrid, planHeadline } from '../../shared/sweep/grid.js';
+import { trainingCatalog } from '../../worker/engine/catalog.js';
 import { ensureStores } from '../sweep/infrastructure.js';
 import { connectForCommand, connectToSweepStore, noServerError, type ServerFlags } from './locate.js';
 import { exportSweep } from '../sweep/export.js';
 import { MAX_CELLS_WITHOUT_YES, planSweepFromFile, planSweepFromText } from '../sweep/plan.js';
 import { setSweepStatus } from '../sweep/publish.js';
-import { EXIT, runSweep, type RunOutcome } from '../sweep/run.js';
+import { EXIT, runSweep, type PlannedSweep, type RunOutcome } from '../sweep/run.js';
 import { sweepStatus, printStatus } from './status.js';
 import { connectionOptions, natsAuth, positiveInt, replicaCount, workerCount } from './options.js';
+import { ABLATE_SOURCE, ablateOptions, ablationSpec, type AblateFlags } from './sweep-ablate.js';
 import { sweepPlanCommand } from './sweep-plan.js';
 
 interface RunFlags extends ServerFlags {
@@ -63,28 +67,61 @@ function report(outcome: RunOutcome, id: string, json: boolean | undefined): voi
   process.exitCode = outcome.exitCode;
 }
 
-function runCommand(): Command {
-  return serverOptions(new Command('run'))
-    .description('run a sweep spec to the end (embedded nats-server and local workers unless --server)')
-    .argument('<spec>', 'sweep spec (YAML), e.g. sweeps/quick.yaml')
+/** The flags of a new sweep's run (`grn sweep run`, `grn sweep ablate`). */
+function runOptions(command: Command): Command {
+  return serverOptions(command)
     .addOption(new Option('--local-workers <n>', "local worker processes ('auto': one per GPU, else one per CPU slot; default auto, or 0 with --server)").argParser(workerCount))
     .option('--slots <n>', 'CPU slots per local worker', positiveInt)
     .option('--replicas <n>', 'copies JetStream keeps of the queue, buckets and artifacts (default $GRN_REPLICAS, else 3 on a cluster, 1 on one server)', replicaCount)
     .option('--id <id>', 'sweep id (default: <name>-<date>-<time>)')
     .option('--yes', `run a grid of more than ${MAX_CELLS_WITHOUT_YES.toLocaleString('en-US')} cells`)
-    .option('--json', 'print the outcome as JSON on stdout')
+    .option('--json', 'print the outcome as JSON on stdout');
+}
+
+async function runPlan(plan: PlannedSweep, flags: RunFlags): Promise<void> {
+  const outcome = await runSweep(plan, {
+    server: flags.server,
+    auth: natsAuth(flags),
+    localWorkers: flags.localWorkers ?? (flags.server ? 0 : 'auto'),
+    slots: flags.slots,
+    ...(flags.replicas !== undefined ? { replicas: flags.replicas } : {}),
+    resultsDir: join(flags.results, plan.id),
+    signal: interruptSignal(plan.id),
+  });
+  report(outcome, plan.id, flags.json);
+}
+
+function runCommand(): Command {
+  return runOptions(new Command('run'))
+    .description('run a sweep spec to the end (embedded nats-server and local workers unless --server)')
+    .argument('<spec>', 'sweep spec (YAML), e.g. sweeps/quick.yaml')
     .action(async (spec: string, flags: RunFlags) => {
       const plan = await planSweepFromFile(spec, { id: flags.id ? checkId(flags.id) : undefined, maxCells: flags.yes ? undefined : MAX_CELLS_WITHOUT_YES });
-      const outcome = await runSweep(plan, {
-        server: flags.server,
-        auth: natsAuth(flags),
-        localWorkers: flags.localWorkers ?? (flags.server ? 0 : 'auto'),
-        slots: flags.slots,
-        ...(flags.replicas !== undefined ? { replicas: flags.replicas } : {}),
-        resultsDir: join(flags.results, plan.id),
-        signal: interruptSignal(plan.id),
-      });
-      report(outcome, plan.id, flags.json);
+      await runPlan(plan, flags);
+    });
+}
+
+/**
+ * `grn sweep ablate OPTIMIZER --dataset … [--out SPEC.yaml]`: a one-component-off ablation's spec,
+ * written to --out (then `grn sweep plan`/`run` it), or run at once with `grn sweep run`'s flags.
+ */
+function ablateCommand(): Command {
+  return ablateOptions(runOptions(new Command('ablate')))
+    .description('ablate an optimizer one switch at a time: its base configuration plus one variant per switch flipped, × data sets × seeds')
+    .action(async (optimizer: string, flags: AblateFlags & RunFlags) => {
+      const { text, spec } = ablationSpec(optimizer, flags);
+      const notes = skippedNotes(ablationOf(spec, trainingCatalog)!).map((n) => `note: ${n}\n`).join('');
+      if (flags.out) {
+        await writeFile(flags.out, text).catch((err: NodeJS.ErrnoException) => {
+          throw new UsageError(`--out ${flags.out}: cannot write (${err.code ?? err.message})`);
+        });
+        // The whole grid is small (switches × data sets × seeds): the headline from its cells.
+        const headline = countCells(spec, trainingCatalog) <= MAX_CELLS_WITHOUT_YES ? planHeadline(spec.name, expandGrid(spec, trainingCatalog)) : spec.name;
+        process.stderr.write(`${notes}wrote ${flags.out}: ${headline}\ncheck it with: grn sweep plan ${flags.out}; run it with: grn sweep run ${flags.out}\n`);
+        return;
+      }
+      process.stderr.write(notes);
+      await runPlan(await planSweepFromText(text, ABLATE_SOURCE, { id: flags.id ? checkId(flags.id) : undefined, maxCells: flags.yes ? undefined : MAX_CELLS_WITHOUT_YES }), flags);
     });
 }
 
@@ -187,6 +224,7 @@ export function sweepCommand(): Command {
   for (const command of [
     sweepPlanCommand(),
     runCommand(),
+    ablateCommand(),
     statusCommand(),
     resumeCommand(),
     exportCommand(),

@@ -1,11 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NO_CATALOG } from '../../shared/settings.js';
 import { SpecError } from '../../shared/sweep/errors.js';
 import { expandGrid, planHeadline } from '../../shared/sweep/grid.js';
 import { countTuningCells } from '../../shared/sweep/tuning/index.js';
 import { loadSweepSpec } from '../../shared/sweep/load.js';
-import { engineKnownNames } from '../sweep/known-names.js';
+import { engineKnownNames, LABELS_CATALOG } from '../sweep/known-names.js';
 
 /** A spec the launcher lists: its cell count (what `grn sweep plan` says), or why it does not load. */
 export interface SpecEntry {
@@ -31,7 +30,7 @@ export async function describeSpec(path: string): Promise<SpecEntry> {
   try {
     const spec = await loadSweepSpec(path, engineKnownNames());
     // Only the count and the headline: the cells' resolved settings are not needed.
-    const cells = expandGrid(spec, NO_CATALOG);
+    const cells = expandGrid(spec, LABELS_CATALOG);
     const tuning = countTuningCells(spec, cells.length);
     return { path, name: spec.name, cells: cells.length + tuning, headline: `${planHeadline(spec.name, cells)}${tuning ? `, after a tuning stage of ${tuning} cells` : ''}` };
   } catch (err) {

@@ -1,17 +1,15 @@
 import type { MetricName } from '../../shared/metrics.js';
 import type { TuningRecord } from '../../shared/sweep/tuning/index.js';
+import { ablationRanking, type AblationReport } from './ablation/ranking.js';
 import type { CellDigest } from './digest.js';
 import type { CellRecord, LoadedSweep, MissingCell } from './load.js';
-import { bootstrapMeanInterval, type Interval } from './statistics/bootstrap.js';
-import { describe, type Description } from './statistics/describe.js';
+import { memoryStability, type MemoryReport } from './memory/stability.js';
 import { comparePaired, holm, type PairedComparison } from './statistics/paired.js';
 import { performanceProfile, type Profile } from './statistics/performance-profile.js';
+import { BOOTSTRAP_SEED, summarise as metric, type MetricSummary } from './statistics/summary.js';
 import { summariseTimeToTarget, timeToTarget, type TargetSummary } from './statistics/time-to-target.js';
 
-/** A metric across seeds: location, spread and the percentile bootstrap 95 % interval of the mean. */
-export interface MetricSummary extends Description {
-  readonly ci: Interval | null;
-}
+export { BOOTSTRAP_SEED, type MetricSummary };
 
 /** One optimizer variant on one data set, over its seeds. */
 export interface GroupSummary {
@@ -87,6 +85,10 @@ export interface ReportModel {
   readonly gradcam: readonly GradcamGrid[];
   /** What a tuned sweep's tuning stage tried and chose (its tuning.json), else null. */
   readonly tuning: TuningRecord | null;
+  /** Peak memory and drift per variant, compared with the baseline (memory/stability.ts). */
+  readonly memory: MemoryReport;
+  /** The components ranked, only when the results have ablation cells (ablation/ranking.ts). */
+  readonly ablation?: AblationReport;
 }
 
 export interface AggregateOptions {
@@ -104,14 +106,6 @@ const maxOf = (x: readonly number[]) => {
   const v = x.filter(Number.isFinite);
   return v.length ? Math.max(...v) : Number.NaN;
 };
-
-/** Seed of every bootstrap in a report: the same folder always gives the same intervals. */
-export const BOOTSTRAP_SEED = 'grn-report';
-
-function metric(values: number[], interval = true): MetricSummary {
-  const d = describe(values);
-  return { ...d, ci: interval ? bootstrapMeanInterval(values.filter(Number.isFinite), { seed: BOOTSTRAP_SEED }) : null };
-}
 
 /** Groups in the spec's order: data set (first appearance), then optimizer variant. */
 function groupCells(cells: readonly CellRecord[]): Map<string, CellRecord[]> {
@@ -218,6 +212,7 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
       pending.push({ dataset, label: g.label, baseline: base.label, seeds, test });
     }
   }
+  const ablation = ablationRanking(sweep, alpha);
   const wHolm = holm(pending.map((c) => c.test.wilcoxon?.p ?? null));
   const tHolm = holm(pending.map((c) => c.test.t?.p ?? null));
   const comparisons: ComparisonRow[] = pending.map((c, i) => {
@@ -251,6 +246,8 @@ export function aggregate(sweep: LoadedSweep, options: AggregateOptions): Report
     missing: sweep.missing,
     gradcam,
     tuning: sweep.tuning,
+    memory: memoryStability(groups, (g) => runsOf.get(g)!, baselineOf, alpha),
+    ...(ablation ? { ablation } : {}),
   };
 }
 

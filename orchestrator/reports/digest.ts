@@ -51,6 +51,10 @@ export interface CellDigest {
   readonly samplesPerS: number[];
   readonly vramMb: number[];
   readonly ramMb: number[];
+  /** MB held by TensorFlow.js tensors at the end of each epoch. */
+  readonly tensorMb: number[];
+  /** Whether the run used a GPU (its vramMb is then the device's; else 0). */
+  readonly gpu: boolean;
   /** Steps per bin of the per-step series. */
   readonly binWidth: number;
   /** Per series: the mean of each bin (NaN for an empty bin); absent where the result lacks it. */
@@ -114,6 +118,8 @@ export function digestResult(cell: string, r: Json, resultDir?: string): CellDig
     samplesPerS: numbers(r.samples_per_s),
     vramMb: memory.map((x) => num(Array.isArray(x) ? x[0] : undefined)),
     ramMb: memory.map((x) => num(Array.isArray(x) ? x[1] : undefined)),
+    tensorMb: numbers(r.tensor_memory_mb),
+    gpu: m.gpu === true,
     binWidth,
     steps,
     q: qTable(r.optimizer_state),

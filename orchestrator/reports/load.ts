@@ -3,10 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { GrnError } from '../../shared/errors.js';
-import { NO_CATALOG } from '../../shared/settings.js';
-import { expandGrid } from '../../shared/sweep/grid.js';
+import { skippedNotes, type CellAblation } from '../../shared/sweep/ablation.js';
+import { ablationOf, expandGrid } from '../../shared/sweep/grid.js';
 import { SweepSpecSchema } from '../../shared/sweep/spec.js';
 import type { TuningRecord } from '../../shared/sweep/tuning/index.js';
+import { LABELS_CATALOG } from '../sweep/known-names.js';
 import type { CellDigest } from './digest.js';
 import { loadTuning } from './tuning/load.js';
 import type { ReportPool } from './pool.js';
@@ -25,6 +26,8 @@ export interface CellRecord {
   readonly status: string;
   readonly attempts: number;
   readonly error: string | null;
+  /** In an ablation: the base it is compared with and the switch it flips. */
+  readonly ablation?: CellAblation;
 }
 
 /** A cell with no usable result, and why. */
@@ -54,6 +57,8 @@ export interface LoadedSweep {
   readonly warnings: readonly string[];
   /** A tuned sweep's tuning.json (tuning/), else null. */
   readonly tuning: TuningRecord | null;
+  /** The switches the spec's `ablate: {components: all}` left out, each with why (none without one). */
+  readonly ablationNotes: readonly string[];
 }
 
 export interface LoadOptions {
@@ -112,16 +117,21 @@ export async function loadResults(dir: string, options: LoadOptions): Promise<Lo
         status: String(c.status ?? 'missing'),
         attempts: Number(c.attempts ?? 0),
         error: c.error == null ? null : String(c.error),
+        ...ablationField(c.ablation),
       });
     }
   } else if (specRaw) {
     const spec = SweepSpecSchema.safeParse(specRaw);
     if (spec.success) {
-      // Ids, labels and data sets only: no settings to resolve.
-      for (const c of expandGrid(spec.data, NO_CATALOG)) {
-        cells.set(c.id, { cell: c.id, label: c.label, optimizer: c.optimizer, dataset: c.dataset, seed: c.seed, status: 'missing', attempts: 0, error: null });
+      try {
+        // Ids, labels, data sets and ablations only: no settings to resolve.
+        for (const c of expandGrid(spec.data, LABELS_CATALOG)) {
+          cells.set(c.id, { cell: c.id, label: c.label, optimizer: c.optimizer, dataset: c.dataset, seed: c.seed, status: 'missing', attempts: 0, error: null, ...ablationField(c.ablation) });
+        }
+        warnings.push('no manifest.json (sweep still running, or stopped before its end): cells planned from spec.yaml');
+      } catch (err) {
+        warnings.push(`no manifest.json and spec.yaml does not plan (${(err as Error).message}): only the cell files found are reported`);
       }
-      warnings.push('no manifest.json (sweep still running, or stopped before its end): cells planned from spec.yaml');
     } else warnings.push('no manifest.json and spec.yaml does not validate: only the cell files found are reported');
   }
 
@@ -198,5 +208,25 @@ export async function loadResults(dir: string, options: LoadOptions): Promise<Lo
     missing,
     warnings,
     tuning,
+    ablationNotes: ablationNotesOf(specRaw),
   };
+}
+
+/** A manifest's `ablation` of a cell, when it has a well-formed one. */
+function ablationField(v: unknown): { ablation?: CellAblation } {
+  const a = v as Json | null | undefined;
+  if (!a || typeof a.base !== 'string' || (a.component !== null && typeof a.component !== 'string')) return {};
+  return { ablation: { base: a.base, component: a.component, ...(a.kind === 'component' || a.kind === 'correction' ? { kind: a.kind } : {}), ...(typeof a.value === 'boolean' ? { value: a.value } : {}) } };
+}
+
+/** What the spec's ablation left out, by today's catalog; nothing when the spec has none or does not plan. */
+function ablationNotesOf(specRaw: Json | null): string[] {
+  const spec = SweepSpecSchema.safeParse(specRaw);
+  if (!spec.success) return [];
+  try {
+    const plan = ablationOf(spec.data, LABELS_CATALOG);
+    return plan ? skippedNotes(plan) : [];
+  } catch {
+    return [];
+  }
 }

@@ -4,6 +4,8 @@ import { aggregate, type ReportModel } from './aggregate.js';
 import { loadResults } from './load.js';
 import { planFigures } from './plots/figures.js';
 import { ReportPool } from './pool.js';
+import { renderAblationCsv, renderAblationTex } from './ablation/tables.js';
+import { renderMemoryCsv } from './memory/tables.js';
 import { renderCsv } from './renderers/csv.js';
 import type { RenderedPlot } from './renderers/document.js';
 import { renderHtml } from './renderers/html.js';
@@ -84,8 +86,11 @@ export async function writeReport(dir: string, options: ReportOptions = {}): Pro
     if (formats.has('md')) await write('report.md', renderMarkdown(model, plots, out));
     if (formats.has('html')) await write('report.html', renderHtml(model, plots, out));
     if (formats.has('csv')) await write('report.csv', renderCsv(model));
+    if (formats.has('csv')) await write('report-memory.csv', renderMemoryCsv(model));
+    const ablationCsv = formats.has('csv') ? renderAblationCsv(model) : null;
+    if (ablationCsv !== null) await write('report-ablation.csv', ablationCsv);
     if (formats.has('json')) await write('report.json', renderJson(model, plots));
-    if (formats.has('tex')) await write('report.tex', renderTex(model));
+    if (formats.has('tex')) await write('report.tex', renderTex(model) + renderAblationTex(model));
     lap('write');
     return { out, files, model, plots: plots.length, timings };
   } finally {

@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
+import { planAblation, type CellAblation } from '../../shared/sweep/ablation.js';
+import type { HyperParameterValue } from '../../shared/trial.js';
+import { OPTIMIZERS } from '../../worker/engine/catalog.js';
 
 /**
  * Synthetic sweep results folders, in the exact shape `grn sweep` writes (spec.yaml, cells/,
@@ -23,6 +27,15 @@ export interface SyntheticSpec {
   readonly segmentation?: readonly string[];
   /** Cell ids (or a predicate) that end failed / cancelled / queued without a result file. */
   readonly fate?: (cell: string, index: number) => 'done' | 'failed' | 'cancelled' | 'queued';
+  /**
+   * An ablation of enhanced-sgd (planned as `ablate:` plans it, from the catalog's switches): the
+   * base's hyper-parameters and, per switch to flip, its known effect on the final accuracy.
+   */
+  readonly ablation?: { readonly base: Record<string, HyperParameterValue>; readonly effects: Readonly<Record<string, number>> };
+  /** Per optimizer or variant label: RSS growth (MB per epoch) and tensor-memory growth; default none. */
+  readonly memoryDrift?: Readonly<Record<string, { readonly ram?: number; readonly tensor?: number }>>;
+  /** Runs on a GPU: results carry VRAM readings. */
+  readonly gpu?: boolean;
 }
 
 interface Planned {
@@ -32,6 +45,9 @@ interface Planned {
   lr: number | null;
   dataset: string;
   seed: number;
+  ablation?: CellAblation;
+  /** Added to the accuracy the run reaches (an ablation's known effect). */
+  effect?: number;
 }
 
 const BASE_LR: Record<string, number> = { sgd: 0.01, 'enhanced-sgd': 0.01, adam: 0.001, adamw: 0.001, rmsprop: 0.001, nadamw: 0.001 };
@@ -47,16 +63,28 @@ export function plannedCells(s: SyntheticSpec): Planned[] {
           const id = `${optimizer}${lr === null ? '' : `_lr${String(lr).replace('.', 'p')}`}-${dataset}-s${seed}`;
           cells.push({ id, label, optimizer, lr, dataset, seed });
         }
+  if (s.ablation) {
+    const plan = planAblation({ optimizer: 'enhanced-sgd', base: s.ablation.base, components: Object.keys(s.ablation.effects) }, OPTIMIZERS.get('enhanced-sgd').switches);
+    if (plan.problems.length) throw new Error(`synthetic ablation: ${plan.problems.map((p) => p.message).join('; ')}`);
+    for (const v of plan.variants)
+      for (const dataset of s.datasets)
+        for (const seed of s.seeds) {
+          const effect = v.ablation.component === null ? 0 : (s.ablation.effects[v.ablation.component] ?? 0);
+          cells.push({ id: `enhanced-sgd_${v.idPart}-${dataset}-s${seed}`, label: v.label, optimizer: 'enhanced-sgd', lr: null, dataset, seed, ablation: v.ablation, effect });
+        }
+  }
   return cells;
 }
 
 /** One trial result as `grn train` writes it. */
 export function syntheticResult(c: Planned, s: SyntheticSpec): Record<string, unknown> {
-  const random = seedrandom.alea(`synthetic:${c.id}`);
+  // Alea's first draws follow its seed string closely (ids that differ in one digit gave draws in
+  // a line): seeded from a hash, cells' noise is independent, so a flip with no effect shows none.
+  const random = seedrandom.alea(createHash('sha256').update(`synthetic:${c.id}`).digest('hex'));
   const noise = () => random() - 0.5;
   const hard = (c.dataset.length % 5) * 0.04;
   const lrFit = c.lr === null ? 0 : -0.02 * Math.abs(Math.log10(c.lr / (BASE_LR[c.optimizer] ?? 0.01)));
-  const ceiling = Math.min(0.995, 0.93 - hard + (SKILL[c.optimizer] ?? 0) + lrFit + 0.01 * noise());
+  const ceiling = Math.min(0.995, 0.93 - hard + (SKILL[c.optimizer] ?? 0) + lrFit + (c.effect ?? 0) + 0.01 * noise());
   const total = s.epochs * s.stepsPerEpoch;
   const loss = (step: number) => 0.08 + 2.2 * Math.exp(-step / (total * 0.25)) * (1 + 0.15 * noise());
   const steps: number[] = [];
@@ -80,6 +108,8 @@ export function syntheticResult(c: Planned, s: SyntheticSpec): Record<string, un
   }
   const epochTime = Array.from({ length: s.epochs }, () => 40 * (1 + 0.1 * noise()) * (enhanced ? 1.1 : 1));
   const accuracy = Array.from({ length: s.epochs }, (_, e) => Math.min(0.999, ceiling - (ceiling - 0.6) * Math.exp(-(e + 1) * 1.3) + 0.005 * noise()));
+  const drift = s.memoryDrift?.[c.label] ?? s.memoryDrift?.[c.optimizer] ?? {};
+  const ram = 900 + 100 * random();
   const result: Record<string, unknown> = {
     format: 'grn.trial-result/1',
     status: 'completed',
@@ -88,8 +118,8 @@ export function syntheticResult(c: Planned, s: SyntheticSpec): Record<string, un
     test_loss: accuracy.map((a) => (1 - a) * 1.5),
     epoch_time: epochTime,
     samples_per_s: epochTime.map((t) => (s.stepsPerEpoch * 64) / t),
-    memory_usage: accuracy.map(() => [0, 900 + 100 * random()]),
-    tensor_memory_mb: accuracy.map(() => 3.2),
+    memory_usage: accuracy.map((_, e) => [s.gpu ? 1200 + 5 * e + 2 * noise() : 0, ram + (drift.ram ?? 0) * e + 4 * noise()]),
+    tensor_memory_mb: accuracy.map((_, e) => 3.2 + (drift.tensor ?? 0) * e),
     batch_step: steps,
     batch_loss: steps.map(loss),
     learning_rate: lrs,
@@ -101,8 +131,8 @@ export function syntheticResult(c: Planned, s: SyntheticSpec): Record<string, un
     telemetry_every: s.telemetryEvery,
     manifest: {
       backend: 'tensorflow',
-      device: 'CPU (synthetic)',
-      gpu: false,
+      device: s.gpu ? 'GPU (synthetic)' : 'CPU (synthetic)',
+      gpu: s.gpu === true,
       versions: { 'grad-retention-net': '0.1.0' },
       git_commit: null,
       seed: c.seed,
@@ -144,7 +174,8 @@ export function syntheticResult(c: Planned, s: SyntheticSpec): Record<string, un
 }
 
 export function specYaml(s: SyntheticSpec): string {
-  const lines = [`name: ${s.name}`, 'description: synthetic results for report tests and benchmarks', 'grid:', `  optimizer: [${s.optimizers.join(', ')}]`, `  dataset: [${s.datasets.join(', ')}]`, `  seed: [${s.seeds.join(', ')}]`];
+  const lines = [`name: ${s.name}`, 'description: synthetic results for report tests and benchmarks', 'grid:', ...(s.optimizers.length ? [`  optimizer: [${s.optimizers.join(', ')}]`] : []), `  dataset: [${s.datasets.join(', ')}]`, `  seed: [${s.seeds.join(', ')}]`];
+  if (s.ablation) lines.push('ablate:', '  optimizer: enhanced-sgd', `  base: ${JSON.stringify(s.ablation.base)}`, `  components: [${Object.keys(s.ablation.effects).join(', ')}]`);
   if (s.lrs) lines.push('params:', ...s.optimizers.flatMap((o) => [`  ${o}:`, `    lr: [${s.lrs!.join(', ')}]`]));
   lines.push('train:', `  epochs: ${s.epochs}`, `  telemetry_every: ${s.telemetryEvery}`);
   if (s.target !== undefined) lines.push('target:', ...s.datasets.map((d) => `  ${d}: ${s.target}`));
@@ -176,6 +207,7 @@ export async function writeSyntheticFolder(dir: string, s: SyntheticSpec, option
       cells: cells.map((c) => ({
         cell: c.id,
         label: c.label,
+        ...(c.ablation ? { ablation: c.ablation } : {}),
         dataset: c.dataset,
         seed: c.seed,
         status: c.status,

@@ -1,5 +1,12 @@
+import { NO_CATALOG, type TrainingCatalog } from '../../shared/settings.js';
 import type { KnownNames } from '../../shared/sweep/spec.js';
 import { BACKENDS, DATASETS, datasetOptionProblems, FORMATS, hyperparameterProblems, MODELS, OPTIMIZERS, trainingCatalog, trialModel } from '../../worker/engine/catalog.js';
+
+/**
+ * For planning a spec's ids, labels and ablation only (counts, headlines, a report's cells): no
+ * settings resolved, but the optimizers' switches, which an `ablate:` block expands from.
+ */
+export const LABELS_CATALOG: TrainingCatalog = { ...NO_CATALOG, switches: trainingCatalog.switches };
 
 /**
  * The engine's catalog as the names a sweep spec is checked against: optimizers (with their

@@ -26,8 +26,8 @@ export interface PlanOptions {
 }
 
 /** Cells of a spec, both stages counted (a tuning stage's and the grid's), from its shape alone. */
-export function countSweepCells(spec: SweepSpec): number {
-  const grid = countCells(spec);
+export function countSweepCells(spec: SweepSpec, catalog?: TrainingCatalog): number {
+  const grid = countCells(spec, catalog);
   return grid + countTuningCells(spec, grid);
 }
 
@@ -49,7 +49,7 @@ export function expandSweep(spec: SweepSpec, catalog: TrainingCatalog, file = 's
 
 export async function planSweepFromText(text: string, file: string, options: PlanOptions = {}): Promise<PlannedSweep> {
   const spec = parseSweepSpec(text, file, engineKnownNames());
-  const count = countSweepCells(spec);
+  const count = countSweepCells(spec, trainingCatalog);
   if (options.maxCells !== undefined && count > options.maxCells) {
     throw new UsageError(
       `${file}: the grid has ${count.toLocaleString('en-US')} cells, more than ${options.maxCells.toLocaleString('en-US')}; check it with grn sweep plan ${file}, or pass --yes to run it`,

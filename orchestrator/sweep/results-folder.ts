@@ -6,6 +6,7 @@ import { UsageError } from '../../shared/errors.js';
 import { tallyCells } from '../../shared/protocol/cell-store.js';
 import { specIdentity } from '../../shared/sweep/identity.js';
 import type { CellState, NodeRecord, ResultRecord } from '../../shared/protocol/messages.js';
+import type { CellAblation } from '../../shared/sweep/ablation.js';
 import { primaryMetric, type TrialResult } from '../../shared/result.js';
 import { DATASETS, OPTIMIZERS } from '../../worker/engine/catalog.js';
 import { coreVersions, gitCommit } from '../../worker/engine/versions.js';
@@ -23,6 +24,8 @@ export interface CellInfo {
   readonly seed: number;
   /** `tuning`: a cell of a tuned sweep's first stage (its result goes to tuning/cells/). */
   readonly stage?: 'tuning';
+  /** In an ablation: the base it is compared with and the switch it flips. */
+  readonly ablation?: CellAblation;
 }
 
 
@@ -196,6 +199,7 @@ export class ResultsFolder {
           cell: c.id,
           ...(c.stage ? { stage: c.stage } : {}),
           label: c.label,
+          ...(c.ablation ? { ablation: c.ablation } : {}),
           dataset: c.dataset,
           seed: c.seed,
           status: state?.status ?? 'queued',

@@ -1,5 +1,6 @@
 import { modelLayers, type SettingsLayer } from '../settings.js';
 import type { HyperParameterValue } from '../trial.js';
+import { ablationFindings } from './ablation-checks.js';
 import { optimizerVariants } from './grid.js';
 import type { FieldPath } from './locate.js';
 import { DatasetEntrySchema, datasetEntryName, datasetSpec, OptimizerParamsSchema, TrainOverrideSchema, TrainSchema, type GradcamSpec, type KnownNames } from './spec.js';
@@ -26,7 +27,11 @@ export function semanticFindings(raw: unknown, known: KnownNames): Finding[] {
   if (!isDict(raw)) return [];
   const findings: Finding[] = [];
   const grid = isDict(raw.grid) ? raw.grid : {};
-  const gridOptimizers = checkNames(grid.optimizer, ['grid', 'optimizer'], 'optimizer', known.optimizers, findings);
+  const ablate = isDict(raw.ablate) && typeof raw.ablate.optimizer === 'string' ? raw.ablate.optimizer : undefined;
+  // grid.optimizer may be left out when an ablation names the optimizer it studies.
+  const noOptimizers = isDict(raw.grid) && grid.optimizer === undefined;
+  if (noOptimizers && raw.ablate === undefined) findings.push({ path: ['grid', 'optimizer'], message: 'missing: expected a non-empty list of optimizer names (or an ablate: block naming the optimizer to ablate)' });
+  const gridOptimizers = checkNames(grid.optimizer, ['grid', 'optimizer'], 'optimizer', known.optimizers, findings) ?? (noOptimizers ? { listed: [], valid: [] } : undefined);
   const model = isDict(raw.train) && typeof raw.train.model === 'string' && raw.train.model !== '' ? raw.train.model : null;
   const gridDatasets = datasetFindings(grid.dataset, known, findings);
   checkDuplicates(grid.seed, ['grid', 'seed'], 'seed', findings);
@@ -35,8 +40,9 @@ export function semanticFindings(raw: unknown, known: KnownNames): Finding[] {
   if (gridOptimizers) {
     for (const optimizer of Object.keys(params)) {
       if (gridOptimizers.listed.includes(optimizer)) continue;
+      const listed = gridOptimizers.listed.length ? `(${gridOptimizers.listed.join(', ')})` : '(none listed)';
       const problem = known.optimizers.includes(optimizer)
-        ? `optimizer '${optimizer}' is not in grid.optimizer (${gridOptimizers.listed.join(', ')})`
+        ? `optimizer '${optimizer}' is not in grid.optimizer ${listed}${optimizer === ablate ? "; the ablation's base hyper-parameters go in ablate.base" : ''}`
         : `${unknownName('optimizer', optimizer, known.optimizers)}; params keys must be optimizers of grid.optimizer`;
       findings.push({ path: ['params', optimizer], at: 'key', message: problem });
     }
@@ -57,7 +63,9 @@ export function semanticFindings(raw: unknown, known: KnownNames): Finding[] {
       findings.push({ path: ['target', dataset], at: 'key', message: `data set '${dataset}' is not in grid.dataset (${gridDatasets.listed.join(', ')})` });
     }
   }
-  if (gridDatasets) findings.push(...trainingFindings(raw, known, gridDatasets, gridOptimizers?.valid ?? []));
+  findings.push(...ablationFindings(raw, known));
+  const ablated = ablate !== undefined && known.optimizers.includes(ablate) && !gridOptimizers?.valid.includes(ablate) ? [ablate] : [];
+  if (gridDatasets) findings.push(...trainingFindings(raw, known, gridDatasets, [...(gridOptimizers?.valid ?? []), ...ablated]));
   const backend = isDict(raw.train) ? raw.train.backend : undefined;
   if (known.backends && typeof backend === 'string' && backend !== '' && backend !== 'auto' && !known.backends.includes(backend)) {
     findings.push({ path: ['train', 'backend'], message: `expected one of ${['auto', ...known.backends].join(', ')}, got '${backend}'` });

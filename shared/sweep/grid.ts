@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { UsageError } from '../errors.js';
 import { resolveSettings, type TrainingCatalog } from '../settings.js';
 import { DEFAULT_VALIDATION_SEED, GRADCAM_DEFAULT_SAMPLES, TrialConfigSchema, type GradcamConfig, type HyperParameterValue, type TrialConfig } from '../trial.js';
+import { planAblation, type AblationPlan, type CellAblation } from './ablation.js';
 import { datasetSpec, type DatasetSpec, type GradcamSpec, type OptimizerParams, type SweepSpec } from './spec.js';
 
 /** One combination of an optimizer's list-valued hyper-parameters (its axes). */
@@ -26,6 +28,8 @@ export interface PlannedCell {
   dataset: string;
   seed: number;
   trial: TrialConfig;
+  /** In an ablation (`ablate:`): the base it is compared with and the switch it flips. */
+  ablation?: CellAblation;
 }
 
 export const CELL_ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
@@ -74,10 +78,23 @@ export function cellHash(optimizer: string, axes: Record<string, HyperParameterV
   return createHash('sha256').update(canonical).digest('hex').slice(0, 8);
 }
 
-/** How many cells the spec has, from its shape alone: nothing is expanded. */
-export function countCells(spec: SweepSpec): number {
-  let variants = 0;
-  for (const optimizer of spec.grid.optimizer) {
+/**
+ * The spec's ablation (shared/sweep/ablation.ts), planned from the catalog's switches; undefined
+ * without an `ablate:` block. The spec's checks have reported its problems; one here means the
+ * spec was not checked against this catalog.
+ */
+export function ablationOf(spec: SweepSpec, catalog: TrainingCatalog | undefined): AblationPlan | undefined {
+  if (!spec.ablate) return undefined;
+  if (!catalog?.switches) throw new Error('an ablate: block needs the catalog of switches to be expanded');
+  const plan = planAblation(spec.ablate, catalog.switches(spec.ablate.optimizer));
+  if (plan.problems.length) throw new UsageError(`ablate: ${plan.problems.map((p) => p.message).join('; ')}`);
+  return plan;
+}
+
+/** How many cells the spec has, from its shape (and its ablation's switches): nothing is expanded. */
+export function countCells(spec: SweepSpec, catalog?: TrainingCatalog): number {
+  let variants = ablationOf(spec, catalog)?.variants.length ?? 0;
+  for (const optimizer of spec.grid.optimizer ?? []) {
     let n = 1;
     for (const value of Object.values(spec.params?.[optimizer] ?? {})) n *= Array.isArray(value) ? value.length : 1;
     variants += n;
@@ -89,18 +106,33 @@ export function countCells(spec: SweepSpec): number {
 interface Row {
   readonly optimizer: string;
   readonly variant: OptimizerVariant;
+  readonly label: string;
   readonly dataset: DatasetSpec;
   /** The cell id without its `-s<seed>` suffix. */
   readonly prefix: string;
+  /** What the cell hash is of, beside optimizer, data set and seed. */
+  readonly identity: Record<string, HyperParameterValue>;
+  readonly ablation?: CellAblation;
 }
 
-function* rows(spec: SweepSpec): Generator<Row> {
-  for (const optimizer of spec.grid.optimizer) {
+/** The grid's optimizer variants, then the ablation's (base first), each × the data sets. */
+function* rows(spec: SweepSpec, ablation: AblationPlan | undefined): Generator<Row> {
+  for (const optimizer of spec.grid.optimizer ?? []) {
     for (const variant of optimizerVariants(spec.params?.[optimizer])) {
       for (const entry of spec.grid.dataset) {
         const dataset = datasetSpec(entry);
-        yield { optimizer, variant, dataset, prefix: baseCellId(optimizer, variant.axes, dataset.name, 0).replace(/-s0$/, '') };
+        const prefix = baseCellId(optimizer, variant.axes, dataset.name, 0).replace(/-s0$/, '');
+        yield { optimizer, variant, label: variantLabel(optimizer, variant.axes), dataset, prefix, identity: variant.axes };
       }
+    }
+  }
+  for (const v of ablation?.variants ?? []) {
+    const optimizer = ablation!.optimizer;
+    for (const entry of spec.grid.dataset) {
+      const dataset = datasetSpec(entry);
+      const variant = { axes: v.hyperparameters, hyperparameters: v.hyperparameters };
+      const prefix = `${slug(optimizer)}_${v.idPart}-${slug(dataset.name)}`;
+      yield { optimizer, variant, label: v.label, dataset, prefix, identity: { ...v.hyperparameters, ablate: v.idPart }, ablation: v.ablation };
     }
   }
 }
@@ -119,11 +151,12 @@ function* rows(spec: SweepSpec): Generator<Row> {
  * stored spec of a cell say exactly what it trains.
  */
 export function* gridCells(spec: SweepSpec, catalog: TrainingCatalog): Generator<PlannedCell> {
+  const ablation = ablationOf(spec, catalog);
   const seen = new Map<string, number>();
-  for (const row of rows(spec)) seen.set(row.prefix, (seen.get(row.prefix) ?? 0) + 1);
+  for (const row of rows(spec, ablation)) seen.set(row.prefix, (seen.get(row.prefix) ?? 0) + 1);
   const dataRoot = spec.data_root?.replace(/\/+$/, '');
   const t = spec.train;
-  for (const row of rows(spec)) {
+  for (const row of rows(spec, ablation)) {
     const d = row.dataset;
     const s = resolveSettings(catalog, {
       choice: { dataset: d.name, kind: d.kind },
@@ -162,12 +195,11 @@ export function* gridCells(spec: SweepSpec, catalog: TrainingCatalog): Generator
     });
     // Drop the keys left undefined so the JSON plan and the wire carry only what is set.
     for (const key of Object.keys(base) as (keyof TrialConfig)[]) if (base[key] === undefined) delete base[key];
-    const label = variantLabel(row.optimizer, row.variant.axes);
     const collides = seen.get(row.prefix)! > 1;
     for (const seed of spec.grid.seed) {
       let id = `${row.prefix}-s${seed}`;
-      if (collides || !CELL_ID_PATTERN.test(id)) id = `${id.slice(0, MAX_ID_LENGTH - 9)}-${cellHash(row.optimizer, row.variant.axes, d.name, seed)}`;
-      yield { id, optimizer: row.optimizer, variant: row.variant.axes, label, dataset: d.name, seed, trial: { ...base, seed } };
+      if (collides || !CELL_ID_PATTERN.test(id)) id = `${id.slice(0, MAX_ID_LENGTH - 9)}-${cellHash(row.optimizer, row.identity, d.name, seed)}`;
+      yield { id, optimizer: row.optimizer, variant: row.variant.axes, label: row.label, dataset: d.name, seed, trial: { ...base, seed }, ...(row.ablation ? { ablation: row.ablation } : {}) };
     }
   }
 }

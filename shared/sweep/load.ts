@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { semanticFindings, type Finding } from './checks.js';
 import { SpecError, type SpecProblem } from './errors.js';
 import { formatPath, locate, showValue, valueAt, type FieldPath } from './locate.js';
-import { GridSchema, SweepSpecSchema, TrainOverrideSchema, TrainSchema, type KnownNames, type SweepSpec } from './spec.js';
+import { AblateSchema, GridSchema, SweepSpecSchema, TrainOverrideSchema, TrainSchema, type KnownNames, type SweepSpec } from './spec.js';
 import { closest } from './suggest.js';
 import { TuneLrSchema, TuneSchema } from './tuning/spec.js';
 
@@ -65,6 +65,7 @@ const ALLOWED_KEYS: ReadonlyMap<string, readonly string[]> = new Map([
   ['train', Object.keys(TrainSchema.shape)],
   ['tune', Object.keys(TuneSchema.shape)],
   ['tune.lr', Object.keys(TuneLrSchema.shape)],
+  ['ablate', Object.keys(AblateSchema.shape)],
 ]);
 
 /** Zod issues as findings: one per unknown key, union failures narrowed to the branch that fits. */

@@ -145,8 +145,8 @@ const nameList = (what: string) =>
 
 export const GridSchema = z
   .object({
-    optimizer: nameList('optimizer').meta({
-      description: 'Optimizers to compare, in report order (e.g. sgd, adam, adamw, rmsprop, enhanced-sgd).',
+    optimizer: nameList('optimizer').optional().meta({
+      description: 'Optimizers to compare, in report order (e.g. sgd, adam, adamw, rmsprop, enhanced-sgd); may be left out when `ablate` names the optimizer to study.',
       uniqueItems: true,
     }),
     dataset: z
@@ -230,6 +230,28 @@ export const TrainOverrideSchema = z
   .describe('Training settings for one data set of the grid.');
 export type TrainOverride = z.infer<typeof TrainOverrideSchema>;
 
+/**
+ * A one-component-off ablation (shared/sweep/ablation.ts): the base configuration of an optimizer
+ * with switches, plus one variant per switch with that switch flipped from the base's value.
+ */
+export const AblateSchema = z
+  .object({
+    optimizer: z.string({ error: 'expected an optimizer name' }).min(1, { error: 'expected an optimizer name' }).describe('The optimizer whose switches are ablated (one whose catalog states switches: enhanced-sgd).'),
+    base: z
+      .record(z.string(), ScalarSchema, { error: 'expected a mapping of hyper-parameter names to values' })
+      .default({})
+      .describe("The base configuration's hyper-parameters, e.g. {controller: intended}; every other variant is it with one switch flipped."),
+    components: z
+      .union([z.literal('all'), z.array(z.string({ error: 'expected a switch name' }), { error: 'expected a list of switch names' }).min(1, { error: 'expected a non-empty list of switch names' })], {
+        error: "expected 'all' or a non-empty list of switch names",
+      })
+      .default('all')
+      .describe("The switches to flip one at a time: 'all' (every switch the base can flip; the others are skipped with a note) or a list of switch names."),
+  }, { error: 'expected a mapping with optimizer, base and components' })
+  .strict()
+  .describe('One-component-off ablation: the base configuration plus one variant per switch flipped from its base value, × every data set and seed of the grid.');
+export type AblateSpec = z.infer<typeof AblateSchema>;
+
 const ACCURACY = 'expected an accuracy in (0, 1]';
 const accuracy = z.number({ error: ACCURACY }).gt(0, { error: ACCURACY }).lte(1, { error: ACCURACY });
 
@@ -241,6 +263,7 @@ export const SweepSpecSchema = z
       .describe('Sweep name, the prefix of the sweep id: 1 to 60 letters, digits, _ or -.'),
     description: z.string({ error: 'expected text' }).optional().describe('Free text shown with the sweep.'),
     grid: GridSchema,
+    ablate: AblateSchema.optional(),
     params: z
       .record(z.string(), OptimizerParamsSchema, { error: 'expected a mapping of optimizer names to hyper-parameters' })
       .optional()

@@ -66,6 +66,7 @@ export const trainingCatalog: TrainingCatalog = {
     return parsed?.success ? (parsed.data as Record<string, HyperParameterValue>) : { ...overrides };
   },
   camLayers: (model) => models.find(model)?.camLayers ?? [],
+  switches: (optimizer) => optimizers.find(optimizer)?.switches,
   modelOptions(model, options) {
     if (!models.has(model)) return { options: { ...options }, problems: [`unknown model '${model}'; known: ${models.names.join(', ')}`] };
     return modelOptions(model, options);

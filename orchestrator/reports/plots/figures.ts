@@ -6,6 +6,7 @@ import type { LoadedSweep } from '../load.js';
 import { scoreTimeCurve, epochCurve, stepCurve, type CurveRow } from './curves.js';
 import { curvePanel, type SeriesStyle } from './panels.js';
 import { controllerPaths, qTableHeatmap } from './controller.js';
+import { forestPlot } from './forest.js';
 import { profilePlot } from './profile.js';
 import { shownGroups } from './select.js';
 import { colourScale, CONFIG, dashScale, datasetTitle } from './theme.js';
@@ -15,6 +16,8 @@ export interface PlotSpec {
   /** File name without extension, under plots/. */
   readonly name: string;
   readonly dataset: string | null;
+  /** A plot of the Ablation section (forest plots): the base and scope it shows. */
+  readonly ablation?: { readonly base: string; readonly scope: string };
   readonly title: string;
   readonly caption: string;
   readonly spec: Record<string, unknown>;
@@ -67,6 +70,7 @@ export function* planFigures(sweep: LoadedSweep, model: ReportModel): Generator<
       if (heat) yield heat;
     }
   }
+  for (const scope of model.ablation?.scopes ?? []) if (scope.rows.some((r) => Number.isFinite(r.test.meanDiff))) yield forestPlot(model.ablation!, scope);
   if (model.profile && model.profile.workloads.length > 0) yield profilePlot(model);
 }
 

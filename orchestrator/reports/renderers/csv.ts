@@ -1,7 +1,7 @@
 import type { ReportModel } from '../aggregate.js';
 
 /** RFC 4180: quote a field holding a comma, quote or line break; double inner quotes. */
-const field = (v: unknown): string => {
+export const field = (v: unknown): string => {
   if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) return '';
   const s = typeof v === 'number' && !Number.isFinite(v) ? (v > 0 ? 'inf' : '-inf') : String(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

@@ -1,4 +1,6 @@
+import { ablationBlocks } from '../ablation/section.js';
 import type { GradcamGrid, ReportModel } from '../aggregate.js';
+import { memoryBlocks } from '../memory/section.js';
 import type { PlotSpec } from '../plots/figures.js';
 import type { PlotFiles } from '../plots/render.js';
 import { datasetTitle } from '../plots/theme.js';
@@ -45,7 +47,7 @@ export function outline(model: ReportModel, plots: readonly RenderedPlot[]): Blo
     else blocks.push({ kind: 'paragraph', text: `No paired comparison: the baseline '${model.baseline}' has no results on ${datasetTitle(d)}.` });
     const ttt = targetTable(model, d);
     if (ttt) blocks.push({ kind: 'table', table: ttt });
-    for (const p of plots.filter((p) => p.plot.dataset === d)) blocks.push({ kind: 'plot', plot: p });
+    for (const p of plots.filter((p) => p.plot.dataset === d && !p.plot.ablation)) blocks.push({ kind: 'plot', plot: p });
     const cam = model.gradcam.find((g) => g.dataset === d);
     if (cam) {
       blocks.push(
@@ -58,10 +60,11 @@ export function outline(model: ReportModel, plots: readonly RenderedPlot[]): Blo
       );
     }
   }
+  blocks.push(...memoryBlocks(model), ...ablationBlocks(model, plots));
   const profile = profileTable(model);
   if (profile) {
     blocks.push({ kind: 'heading', level: 2, text: 'Across data sets' }, { kind: 'table', table: profile });
-    for (const p of plots.filter((p) => p.plot.dataset === null)) blocks.push({ kind: 'plot', plot: p });
+    for (const p of plots.filter((p) => p.plot.dataset === null && !p.plot.ablation)) blocks.push({ kind: 'plot', plot: p });
   }
   if (model.missing.length) blocks.push({ kind: 'heading', level: 2, text: 'Missing and failed cells' }, { kind: 'table', table: missingTable(model.missing) });
   blocks.push({ kind: 'heading', level: 2, text: 'Method' }, { kind: 'list', items: methodNotes(model) });
@@ -77,5 +80,9 @@ export function methodNotes(model: ReportModel): string[] {
     'Time to target: training seconds (sum of epoch times, evaluation excluded) until the first epoch at or above the spec’s target for the data set’s primary metric; median over seeds with misses counted as infinitely slow. Performance profile and score as in AlgoPerf (Dahl et al. 2023) with τ_max = 4, per optimizer using its fastest variant on each data set.',
     ...(model.tuning ? ['Learning rates were tuned first (see Tuning): the results and comparisons are of the grid’s runs with the chosen learning rates, judged on the test split; the tuning runs, judged on the validation split, are not among them.'] : []),
     'Telemetry: per-step series are averaged into at most 120 bins per run before averaging over seeds. TensorBoard event files of every run are under tensorboard/ (`tensorboard --logdir tensorboard`).',
+    'Memory: read at the end of every epoch (results record no per-step memory). Per run: peak RSS, peak VRAM (GPU runs), peak tensor memory, and the drift of RSS and tensor memory as the least-squares slope over epochs (MB/epoch); compared with the baseline by the same paired tests, Holm-corrected over all memory comparisons of the report.',
+    ...(model.ablation
+      ? ['Ablation: each one-switch variant against its base, paired by seed; per data set and pooled over data sets (pairs of all data sets together), Holm-corrected over the flips of each; ranked by |Δ final primary metric|; Δ time to target in training seconds over the pairs where both reached the target.']
+      : []),
   ];
 }

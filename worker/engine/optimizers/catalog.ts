@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { UsageError } from '../../../shared/errors.js';
+import type { SwitchCatalog } from '../../../shared/switches.js';
 import { Registry } from '../registry.js';
-import { enhancedSgdSchema } from './enhanced-sgd/params.js';
+import { COMPONENTS, CORRECTIONS, enhancedSgdSchema, MODES, resolveSwitches, SWITCHES } from './enhanced-sgd/params.js';
 import type { OptimizerFactory } from './types.js';
 
 /**
@@ -20,6 +21,8 @@ export interface OptimizerMeta<S extends z.ZodObject = z.ZodObject> {
   readonly series: readonly string[];
   /** Steered by a controller whose state (ε, mix_prob, actions, Q-table) the dashboard and reports show. */
   readonly steered?: boolean;
+  /** Its switches (components and corrections), for ablation sweeps; absent: it has none. */
+  readonly switches?: SwitchCatalog;
   readonly load: () => Promise<OptimizerFactory<z.infer<S>>>;
 }
 
@@ -68,6 +71,28 @@ export const nadamwSchema = z
     momentum_decay: z.number().min(0).default(4e-3),
   })
   .strict();
+
+/**
+ * EnhancedSGD's switches as its params module states them (COMPONENTS, CORRECTIONS, the modes'
+ * defaults and what cannot run without the loss), resolved by the optimizer's own rules.
+ */
+const enhancedSgdSwitches: SwitchCatalog = {
+  mode: { parameter: 'controller', values: MODES },
+  switches: [...COMPONENTS.map((name) => ({ name, kind: 'component' as const })), ...CORRECTIONS.map((name) => ({ name, kind: 'correction' as const }))],
+  resolve(hyperparameters) {
+    const parsed = enhancedSgdSchema.safeParse(hyperparameters);
+    if (!parsed.success) throw new UsageError(describeProblems(OPTIMIZERS.get('enhanced-sgd'), parsed.error.issues).join('; '));
+    const resolved = (() => {
+      try {
+        return resolveSwitches(parsed.data);
+      } catch (err) {
+        // resolveSwitches names the optimizer; the caller names it too.
+        throw new UsageError((err as Error).message.replace(/^optimizer 'enhanced-sgd': /, ''));
+      }
+    })();
+    return { mode: resolved.controller, switches: Object.fromEntries(SWITCHES.map((s) => [s, resolved[s]])) };
+  },
+};
 
 /** Keeps each entry's schema and loader typed together, then forgets the type for the list. */
 const entry = <S extends z.ZodObject>(meta: OptimizerMeta<S>) => meta as unknown as OptimizerMeta;
@@ -121,6 +146,7 @@ export const OPTIMIZERS = new Registry<OptimizerMeta>('optimizer', [
     schema: enhancedSgdSchema,
     series: ['lr', 'momentum', 'mix_prob', 'epsilon', 'action', 'action_kind', 'reward', 'q_size', 'spike', 'retention_size'],
     steered: true,
+    switches: enhancedSgdSwitches,
     load: () => import('./enhanced-sgd/index.js').then((m) => m.enhancedSgd),
   }),
 ]);

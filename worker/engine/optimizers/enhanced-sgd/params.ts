@@ -82,11 +82,14 @@ export const enhancedSgdSchema = z
 
 export type EnhancedSgdInput = z.infer<typeof enhancedSgdSchema>;
 
-export const SWITCHES = [
+/** The components: pieces of the algorithm, each switched on or off. */
+export const COMPONENTS = [
   'pass_loss', 'spike_correction', 'q_controller', 'adaptive_momentum', 'centering', 'clipping', 'noise', 'retention',
-  'mix_prob_update', 'bayesian_init', 'fixed_base_lr', 'fixed_base_momentum', 'exploit_as_own_kind', 'probability_entropy',
-  'deferred_reward', 'spike_lr_kept',
+  'mix_prob_update', 'bayesian_init',
 ] as const;
+/** The corrections of the original's quirks: on = corrected, off = as written. */
+export const CORRECTIONS = ['fixed_base_lr', 'fixed_base_momentum', 'exploit_as_own_kind', 'probability_entropy', 'deferred_reward', 'spike_lr_kept'] as const;
+export const SWITCHES = [...COMPONENTS, ...CORRECTIONS] as const;
 export type Switch = (typeof SWITCHES)[number];
 
 const T = true;
