@@ -110,7 +110,10 @@ describe('MNIST loss curves pinned from before the task-general engine', () => {
 
   for (const pinned of PINNED) {
     it(`${pinned.optimizer} on ${pinned.model}: the same losses, accuracies and learning rates`, async () => {
-      const config = TrialConfigSchema.parse({ dataset: 'mnist', dataDir: dir, model: pinned.model, optimizer: pinned.optimizer, epochs: 2, seed: 3, batchSize: 32 });
+      // EnhancedSGD's curve was pinned when its epochs counted from 0 (today's default is the
+      // original's 1-based count); the pin is about the engine, so it keeps that setting.
+      const hyperparameters = pinned.optimizer === 'enhanced-sgd' ? { epoch_offset: 0 } : {};
+      const config = TrialConfigSchema.parse({ dataset: 'mnist', dataDir: dir, model: pinned.model, optimizer: pinned.optimizer, hyperparameters, epochs: 2, seed: 3, batchSize: 32 });
       const r = await runTrial(config, { device });
       assert.deepEqual(r.batch_loss, pinned.batch_loss);
       assert.deepEqual(r.accuracy, pinned.accuracy);

@@ -1,3 +1,4 @@
+import { OPTIMIZERS } from '../../../worker/engine/catalog.js';
 import type { GroupSummary } from '../aggregate.js';
 import type { CellDigest } from '../digest.js';
 import type { PlotSpec } from './figures.js';
@@ -21,6 +22,9 @@ export function stateLabel(key: string): string {
   const [loss, variance, entropy, epoch] = key.split('|');
   return `L ${loss} · var ${variance} · H ${entropy} · ep ${epoch}`;
 }
+
+/** EnhancedSGD's momentum floor: momentum_min's default, as its catalog schema states it. */
+const MOMENTUM_FLOOR = (OPTIMIZERS.get('enhanced-sgd').schema.parse({}) as { momentum_min: number }).momentum_min;
 
 /**
  * EnhancedSGD's learning rate and momentum as its controller steered them: each seed a thin line,
@@ -64,13 +68,18 @@ export function controllerPaths(dataset: string, name: string, groups: readonly 
         mark: { type: 'line', strokeWidth: 2.5 },
         encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' }, color: colour },
       },
+      // The momentum's floor: from epoch 3 the phase decay's cap 0.99·d is below it, and the
+      // clamp returns the cap (docs/enhanced-sgd.md), so the paths fall through this line.
+      ...(quantity === 'momentum'
+        ? [{ data: { values: [{ floor: MOMENTUM_FLOOR }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#555' }, encoding: { y: { field: 'floor', type: 'quantitative' } } }]
+        : []),
     ],
   });
   return {
     name: `${dataset}-enhanced-sgd-paths`,
     dataset,
     title: `${name}: EnhancedSGD learning-rate and momentum paths`,
-    caption: `The learning rate and momentum EnhancedSGD's Q-learning controller set, per step (binned): thin lines one seed each (up to ${PATH_SEEDS}), thick lines the mean over seeds.`,
+    caption: `The learning rate and momentum EnhancedSGD's Q-learning controller set, per step (binned): thin lines one seed each (up to ${PATH_SEEDS}), thick lines the mean over seeds. Dashed: the momentum floor ${MOMENTUM_FLOOR} (momentum_min); from epoch 3 (counted from 1) the phase decay's cap 0.99·d is below it and the momentum follows the cap, and from epoch 7 the lr cap 1.5·d is below the base lr.`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
       title: { text: `${name}: EnhancedSGD controller paths`, subtitle: `thin: one seed each (up to ${PATH_SEEDS}); thick: mean over seeds` },

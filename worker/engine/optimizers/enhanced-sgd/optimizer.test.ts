@@ -139,21 +139,37 @@ describe('EnhancedSGD', async () => {
     r.optimizer.dispose();
   });
 
-  it('intended: lr = base × clamp(scale, 0.5, 1.5·d) and momentum in [0.85, 0.99·d], d = max(0.5, 1 − e/20)', async () => {
+  it('intended: lr = base × clamp(scale, 0.5, 1.5·d) and momentum in [0.85, 0.99·d], d = max(0.5, 1 − e/20), e counted from 1', async () => {
     const aggressive = { epsilon: 1, epsilon_min: 1, mult_down: 2, mult_up: 2, noise: false };
-    const early = await run({ controller: 'intended', ...aggressive }, { steps: 12, epoch: 0 });
-    const late = await run({ controller: 'intended', ...aggressive }, { steps: 12, epoch: 10 });
     const lrs = (r: Run) => r.telemetry.map((t) => t.lr as number);
-    assert.ok(lrs(early).every((lr) => lr >= 0.005 - 1e-12 && lr <= 0.015 + 1e-12));
-    assert.ok(Math.max(...lrs(early)) > 0.0149, 'reaches the upper clamp');
-    // Epoch 10: d = 0.5, upper bound 0.75 × base.
+    const moms = (r: Run) => r.telemetry.map((t) => t.momentum as number);
+    // The loop's first epoch (0) is the original's epoch 1: d = 0.95, caps 1.425 × base and 0.9405.
+    const first = await run({ controller: 'intended', ...aggressive }, { steps: 12, epoch: 0 });
+    assert.ok(lrs(first).every((lr) => lr >= 0.005 - 1e-12 && lr <= 0.01425 + 1e-12), `${lrs(first)}`);
+    assert.ok(Math.max(...lrs(first)) > 0.0142, 'reaches the upper clamp');
+    assert.ok(moms(first).every((m) => m >= 0.85 && m <= 0.9405 + 1e-12), `${moms(first)}`);
+    // epoch_offset 0 (epochs from 0): d = 1 in the first epoch, caps 1.5 × base and 0.99.
+    const zeroBased = await run({ controller: 'intended', ...aggressive, epoch_offset: 0 }, { steps: 12, epoch: 0 });
+    assert.ok(Math.max(...lrs(zeroBased)) > 0.0149 && Math.max(...lrs(zeroBased)) <= 0.015 + 1e-12);
+    // Epoch 3 (loop epoch 2): d = 0.85, so 0.99·d = 0.8415 < 0.85. From there on the clamp (like
+    // torch.clamp with min > max) returns the upper bound 0.99·d: the momentum sits below the floor.
+    const third = await run({ controller: 'intended', ...aggressive }, { steps: 12, epoch: 2 });
+    assert.ok(moms(third).every((m) => Math.abs(m - 0.99 * 0.85) < 1e-12), `${moms(third)}`);
+    // Epoch 7 (loop epoch 6): d = 0.65, so the lr cap 1.5·d = 0.975 < 1: every lr is below the base.
+    const seventh = await run({ controller: 'intended', ...aggressive }, { steps: 12, epoch: 6 });
+    assert.ok(lrs(seventh).every((lr) => lr <= 0.00975 + 1e-12), `${lrs(seventh)}`);
+    // Epoch 11 on: d = 0.5, upper bound 0.75 × base; momentum 0.495.
+    const late = await run({ controller: 'intended', ...aggressive }, { steps: 12, epoch: 10 });
     assert.ok(lrs(late).every((lr) => lr >= 0.005 - 1e-12 && lr <= 0.0075 + 1e-12), `${lrs(late)}`);
-    // Momentum: clamp(μ·scale, 0.85, 0.99·d). From epoch 10 on, 0.99·d < 0.85 and the clamp (like
-    // torch.clamp with min > max) returns the upper bound: the original's phase decay ends there.
-    assert.ok(early.telemetry.every((t) => (t.momentum as number) >= 0.85 && (t.momentum as number) <= 0.99 + 1e-12));
-    assert.ok(late.telemetry.every((t) => Math.abs((t.momentum as number) - 0.495) < 1e-12));
-    early.optimizer.dispose();
-    late.optimizer.dispose();
+    assert.ok(moms(late).every((m) => Math.abs(m - 0.495) < 1e-12));
+    for (const r of [first, zeroBased, third, seventh, late]) r.optimizer.dispose();
+  });
+
+  it('adaptive_momentum needs the controller: asked for without it, an error; left to the mode, off', async () => {
+    await assert.rejects(() => createOptimizer('enhanced-sgd', { q_controller: false, adaptive_momentum: true }, 1), /adaptive_momentum needs the controller's momentum scale, and q_controller is off/);
+    const r = await run({ controller: 'intended', q_controller: false, noise: false }, { steps: 3 });
+    assert.ok(r.telemetry.every((t) => t.momentum === 0.9), `${r.telemetry.map((t) => t.momentum)}`);
+    r.optimizer.dispose();
   });
 
   it('as written, the lr compounds past 1.5 × base; intended never does', async () => {

@@ -39,8 +39,12 @@ export const enhancedSgdSchema = z
     momentum_max: z.number().min(0).lt(1).default(0.99),
     phase_epochs: z.number().positive().default(20),
     phase_floor: z.number().positive().default(0.5),
-    /** Added to the loop's 0-based epoch for the phase decay and the state (the original's loop counted from 1). */
-    epoch_offset: z.number().int().min(0).default(0),
+    /**
+     * Added to the loop's 0-based epoch for the phase decay and the state. 1 by default: the
+     * original's loop counts epochs from 1 (`for epoch in range(1, num_epochs + 1)`), so its first
+     * epoch already has d = 0.95 (momentum cap 0.9405); 0 gives d = 1 in the first epoch.
+     */
+    epoch_offset: z.number().int().min(0).default(1),
     epsilon: z.number().min(0).max(1).default(0.5),
     epsilon_decay: z.number().min(0).max(1).default(0.995),
     epsilon_min: z.number().min(0).max(1).default(0.01),
@@ -134,6 +138,14 @@ export function resolveSwitches(input: EnhancedSgdInput): EnhancedSgdParams {
       }
       out[s] = false;
     }
+  }
+  // The momentum is adapted by the controller's momentum scale: without the controller there is
+  // nothing to adapt it with. Asked for explicitly, that is an error; left to the mode, it is off.
+  if (!out.q_controller && out.adaptive_momentum) {
+    if (input.adaptive_momentum === true) {
+      throw new UsageError(`optimizer 'enhanced-sgd': adaptive_momentum needs the controller's momentum scale, and q_controller is off (set q_controller=true, or leave adaptive_momentum unset)`);
+    }
+    out.adaptive_momentum = false;
   }
   return out;
 }
