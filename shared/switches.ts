@@ -13,7 +13,7 @@ export interface SwitchCatalog {
    * Every switch, in the catalog's order: a `component` of the algorithm, or a `correction` of the
    * original's quirks (on: corrected; off: the behaviour as written).
    */
-  readonly switches: ReadonlyArray<{ readonly name: string; readonly kind: SwitchKind }>;
+  readonly switches: ReadonlyArray<{ readonly name: string; readonly kind: SwitchKind; /** A correction the reference spec does not name (ours). */ readonly beyondSpec?: boolean }>;
   /**
    * The mode and every switch's value for these hyper-parameters, as the optimizer would run
    * them (unset switches take the mode's defaults). Throws, with a message that says why, when

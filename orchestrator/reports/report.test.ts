@@ -49,6 +49,8 @@ test('a partial folder with failed, cancelled, unrun and unreadable cells render
   assert.match(md, /\| adam-cifar-10-s3 \| .* result unreadable: unreadable JSON/);
   assert.match(md, /\| sgd-cifar-10-s3 \| .* \| cancelled \| cancelled \|/);
   assert.match(md, /\| enhanced-sgd-cifar-10-s1 \| .* \| queued \| queued \(no result yet\) \|/);
+  // The method says which of EnhancedSGD's corrections are the spec's and which are ours (issue 18).
+  assert.match(md, /enhanced-sgd: its corrections of the original's quirks .* are the reference spec's \(`fixed_base_lr`, `exploit_as_own_kind`, `probability_entropy`\) and 3 of ours beyond the spec \(`fixed_base_momentum`, `deferred_reward`, `spike_lr_kept`\)/);
   // adam on MNIST has 2 of 3 seeds; the comparison pairs the 2 shared ones and says it is too few.
   assert.match(md, /\| adam \| 2\/3 \|/);
   assert.match(md, /\| adam \| 2 \| \+[\d.]+ \| .* \| too few seeds \|/);

@@ -1,3 +1,4 @@
+import { OPTIMIZERS } from '../../../worker/engine/catalog.js';
 import { ablationBlocks } from '../ablation/section.js';
 import type { GradcamGrid, ReportModel } from '../aggregate.js';
 import { memoryBlocks } from '../memory/section.js';
@@ -78,6 +79,7 @@ export function methodNotes(model: ReportModel): string[] {
     `Paired tests against the baseline use the seeds both finished: Wilcoxon signed-rank (exact up to 50 pairs without ties or zeros, otherwise normal approximation with tie and continuity corrections) and paired t-test, both two-sided, each Holm-corrected across all comparisons of the report; the verdict uses the Wilcoxon test at α = ${model.alpha}. With fewer than 6 pairs the Wilcoxon test cannot reach p < 0.05; such rows say "too few seeds".`,
     "Baseline on each data set: the variant labelled exactly as --baseline, else that optimizer's variant with the highest mean of the data set's primary metric (accuracy; mIoU for segmentation).",
     'Time to target: training seconds (sum of epoch times, evaluation excluded) until the first epoch at or above the spec’s target for the data set’s primary metric; median over seeds with misses counted as infinitely slow. Performance profile and score as in AlgoPerf (Dahl et al. 2023) with τ_max = 4, per optimizer using its fastest variant on each data set.',
+    ...steeredNotes(model),
     ...(model.tuning ? ['Learning rates were tuned first (see Tuning): the results and comparisons are of the grid’s runs with the chosen learning rates, judged on the test split; the tuning runs, judged on the validation split, are not among them.'] : []),
     'Telemetry: per-step series are averaged into at most 120 bins per run before averaging over seeds. TensorBoard event files of every run are under tensorboard/ (`tensorboard --logdir tensorboard`).',
     'Memory: read at the end of every epoch (results record no per-step memory). Per run: peak RSS, peak VRAM (GPU runs), peak tensor memory, and the drift of RSS and tensor memory as the least-squares slope over epochs (MB/epoch); compared with the baseline by the same paired tests, Holm-corrected over all memory comparisons of the report.',
@@ -85,4 +87,24 @@ export function methodNotes(model: ReportModel): string[] {
       ? ['Ablation: each one-switch variant against its base, paired by seed; per data set and pooled over data sets (pairs of all data sets together), Holm-corrected over the flips of each; ranked by |Δ final primary metric|; Δ time to target in training seconds over the pairs where both reached the target.']
       : []),
   ];
+}
+
+/**
+ * For an optimizer with switches in the report (EnhancedSGD): which of its corrections of the
+ * original are the reference spec's and which are ours, as its catalog states them, so a reader
+ * of the `intended` rows knows what was changed beyond the spec.
+ */
+function steeredNotes(model: ReportModel): string[] {
+  const names = [...new Set(model.groups.map((g) => g.optimizer))];
+  return names.flatMap((name) => {
+    const switches = OPTIMIZERS.find(name)?.switches?.switches;
+    const corrections = switches?.filter((s) => s.kind === 'correction') ?? [];
+    if (!corrections.length) return [];
+    const list = (xs: typeof corrections) => xs.map((s) => `\`${s.name}\``).join(', ');
+    const ours = corrections.filter((s) => s.beyondSpec);
+    const spec = corrections.filter((s) => !s.beyondSpec);
+    return [
+      `${name}: its corrections of the original's quirks (on in \`intended\`, off as written) are the reference spec's (${list(spec)})${ours.length ? ` and ${ours.length} of ours beyond the spec (${list(ours)})` : ''}; each is a switch, so an ablation measures it.`,
+    ];
+  });
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { UsageError } from '../../../shared/errors.js';
 import type { SwitchCatalog } from '../../../shared/switches.js';
 import { Registry } from '../registry.js';
-import { COMPONENTS, CORRECTIONS, enhancedSgdSchema, MODES, resolveSwitches, SWITCHES } from './enhanced-sgd/params.js';
+import { COMPONENTS, CORRECTIONS, enhancedSgdSchema, MODES, resolveSwitches, SPEC_CORRECTIONS, SWITCHES } from './enhanced-sgd/params.js';
 import type { OptimizerFactory } from './types.js';
 
 /**
@@ -78,7 +78,7 @@ export const nadamwSchema = z
  */
 const enhancedSgdSwitches: SwitchCatalog = {
   mode: { parameter: 'controller', values: MODES },
-  switches: [...COMPONENTS.map((name) => ({ name, kind: 'component' as const })), ...CORRECTIONS.map((name) => ({ name, kind: 'correction' as const }))],
+  switches: [...COMPONENTS.map((name) => ({ name, kind: 'component' as const })), ...CORRECTIONS.map((name) => ({ name, kind: 'correction' as const, ...(SPEC_CORRECTIONS.has(name) ? {} : { beyondSpec: true }) }))],
   resolve(hyperparameters) {
     const parsed = enhancedSgdSchema.safeParse(hyperparameters);
     if (!parsed.success) throw new UsageError(describeProblems(OPTIMIZERS.get('enhanced-sgd'), parsed.error.issues).join('; '));

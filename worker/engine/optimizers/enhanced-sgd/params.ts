@@ -93,6 +93,11 @@ export const COMPONENTS = [
 ] as const;
 /** The corrections of the original's quirks: on = corrected, off = as written. */
 export const CORRECTIONS = ['fixed_base_lr', 'fixed_base_momentum', 'exploit_as_own_kind', 'probability_entropy', 'deferred_reward', 'spike_lr_kept'] as const;
+/**
+ * The corrections the spec itself names for `intended` (../shared/spec/enhanced-sgd.md, "What this
+ * means for us"); the others are ours, beyond the spec, and reports label them so.
+ */
+export const SPEC_CORRECTIONS: ReadonlySet<Switch> = new Set(['fixed_base_lr', 'exploit_as_own_kind', 'probability_entropy']);
 export const SWITCHES = [...COMPONENTS, ...CORRECTIONS] as const;
 export type Switch = (typeof SWITCHES)[number];
 
