@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gradientStatistics } from '../telemetry/gradient-stats.js';
+import { gradientStatistics, statisticsFromDevice } from '../telemetry/gradient-stats.js';
 import type { StepContext } from './types.js';
 
 /**
@@ -10,6 +10,9 @@ import type { StepContext } from './types.js';
 export function createStepContext(grads: readonly tf.Tensor[], loss: tf.Scalar, epoch: number, step: number): StepContext & { scalars: tf.Tensor1D } {
   const stats = gradientStatistics(grads);
   const scalars = tf.tidy(() => tf.concat([tf.reshape(loss, [1]), stats])) as tf.Tensor1D;
+  const n = grads.reduce((total, g) => total + g.size, 0);
+  // `[loss, ...STAT]`: the device's vector with the histogram's entropies finished on the host.
+  const finish = (raw: Float32Array) => Float32Array.of(raw[0]!, ...statisticsFromDevice(raw.subarray(1), n));
   let read: Promise<Float32Array> | undefined;
   return {
     epoch,
@@ -17,7 +20,7 @@ export function createStepContext(grads: readonly tf.Tensor[], loss: tf.Scalar, 
     loss,
     stats,
     scalars,
-    readScalars: () => (read ??= scalars.data() as Promise<Float32Array>),
+    readScalars: () => (read ??= (scalars.data() as Promise<Float32Array>).then(finish)),
   };
 }
 

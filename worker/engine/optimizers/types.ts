@@ -12,12 +12,13 @@ export interface StepContext {
   /** The batch loss, on the device. */
   readonly loss: tf.Scalar;
   /**
-   * This step's gradient statistics on the device (telemetry/gradient-stats.ts, indexed by STAT),
-   * computed once by the training loop for every optimizer.
+   * This step's gradient statistics on the device (telemetry/gradient-stats.ts, indexed by
+   * DEVICE_STAT), computed once by the training loop for every optimizer.
    */
   readonly stats: tf.Tensor1D;
   /**
-   * The one host read of a step: `[loss, ...stats]` as numbers. Memoised, so an optimizer that
+   * The one host read of a step: `[loss, ...STAT]` as numbers (the entropies finished on the
+   * host from the device's counts). Memoised, so an optimizer that
    * needs host values (EnhancedSGD's controller) and the loop's telemetry share a single transfer.
    */
   readScalars(): Promise<Float32Array>;

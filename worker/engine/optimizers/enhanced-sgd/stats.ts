@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { STAT } from '../../telemetry/gradient-stats.js';
+import { DEVICE_STAT, STAT } from '../../telemetry/gradient-stats.js';
 
 /**
  * EnhancedSGD's statistics arithmetic. The raw statistics of a step (variance, min, max, both
@@ -137,7 +137,7 @@ export const READ = {
  */
 export function deviceVarianceStep(rule: VarianceRule, clip: ClipRule, stats: tf.Tensor1D, gradVar: tf.Variable, prevGradVar: number): tf.Scalar {
   return tf.tidy(() => {
-    const v = tf.reshape(tf.slice(stats, [STAT.variance], [1]), []);
+    const v = tf.reshape(tf.slice(stats, [DEVICE_STAT.variance], [1]), []);
     let next = tf.add(tf.mul(v, rule.smoothing), tf.mul(gradVar, 1 - rule.smoothing));
     const jump = tf.greater(tf.abs(tf.sub(next, prevGradVar)), rule.threshold);
     next = tf.where(jump, tf.add(tf.mul(tf.scalar(prevGradVar), rule.factor), tf.mul(next, 1 - rule.factor)), next);
