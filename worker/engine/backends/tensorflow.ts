@@ -245,8 +245,8 @@ export const tensorflowBackend: Backend = {
     const tfVersion = backend.binding?.TF_Version ?? 'unknown';
     const gpu = backend.isUsingGpuDevice === true;
     const threads = intraOpThreads();
-    // On a CPU, faster kernels than tfjs-node's for two backward passes (see tensorflow-kernels.ts).
-    if (!gpu) registerTensorflowKernels();
+    // On a CPU, TensorFlow's faster kernels where tfjs-node's are slow (see tensorflow-kernels.ts).
+    const kernels = gpu ? [] : registerTensorflowKernels();
     const device = gpu
       ? `${(await gpuName(options.deviceIndex)) ?? 'GPU'} (CUDA)`
       : `CPU (TensorFlow ${tfVersion}, ${threads} thread${threads === 1 ? '' : 's'})`;
@@ -259,6 +259,8 @@ export const tensorflowBackend: Backend = {
       versions: {
         [found.pkg]: module.version?.['tfjs-node'] ?? packageVersion(found.pkg),
         libtensorflow: tfVersion,
+        // Which of tensorflow-kernels.ts's overrides ran (GRN_TF_KERNELS), for the record.
+        kernel_overrides: kernels.join(',') || 'none',
       },
     };
   },

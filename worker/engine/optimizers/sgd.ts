@@ -20,7 +20,8 @@ export const sgd: OptimizerFactory<z.infer<typeof sgdSchema>> = {
             if (hp.momentum !== 0) {
               const buf = buffers.get(i, p);
               // PyTorch initialises the buffer with the first gradient itself (no dampening).
-              buf.assign(first ? g : tf.add(tf.mul(buf, hp.momentum), tf.mul(g, 1 - hp.dampening)));
+              // (A dampening of 0 scales g by 1: skipped, a pass over every gradient saved, the same bits.)
+              buf.assign(first ? g : tf.add(tf.mul(buf, hp.momentum), hp.dampening === 0 ? g : tf.mul(g, 1 - hp.dampening)));
               g = hp.nesterov ? tf.add(g, tf.mul(buf, hp.momentum)) : buf;
             }
             p.assign(tf.sub(p, tf.mul(g, hp.lr)));
