@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { decodeJson, NodeRecordSchema, type NodeRecord } from '../../shared/protocol/messages.js';
 import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { NODES_BUCKET } from '../../shared/protocol/names.js';
 import { connectForCommand, noServerError, type ServerFlags } from './locate.js';
 import { connectionOptions } from './options.js';
@@ -17,21 +18,11 @@ export function nodesCommand(): Command {
       const connection = await connectForCommand(flags, undefined, 'nodes');
       if (!connection) throw noServerError('grn nodes');
       try {
-        // Opened, not created: listing must work with viewer credentials, which may read the
-        // registry but not create streams (ensureStores made `--creds viewer.nk` crash).
-        const registry = await new Kvm(connection.nc).open(NODES_BUCKET).catch((err: Error) => {
-          if (/stream not found/i.test(err.message)) return null;
-          throw err;
-        });
-        if (!registry) {
+        const nodes = await listNodes(connection.nc);
+        if (!nodes) {
           if (flags.json) process.stdout.write('[]\n');
           else process.stdout.write(`0 node(s) on ${connection.url} (no worker or orchestrator has used this server yet)\n`);
           return;
-        }
-        const nodes: NodeRecord[] = [];
-        for await (const key of await registry.keys()) {
-          const entry = await registry.get(key);
-          if (entry?.operation === 'PUT') nodes.push(decodeJson(NodeRecordSchema, entry.value, `node ${key}`));
         }
         if (flags.json) {
           process.stdout.write(`${JSON.stringify(nodes, null, 2)}\n`);
@@ -50,4 +41,27 @@ export function nodesCommand(): Command {
         await connection.nc.close();
       }
     });
+}
+
+/**
+ * Every node record in the registry, or null where the registry does not exist yet (a server no
+ * worker or orchestrator has used). Opened, not created: listing must work with viewer credentials,
+ * which may read the registry but not create streams. Kvm.open does not look the stream up, so its
+ * absence shows first in keys().
+ */
+export async function listNodes(nc: NatsConnection): Promise<NodeRecord[] | null> {
+  const missing = (err: Error): null => {
+    if (/stream not found/i.test(err.message)) return null;
+    throw err;
+  };
+  const registry = await new Kvm(nc).open(NODES_BUCKET).catch(missing);
+  if (!registry) return null;
+  const keys = await registry.keys().catch(missing);
+  if (!keys) return null;
+  const nodes: NodeRecord[] = [];
+  for await (const key of keys) {
+    const entry = await registry.get(key);
+    if (entry?.operation === 'PUT') nodes.push(decodeJson(NodeRecordSchema, entry.value, `node ${key}`));
+  }
+  return nodes;
 }

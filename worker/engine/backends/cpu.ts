@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { packageVersion } from '../versions.js';
+import { registerCpuKernels } from './cpu-kernels.js';
 import type { Backend, DeviceReport } from './types.js';
 
 /** The pure-JavaScript reference backend: always available, slow; good for tiny tests. */
@@ -12,6 +13,8 @@ export const cpuBackend: Backend = {
     await import('@tensorflow/tfjs-backend-cpu');
     if (!(await tf.setBackend('cpu'))) throw new Error('TensorFlow.js refused to start the cpu backend');
     await tf.ready();
+    // tfjs's filter gradient, bit for bit, without its per-element buffer calls (cpu-kernels.ts).
+    registerCpuKernels();
     return {
       backend: 'cpu',
       device: 'CPU (JavaScript, 1 thread)',
