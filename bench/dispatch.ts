@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { median } from 'simple-statistics';
 import { connectNats } from '../shared/protocol/connect.js';
 import { NODES_BUCKET } from '../shared/protocol/names.js';
 import { TrialConfigSchema, type TrialConfigInput } from '../shared/trial.js';
@@ -16,6 +17,7 @@ import { runSweep, type PlannedSweep } from '../orchestrator/sweep/run.js';
 import { benchArgs, numberFlag } from './args.js';
 import { probeFileCreate } from './disk-probe.js';
 import { CpuLedger } from './process-cpu.js';
+import { pairedRatio, RATIO_METHOD, ratioJson } from './paired-ratio.js';
 
 /**
  * `npm run bench -- dispatch`: the sweep machinery through a real nats-server (embedded, with
@@ -23,7 +25,9 @@ import { CpuLedger } from './process-cpu.js';
  *   1. no-op cells/s end to end (publish → claim → result stored → collected → file written);
  *   2. overhead on 1-second trials: wall time vs the ideal ceil(N/k)·1 s for N cells on k slots
  *      (the sleep trials run in the trainer processes, so the IPC hop is included);
- *   3. real short trainings on k = 1 and k = 2 CPU slots: speed-up vs one slot.
+ *   3. real short trainings on k = 1 and k = 2 CPU slots: speed-up vs one slot, over
+ *      --train-rounds paired rounds (1 slot and 2 slots back to back, which goes first alternating),
+ *      with its 95 % interval (paired-ratio.ts).
  * Workers are started and registered before each timing (a warm fleet), as in a long sweep; the
  * clock runs from the call that publishes the sweep to the return after its summary is written.
  */
@@ -119,6 +123,7 @@ export async function run(args: string[]): Promise<void> {
     'sleep-slots': { type: 'string' },
     'train-cells': { type: 'string' },
     'train-limit': { type: 'string' },
+    'train-rounds': { type: 'string' },
     backend: { type: 'string' },
     skip: { type: 'string' },
     results: { type: 'string' },
@@ -205,18 +210,35 @@ export async function run(args: string[]): Promise<void> {
       const trainLimit = Math.round(numberFlag(flags['train-limit'], 'train-limit', 4000));
       const backend = (flags.backend as TrialConfigInput['backend']) ?? 'auto';
       const trial = { dataset: 'mnist', dataDir, epochs: 1, trainLimit, testLimit: 1000, backend };
-      const timings: Record<string, number> = {};
-      for (const slots of [1, 2]) {
-        say(`real trainings: ${cells} SimpleCNN cells (${trainLimit} samples) on 1 worker × ${slots} CPU slot(s), backend ${backend}`);
-        const f = await fleet(join(dir, `train${slots}`), 1, slots);
-        try {
-          await timeSweep(f, plan(`warm${slots}`, slots, { ...trial, trainLimit: 64, testLimit: 64 }), results);
-          timings[slots] = (await timeSweep(f, plan(`train${slots}`, cells, trial), results)).seconds;
-        } finally {
-          await f.stop();
+      const trainRounds = Math.round(numberFlag(flags['train-rounds'], 'train-rounds', 3));
+      const timings: Record<1 | 2, number[]> = { 1: [], 2: [] };
+      for (let r = 0; r < trainRounds; r++) {
+        // Alternating which goes first cancels a steady drift of the machine's speed.
+        for (const slots of r % 2 === 0 ? ([1, 2] as const) : ([2, 1] as const)) {
+          say(`real trainings, round ${r + 1}/${trainRounds}: ${cells} SimpleCNN cells (${trainLimit} samples) on 1 worker × ${slots} CPU slot(s), backend ${backend}`);
+          const f = await fleet(join(dir, `train${slots}-${r}`), 1, slots);
+          try {
+            await timeSweep(f, plan(`warm${slots}-${r}`, slots, { ...trial, trainLimit: 64, testLimit: 64 }), results);
+            timings[slots].push((await timeSweep(f, plan(`train${slots}-${r}`, cells, trial), results)).seconds);
+          } finally {
+            await f.stop();
+          }
         }
       }
-      summary.train = { cells, train_limit: trainLimit, backend, seconds_1_slot: round(timings[1]!, 2), seconds_2_slots: round(timings[2]!, 2), speedup_2_vs_1: round(timings[1]! / timings[2]!, 3) };
+      // The speed-up of 2 slots: 1-slot seconds over 2-slot seconds, round by round.
+      const speedup = ratioJson(pairedRatio(timings[1], timings[2]));
+      summary.train = {
+        cells,
+        train_limit: trainLimit,
+        backend,
+        rounds: trainRounds,
+        seconds_1_slot: round(median(timings[1]), 2),
+        seconds_2_slots: round(median(timings[2]), 2),
+        seconds_per_round: { 1: timings[1].map((t) => round(t, 2)), 2: timings[2].map((t) => round(t, 2)) },
+        speedup_2_vs_1: speedup.ratio,
+        speedup_2_vs_1_ci95: speedup.ci95,
+        ratio_method: RATIO_METHOD,
+      };
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -234,8 +256,11 @@ export async function run(args: string[]): Promise<void> {
   if (noop) out(`no-op cells end to end:   ${noop.cells_per_s} cells/s (${noop.cells} in ${noop.seconds} s; target ≥ 2000; one result file alone: ${noop.file_create_us} µs)`);
   const s = summary.sleep as { overhead_pct: number; seconds: number; ideal_s: number; cells: number; slots: number } | undefined;
   if (s) out(`1-second trials overhead: ${s.overhead_pct} % (${s.cells} cells on ${s.slots} slots: ${s.seconds} s vs ideal ${s.ideal_s} s; target ≤ 1 %)`);
-  const t = summary.train as { speedup_2_vs_1: number; seconds_1_slot: number; seconds_2_slots: number } | undefined;
-  if (t) out(`real trainings, 2 slots vs 1: ${t.speedup_2_vs_1}× (${t.seconds_1_slot} s vs ${t.seconds_2_slots} s)`);
+  const t = summary.train as { speedup_2_vs_1: number; speedup_2_vs_1_ci95: [number, number] | null; rounds: number; seconds_1_slot: number; seconds_2_slots: number } | undefined;
+  if (t) {
+    const interval = t.speedup_2_vs_1_ci95 ? ` [${t.speedup_2_vs_1_ci95.join(', ')}]` : ' (1 round: no interval)';
+    out(`real trainings, 2 slots vs 1: ${t.speedup_2_vs_1}×${interval} over ${t.rounds} paired rounds (medians ${t.seconds_1_slot} s vs ${t.seconds_2_slots} s; ${RATIO_METHOD})`);
+  }
 }
 
 function settleDisk(): void {

@@ -6,14 +6,19 @@ import { loadBackends, safeProbe } from '../worker/engine/backends/index.js';
 import { DATASETS } from '../worker/engine/catalog.js';
 import { benchArgs, numberFlag } from './args.js';
 import { alternateBlocks, LineWorker } from './line-worker.js';
+import { describeMachine, loadAverage, machineRecord, oneDnnFromLog } from './machine.js';
+import { formatRatio, RATIO_METHOD, ratioJson, ratioOfRounds, type RatioEstimate } from './paired-ratio.js';
 
 /**
  * `npm run bench -- engine [--dataset mnist|cifar10]`: samples/s of the SimpleCNN training step
  * (batch 64, the data set's sample shape: MNIST's 28x28x1 by default, CIFAR-10's 32x32x3) on
  * every available backend, side by side, and against PyTorch CPU with the same thread count when
  * torch is importable. Each backend and PyTorch run in their own long-lived process; fast ones
- * alternate block by block (so load on the machine hits all alike) and each ratio to PyTorch is
- * the median of the per-round ratios. Backends slower than 100 samples/s get one short block.
+ * alternate block by block (so load on the machine hits all alike) and each ratio to PyTorch comes
+ * from the per-round ratios with its 95 % interval (paired-ratio.ts). Backends slower than 100
+ * samples/s get one short block. The JSON and the header record what it ran on: the CPU and its
+ * vector flags, cores, load average at start and end, TensorFlow's version, oneDNN state (from its
+ * own start-up log) and thread settings, PyTorch's threads and mkldnn.
  */
 
 /** Forward FLOPs of SimpleCNN on one h×w×c image (multiply-adds count 2): two 3x3 convs, two dense. */
@@ -31,7 +36,15 @@ interface BackendFigure {
   blocks: number[];
   step_gflops: number;
   matmul_gflops: number;
+  /** Geometric mean of the per-round ratios to PyTorch (paired-ratio.ts). */
   ratio_vs_pytorch?: number;
+  ratio_vs_pytorch_ci95?: [number, number] | null;
+  ratio_vs_pytorch_per_round?: number[];
+  /** The backend's versions (e.g. libtensorflow) and the thread settings its process inherited. */
+  versions: Record<string, string>;
+  environment: Record<string, string | null>;
+  /** tensorflow: TensorFlow's oneDNN custom operations, as its start-up log says. */
+  onednn?: string;
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -49,11 +62,12 @@ export async function run(args: string[]): Promise<void> {
   // A training step is about three forward passes (forward, input gradients, weight gradients).
   const STEP_FLOPS_PER_SAMPLE = 3 * forwardFlops(shape);
   const seconds = numberFlag(flags.seconds, 'seconds', 3);
-  const rounds = Math.round(numberFlag(flags.rounds, 'rounds', 3));
+  const rounds = Math.round(numberFlag(flags.rounds, 'rounds', 5));
   const wanted = typeof flags.backends === 'string' ? flags.backends.split(',') : null;
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const threads = cpus().length;
   const workerScript = fileURLToPath(new URL('./engine-worker.js', import.meta.url));
+  const machine = machineRecord();
 
   const workers = new Map<string, LineWorker>();
   const unavailable: Record<string, string> = {};
@@ -91,6 +105,10 @@ export async function run(args: string[]): Promise<void> {
         blocks: probe >= SLOW ? [] : [probe],
         step_gflops: 0,
         matmul_gflops: matmul,
+        versions: (worker.ready.versions ?? {}) as Record<string, string>,
+        environment: (worker.ready.environment ?? {}) as Record<string, string | null>,
+        // Logged when TensorFlow's library loads, so it is in by the first block's answer.
+        ...(backend.name === 'tensorflow' ? { onednn: oneDnnFromLog(worker.stderr()) } : {}),
       };
       if (probe < SLOW) {
         await worker.stop();
@@ -116,19 +134,38 @@ export async function run(args: string[]): Promise<void> {
     if (torch) await torch.stop().catch(() => undefined);
   }
 
+  const estimates: Record<string, RatioEstimate> = {};
   for (const [name, f] of Object.entries(figures)) {
     f.samples_per_s = median(f.blocks);
     f.step_gflops = (f.samples_per_s * STEP_FLOPS_PER_SAMPLE) / 1e9;
-    if (pairRatios[name]) f.ratio_vs_pytorch = median(pairRatios[name]!);
+    if (pairRatios[name]) {
+      estimates[name] = ratioOfRounds(pairRatios[name]!);
+      const r = ratioJson(estimates[name]);
+      f.ratio_vs_pytorch = r.ratio;
+      f.ratio_vs_pytorch_ci95 = r.ci95;
+      f.ratio_vs_pytorch_per_round = r.per_round;
+    }
   }
+  const loadEnd = loadAverage();
   const fastestCpu = Object.entries(figures)
     .filter(([, f]) => !f.gpu)
     .sort((a, b) => b[1].samples_per_s - a[1].samples_per_s)[0];
   const pytorch = torch && torchBlocks.length
-    ? { version: String(torch.ready.torch), threads: Number(torch.ready.threads), samples_per_s: median(torchBlocks), blocks: torchBlocks }
+    ? {
+        version: String(torch.ready.torch),
+        threads: Number(torch.ready.threads),
+        interop_threads: Number(torch.ready.interop_threads),
+        mkldnn_available: torch.ready.mkldnn_available === true,
+        mkldnn_enabled: torch.ready.mkldnn_enabled === true,
+        environment: torch.ready.environment ?? {},
+        samples_per_s: median(torchBlocks),
+        blocks: torchBlocks,
+      }
     : undefined;
   const summary = {
     benchmark: 'engine',
+    machine: { ...machine, load_average_end: loadEnd },
+    ratio_method: RATIO_METHOD,
     dataset,
     shape,
     model: 'simple-cnn',
@@ -143,12 +180,22 @@ export async function run(args: string[]): Promise<void> {
     pytorch: pytorch ?? { unavailable: torchUnavailable ?? 'disabled with --no-pytorch' },
     fastest_cpu_backend: fastestCpu?.[0] ?? null,
     fastest_cpu_ratio_vs_pytorch: fastestCpu?.[1].ratio_vs_pytorch ?? null,
+    fastest_cpu_ratio_vs_pytorch_ci95: fastestCpu?.[1].ratio_vs_pytorch_ci95 ?? null,
   };
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`SimpleCNN on ${dataset}'s ${shape.join('x')} samples, batch 64\nmachine: ${threads} threads, 1024x1024 matmul ${summary.machine_matmul_gflops.toFixed(1)} GFLOP/s${machineMatmul ? ' (PyTorch)' : ''}\n`);
+  process.stdout.write(`SimpleCNN on ${dataset}'s ${shape.join('x')} samples, batch 64\nmachine: ${describeMachine(machine, loadEnd)}\n${threads} threads, 1024x1024 matmul ${summary.machine_matmul_gflops.toFixed(1)} GFLOP/s${machineMatmul ? ' (PyTorch)' : ''}\n`);
+  const tfFigure = figures.tensorflow;
+  if (tfFigure) {
+    const env = Object.entries(tfFigure.environment).map(([k, v]) => `${k}=${v ?? 'unset'}`).join(' ');
+    process.stdout.write(`tensorflow: libtensorflow ${tfFigure.versions.libtensorflow ?? '?'}, oneDNN custom ops ${tfFigure.onednn ?? '?'}; ${env}\n`);
+  }
+  if (pytorch) {
+    process.stdout.write(`pytorch: ${pytorch.version}, ${pytorch.threads} intra-op / ${pytorch.interop_threads} inter-op threads, mkldnn ${pytorch.mkldnn_available ? (pytorch.mkldnn_enabled ? 'available and enabled' : 'available, disabled') : 'not available'}\n`);
+  }
+  process.stdout.write(`vs PyTorch: ${RATIO_METHOD}\n`);
   const rows = Object.entries(figures).map(([name, f]) => [
     name,
     f.device,
@@ -156,9 +203,9 @@ export async function run(args: string[]): Promise<void> {
     f.samples_per_s.toFixed(1),
     f.step_gflops.toFixed(2),
     f.matmul_gflops.toFixed(1),
-    f.ratio_vs_pytorch !== undefined ? `${f.ratio_vs_pytorch.toFixed(2)}x` : '-',
+    estimates[name] ? formatRatio(estimates[name], 2) : '-',
   ]);
-  if (pytorch) rows.push(['pytorch', `torch ${pytorch.version}, ${pytorch.threads} threads`, '64', pytorch.samples_per_s.toFixed(1), ((pytorch.samples_per_s * STEP_FLOPS_PER_SAMPLE) / 1e9).toFixed(2), '-', '1.00x']);
+  if (pytorch) rows.push(['pytorch', `torch ${pytorch.version}, ${pytorch.threads} threads`, '64', pytorch.samples_per_s.toFixed(1), ((pytorch.samples_per_s * STEP_FLOPS_PER_SAMPLE) / 1e9).toFixed(2), '-', 'reference']);
   printTable(['backend', 'device', 'batch', 'samples/s', 'step GFLOP/s', 'matmul GFLOP/s', 'vs PyTorch'], rows);
   for (const [name, reason] of Object.entries(unavailable)) process.stdout.write(`${name}: unavailable (${reason})\n`);
   if (!pytorch) process.stdout.write(`pytorch: not measured (${torchUnavailable ?? 'disabled'})\n`);

@@ -16,18 +16,29 @@ export class LineWorker {
     private readonly rl: Interface,
     /** The first line the child printed (its description of itself). */
     readonly ready: Record<string, unknown>,
+    private readonly stderrSoFar: () => string,
   ) {}
 
-  /** Starts the child and waits for its ready line; on failure returns the reason. */
-  static async start(file: string, args: string[]): Promise<LineWorker | { unavailable: string }> {
-    const child = execa(file, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: { stdout: false, stderr: true } });
+  /** What the child has written to stderr so far (libraries log their settings there, e.g. TensorFlow's oneDNN line). */
+  stderr(): string {
+    return this.stderrSoFar();
+  }
+
+  /** Starts the child (`env`: added to this process's environment) and waits for its ready line; on failure returns the reason. */
+  static async start(file: string, args: string[], env?: Record<string, string>): Promise<LineWorker | { unavailable: string }> {
+    const child = execa(file, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: { stdout: false, stderr: true }, ...(env ? { env } : {}) });
+    let stderr = '';
+    // Kept as it arrives (bounded): what the child's libraries say about themselves at start-up.
+    child.stderr!.on('data', (chunk: Buffer) => {
+      if (stderr.length < 65_536) stderr += chunk.toString('utf8');
+    });
     const rl = createInterface({ input: child.stdout! });
     const lines = rl[Symbol.asyncIterator]();
     const first = await lines.next();
     if (first.done) {
       const result = await child;
-      const stderr = String(result.stderr ?? '').trim().split('\n').filter((l) => !/^(Warning|I0000|WARNING|To enable)/.test(l));
-      return { unavailable: stderr.at(-1) || `${file} exited with code ${result.exitCode}` };
+      const said = String(result.stderr ?? '').trim().split('\n').filter((l) => !/^(Warning|I0000|WARNING|To enable)/.test(l));
+      return { unavailable: said.at(-1) || `${file} exited with code ${result.exitCode}` };
     }
     const ready = JSON.parse(first.value) as Record<string, unknown>;
     if (typeof ready.unavailable === 'string') {
@@ -36,7 +47,7 @@ export class LineWorker {
       await child;
       return { unavailable: ready.unavailable };
     }
-    return new LineWorker(child, lines, rl, ready);
+    return new LineWorker(child, lines, rl, ready, () => stderr);
   }
 
   async ask(command: string): Promise<Record<string, number>> {
@@ -53,7 +64,7 @@ export class LineWorker {
   }
 }
 
-/** Blocks measured by alternateBlocks: PyTorch's, each worker's, and each worker's per-round ratio to PyTorch. */
+/** Blocks measured by alternateBlocks: PyTorch's, each worker's, and each worker's per-round ratio to PyTorch (paired-ratio.ts makes the estimate). */
 export interface AlternatedBlocks {
   torch: number[];
   blocks: Record<string, number[]>;

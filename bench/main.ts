@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- NAME [--json] [options]`: runs one benchmark. Each benchmark is one module in
- * this folder, listed once below; each prints its figures side by side (ratios in one run) and,
- * with --json, one JSON object on stdout.
+ * this folder, listed once below; each prints its figures side by side (ratios in one run, each
+ * with its 95 % interval over paired rounds: paired-ratio.ts) and, with --json, one JSON object on
+ * stdout.
  */
 import { UsageError } from '../shared/errors.js';
 
@@ -11,7 +12,7 @@ const BENCHMARKS: Record<string, { description: string; load: () => Promise<Benc
   engine: { description: 'SimpleCNN training samples/s per backend, and vs PyTorch CPU', load: () => import('./engine.js') },
   dispatch: { description: 'sweep dispatch through a real nats-server: no-op cells/s, overhead on 1-s trials, slot speed-up', load: () => import('./dispatch.js') },
   'text-models': { description: 'training samples/s of embedding-bag, transformer and bert (batch 16, length 128) per backend, beside PyTorch CPU', load: () => import('./text-models.js') },
-  optimizers: { description: 'ms per SimpleCNN step for every optimizer, ratio to SGD', load: () => import('./optimizers.js') },
+  optimizers: { description: 'ms per SimpleCNN training step and per optimizer update alone for every optimizer, ratio to SGD with its 95 % interval', load: () => import('./optimizers.js') },
   dashboard: { description: 'dashboard frame time and frames/s with 10,000 cells and 16 GPUs streaming (synthetic, no NATS)', load: () => import('./dashboard.js') },
   segmentation: { description: 'ms per training step of unet and fcn-resnet50 (224x224, batch 4) on tensorflow, beside PyTorch (torchvision)', load: () => import('./segmentation.js') },
   gradcam: { description: 'ms for the end-of-trial Grad-CAM of 5 CIFAR-sized samples (SimpleCNN conv2, PNGs included) per backend', load: () => import('./gradcam.js') },

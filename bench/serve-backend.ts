@@ -1,11 +1,13 @@
 import { createInterface } from 'node:readline';
 import { activateBackend, type BackendName } from '../worker/engine/backends/index.js';
 import '../worker/engine/tfjs-setup.js';
+import { threadEnvironment } from './machine.js';
 
 /**
  * The child side of a LineWorker (line-worker.ts) for one TensorFlow.js backend: activates it,
  * runs `warmup` (kernel compilation, allocators), prints the ready line — or `{unavailable}` and
- * exits when the backend cannot start — then answers each `COMMAND ARG` line with one JSON line
+ * exits when the backend cannot start; the ready line carries the backend's versions and the thread
+ * settings this process inherited — then answers each `COMMAND ARG` line with one JSON line
  * from `commands[COMMAND](Number(ARG))`; any other line (`quit`) ends it.
  */
 export async function serveBackend(backend: BackendName, warmup: () => Promise<unknown>, commands: Record<string, (arg: number) => Promise<Record<string, unknown>>>): Promise<void> {
@@ -13,7 +15,7 @@ export async function serveBackend(backend: BackendName, warmup: () => Promise<u
   try {
     const report = await activateBackend(backend);
     await warmup();
-    say({ ready: true, device: report.device, gpu: report.gpu });
+    say({ ready: true, device: report.device, gpu: report.gpu, versions: report.versions ?? {}, environment: threadEnvironment() });
   } catch (err) {
     say({ unavailable: (err as Error).message });
     process.exit(0);

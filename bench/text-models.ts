@@ -5,6 +5,8 @@ import { loadBackends, safeProbe } from '../worker/engine/backends/index.js';
 import { benchArgs, numberFlag } from './args.js';
 import { printTable } from './engine.js';
 import { alternateBlocks, LineWorker } from './line-worker.js';
+import { describeMachine, loadAverage, machineRecord } from './machine.js';
+import { formatRatio, RATIO_METHOD, ratioJson, ratioOfRounds, type RatioEstimate } from './paired-ratio.js';
 
 /**
  * `npm run bench -- text-models`: training samples/s of each text model (embedding-bag,
@@ -12,7 +14,8 @@ import { alternateBlocks, LineWorker } from './line-worker.js';
  * vocabulary 30,522 (bert-base-uncased's) and 4 classes (AG_NEWS), on every available backend,
  * beside PyTorch CPU with the same threads running the same models (bench/pytorch/text_models.py;
  * bert through transformers). As `bench -- engine`: one process per backend and model, blocks
- * alternating with PyTorch's, each ratio the median of per-round ratios. A backend whose first
+ * alternating with PyTorch's, each ratio from the per-round ratios with its 95 % interval
+ * (paired-ratio.ts). A backend whose first
  * timed step (after an untimed one) takes over SLOW_MS gets that one figure only; the pure-JS cpu
  * backend runs embedding-bag only unless --backends names it.
  */
@@ -23,7 +26,10 @@ interface Figure {
   device: string;
   samples_per_s: number;
   blocks: number[];
+  /** Geometric mean of the per-round ratios; a too-slow backend's single step against PyTorch's median is unpaired (no interval). */
   ratio_vs_pytorch?: number;
+  ratio_vs_pytorch_ci95?: [number, number] | null;
+  ratio_vs_pytorch_per_round?: number[];
   note?: string;
 }
 
@@ -39,7 +45,7 @@ export async function run(args: string[]): Promise<void> {
     'no-pytorch': { type: 'boolean', default: false },
   });
   const seconds = numberFlag(flags.seconds, 'seconds', 3);
-  const rounds = Math.round(numberFlag(flags.rounds, 'rounds', 2));
+  const rounds = Math.round(numberFlag(flags.rounds, 'rounds', 3));
   const batch = Math.round(numberFlag(flags.batch, 'batch', 16));
   const length = Math.round(numberFlag(flags.length, 'length', 128));
   const vocab = 30_522;
@@ -57,6 +63,8 @@ export async function run(args: string[]): Promise<void> {
   const torchScript = fileURLToPath(new URL('../../bench/pytorch/text_models.py', import.meta.url));
   const shape = [String(batch), String(length), String(vocab), String(classes)];
 
+  const machine = machineRecord();
+  const estimates = new Map<Figure, RatioEstimate>();
   const backends = [];
   const unavailable: Record<string, string> = {};
   for (const backend of await loadBackends()) {
@@ -116,8 +124,14 @@ export async function run(args: string[]): Promise<void> {
     }
     for (const [name, f] of Object.entries(figures)) {
       if (f.blocks.length) f.samples_per_s = median(f.blocks);
-      if (ratios[name]) f.ratio_vs_pytorch = median(ratios[name]!);
-      else if (torchBlocks.length && f.blocks.length) f.ratio_vs_pytorch = f.samples_per_s / median(torchBlocks);
+      const estimate = ratios[name] ? ratioOfRounds(ratios[name]!) : torchBlocks.length && f.blocks.length ? ratioOfRounds([f.samples_per_s / median(torchBlocks)]) : undefined;
+      if (estimate) {
+        const r = ratioJson(estimate);
+        estimates.set(f, estimate);
+        f.ratio_vs_pytorch = r.ratio;
+        f.ratio_vs_pytorch_ci95 = r.ci95;
+        f.ratio_vs_pytorch_per_round = r.per_round;
+      }
     }
     results[model] = {
       backends: figures,
@@ -127,7 +141,7 @@ export async function run(args: string[]): Promise<void> {
     };
   }
 
-  const summary = { benchmark: 'text-models', batch, length, vocab, classes, threads, torch_threads: torchThreads, seconds_per_block: seconds, rounds, optimizer: 'sgd', models: results, unavailable };
+  const summary = { benchmark: 'text-models', machine: { ...machine, load_average_end: loadAverage() }, ratio_method: RATIO_METHOD, batch, length, vocab, classes, threads, torch_threads: torchThreads, seconds_per_block: seconds, rounds, optimizer: 'sgd', models: results, unavailable };
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return;
@@ -135,12 +149,13 @@ export async function run(args: string[]): Promise<void> {
   const rows: string[][] = [];
   for (const [model, r] of Object.entries(results)) {
     for (const [name, f] of Object.entries(r.backends)) {
-      rows.push([model, name, f.device, f.samples_per_s.toFixed(1), f.ratio_vs_pytorch !== undefined ? `${f.ratio_vs_pytorch.toFixed(2)}x` : '-', f.note ?? '']);
+      const estimate = estimates.get(f);
+      rows.push([model, name, f.device, f.samples_per_s.toFixed(1), estimate ? formatRatio(estimate, 2) : '-', f.note ?? '']);
     }
-    if ('samples_per_s' in r.pytorch) rows.push([model, 'pytorch', `torch ${r.pytorch.torch}, ${r.pytorch.threads} threads`, r.pytorch.samples_per_s.toFixed(1), '1.00x', '']);
+    if ('samples_per_s' in r.pytorch) rows.push([model, 'pytorch', `torch ${r.pytorch.torch}, ${r.pytorch.threads} threads`, r.pytorch.samples_per_s.toFixed(1), 'reference', '']);
     else rows.push([model, 'pytorch', '-', '-', '-', r.pytorch.unavailable]);
   }
-  process.stdout.write(`text models, batch ${batch}, length ${length}, vocabulary ${vocab}, ${classes} classes, SGD train step, ${threads} threads\n`);
+  process.stdout.write(`text models, batch ${batch}, length ${length}, vocabulary ${vocab}, ${classes} classes, SGD train step, ${threads} threads\nmachine: ${describeMachine(machine, summary.machine.load_average_end)}\nvs PyTorch: ${RATIO_METHOD}\n`);
   printTable(['model', 'backend', 'device', 'samples/s', 'vs PyTorch', 'note'], rows);
   for (const [name, reason] of Object.entries(unavailable)) process.stdout.write(`${name}: unavailable (${reason})\n`);
 }

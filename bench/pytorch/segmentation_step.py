@@ -8,11 +8,16 @@ Usage: segmentation_step.py MODEL HEIGHT WIDTH BATCH STEPS [THREADS]
   against torchvision's 32,957,013 before it is timed.
 Prints one JSON line: parameter count, milliseconds per step (median of STEPS after one warm-up
 step) and samples/s; {"unavailable": reason} when torch or torchvision is missing.
+With STEPS = serve it stays up for `npm run bench -- segmentation`, whose rounds alternate with the
+TensorFlow.js side: after the warm-up step it prints its ready line (blocks.py's protocol) and
+answers each `steps N` line with the milliseconds per step of N timed steps.
 """
 import json
 import statistics
 import sys
 import time
+
+from blocks import serve_blocks
 
 try:
     import torch
@@ -123,7 +128,9 @@ def build(name):
 
 
 def main():
-    name, height, width, batch, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    name, height, width, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    serve = sys.argv[5] == "serve"
+    steps = 0 if serve else int(sys.argv[5])
     if len(sys.argv) > 6:
         torch.set_num_threads(int(sys.argv[6]))
     torch.manual_seed(0)
@@ -142,6 +149,17 @@ def main():
         return loss.item()  # the engine reads the loss every step too
 
     step()
+    if serve:
+        def timed(n):
+            start = time.perf_counter()
+            for _ in range(int(n)):
+                step()
+            ms = (time.perf_counter() - start) * 1000 / int(n)
+            return {"ms_per_step": ms, "samples_per_s": batch * 1000 / ms, "steps": int(n)}
+
+        ready = {"torch": torch.__version__, "threads": torch.get_num_threads(), "model_source": source, "parameters": sum(p.numel() for p in model.parameters())}
+        serve_blocks(step, batch, ready, {"steps": timed})
+        return
     times = []
     for _ in range(steps):
         start = time.perf_counter()

@@ -10,6 +10,7 @@ ends it.
 Usage: simplecnn_step.py [THREADS] [BATCH] [HxWxC] [DEVICE]; DEVICE is a torch device, `cpu`
 (default) or `cuda`/`cuda:N` for the GPU check's ratio against WebGPU on the same card.
 """
+import os
 import sys
 import time
 
@@ -81,7 +82,18 @@ def main():
     serve_blocks(
         step,
         batch,
-        {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": batch, "device": str(device), "device_name": device_name},
+        {
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "interop_threads": torch.get_num_interop_threads(),
+            # Whether convolutions can go through oneDNN (mkldnn) and whether that path is enabled.
+            "mkldnn_available": torch.backends.mkldnn.is_available(),
+            "mkldnn_enabled": bool(torch.backends.mkldnn.enabled),
+            "environment": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")},
+            "batch": batch,
+            "device": str(device),
+            "device_name": device_name,
+        },
         {"matmul": lambda n: {"gflops": matmul_gflops(int(n), device)}},
     )
 

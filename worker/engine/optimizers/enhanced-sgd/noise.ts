@@ -58,7 +58,9 @@ export class NoiseSource {
     const offset = Math.min(size - 1, Math.floor(this.random() * size));
     const head = Math.min(n, size - offset);
     const flat = head === n ? tf.slice(pool, [offset], [n]) : tf.concat([tf.slice(pool, [offset], [head]), tf.slice(pool, [0], [n - head])]);
-    return tf.reshape(flat, like.shape);
+    // A 1-D tensor (every bias) already has the window's shape: reshaping it would be one more
+    // kernel call (on tensorflow a Reshape op and a shape upload) for nothing.
+    return like.rank === 1 ? flat : tf.reshape(flat, like.shape);
   }
 
   /** Device bytes held by the pool. */
