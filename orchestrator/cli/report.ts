@@ -26,20 +26,30 @@ export function resolveResultsDir(target: string, resultsRoot: string): string {
 export function reportCommand(): Command {
   return new Command('report')
     .description('aggregate a sweep results folder (also a partial one) into report.md/html/csv/json/tex, plots/ and tensorboard/')
-    .argument('<results>', 'results folder (results/<sweep-id>) or a sweep id under --results')
+    .argument('<results>', 'results folder (results/<sweep-id>), a sweep id under --results, or a .tar.gz of a results folder')
     .option('--baseline <name>', 'optimizer (or exact variant label) the others are compared with', 'sgd')
     .option('--format <list>', `comma-separated outputs among ${FORMATS.join(',')} (default: all)`)
     .option('--results <dir>', 'results root folder, for a sweep id', 'results')
-    .option('--out <dir>', 'output folder (default: the results folder itself)')
+    .option('--out <dir>', 'output folder (default: the results folder itself; for an archive, its path without .tar.gz)')
     .option('--no-png', 'write plots as SVG only (faster)')
     .option('--json', 'print what was written as JSON')
     .action(async (target: string, flags: ReportFlags) => {
       const formats = flags.format === undefined ? undefined : parseFormats(flags.format);
-      const dir = resolveResultsDir(target, flags.results);
-      if (flags.out) await checkOutputDir(flags.out, '--out', 'report');
+      // An archive (docs/study/main.tar.gz) is unpacked to a temporary folder; the report goes beside it.
+      const { isResultsArchive, unpackResults } = await import('../reports/archive.js');
+      const archive = (await isResultsArchive(target)) ? await unpackResults(target) : null;
+      const dir = archive?.dir ?? resolveResultsDir(target, flags.results);
+      const out = flags.out ?? (archive ? target.replace(/\.(tar\.gz|tgz|tar)$/i, '') : undefined);
+      if (out === target) throw new GrnError(`${target}: name the report's folder with --out (the archive's name does not end in .tar.gz, .tgz or .tar)`);
       // Loaded only here: the plotting stack is large (and left out of the worker bundle).
       const { writeReport } = await import('../reports/report.js');
-      const outcome = await writeReport(dir, { baseline: flags.baseline, formats, out: flags.out, png: flags.png });
+      let outcome;
+      try {
+        if (out) await checkOutputDir(out, '--out', 'report');
+        outcome = await writeReport(dir, { baseline: flags.baseline, formats, out, png: flags.png });
+      } finally {
+        await archive?.cleanup();
+      }
       const m = outcome.model;
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ out: outcome.out, files: outcome.files, plots: outcome.plots, cells: m.cells, missing: m.missing.length, timings: outcome.timings }, null, 2)}\n`);
