@@ -27,7 +27,7 @@ export function reportCommand(): Command {
   return new Command('report')
     .description('aggregate a sweep results folder (also a partial one) into report.md/html/csv/json/tex, plots/ and tensorboard/')
     .argument('<results>', 'results folder (results/<sweep-id>), a sweep id under --results, or a .tar.gz of a results folder')
-    .option('--baseline <name>', 'optimizer (or exact variant label) the others are compared with', 'sgd')
+    .option('--baseline <name>', 'optimizer (or exact variant label) the others are compared with; a comma list: the best of them on each data set', 'sgd')
     .option('--format <list>', `comma-separated outputs among ${FORMATS.join(',')} (default: all)`)
     .option('--results <dir>', 'results root folder, for a sweep id', 'results')
     .option('--out <dir>', 'output folder (default: the results folder itself; for an archive, its path without .tar.gz)')

@@ -258,11 +258,19 @@ export function metricOf(model: Pick<ReportModel, 'groups'>, dataset: string): M
 
 /** The baseline on one data set: the variant with that exact label, else the best (mean primary metric) variant of that optimizer. */
 export function pickBaseline(groups: readonly GroupSummary[], baseline: string): GroupSummary | null {
-  const exact = groups.find((g) => g.label === baseline && g.seeds.length > 0);
-  if (exact) return exact;
-  const ofOptimizer = groups.filter((g) => g.optimizer === baseline && g.seeds.length > 0);
-  return ofOptimizer.sort((a, b) => (b.score.mean || -1) - (a.score.mean || -1))[0] ?? null;
+  // A comma list (`sgd,adam,adamw,rmsprop`): the best of those on this data set, the protocol's
+  // "best-tuned baseline of each task" (docs/protocol-science.md).
+  const names = baseline.split(',').map((n) => n.trim()).filter(Boolean);
+  const candidates = names.map((name) => {
+    const exact = groups.find((g) => g.label === name && g.seeds.length > 0);
+    if (exact) return exact;
+    return groups.filter((g) => g.optimizer === name && g.seeds.length > 0).sort(byMeanScore)[0];
+  });
+  return candidates.filter((g): g is GroupSummary => g !== undefined).sort(byMeanScore)[0] ?? null;
 }
+
+/** Highest mean primary metric first (a group without one last). */
+const byMeanScore = (a: GroupSummary, b: GroupSummary) => (b.score.mean || -1) - (a.score.mean || -1);
 
 /**
  * Performance profile by optimizer: an optimizer's time on a data set is the median

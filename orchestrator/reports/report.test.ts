@@ -122,6 +122,22 @@ test('without manifest.json (sweep still running) cells come from the spec; form
   assert.ok(readdirSync(join(root, 'running-out', 'plots')).every((f) => f.endsWith('.svg')));
 });
 
+test("a comma-list baseline is the best of those optimizers on each data set (the protocol's best-tuned baseline)", async () => {
+  const dir = join(root, 'partial');
+  const outcome = await writeReport(dir, { formats: ['json'], baseline: 'sgd,adam', out: join(root, 'best-of') });
+  const m = outcome.model;
+  for (const dataset of ['mnist', 'cifar-10']) {
+    const candidates = m.groups.filter((g) => g.dataset === dataset && (g.optimizer === 'sgd' || g.optimizer === 'adam'));
+    const best = candidates.sort((a, b) => b.score.mean - a.score.mean)[0]!;
+    assert.equal(m.baselineOf[dataset], best.label, dataset);
+    // Every other variant of the data set, enhanced-sgd included, is compared with it.
+    const compared = m.comparisons.filter((c) => c.dataset === dataset);
+    assert.ok(compared.length > 0 && compared.every((c) => c.baseline === best.label));
+  }
+  // The synthetic adam beats sgd on MNIST: a single-name baseline would have been sgd.
+  assert.equal(m.baselineOf.mnist, 'adam');
+});
+
 test('an empty folder (nothing run yet) still gives a report', async () => {
   const dir = join(root, 'empty');
   await writeSyntheticFolder(dir, { ...SPEC, fate: () => 'queued' });
