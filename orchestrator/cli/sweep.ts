@@ -78,7 +78,8 @@ function runOptions(command: Command): Command {
     .option('--json', 'print the outcome as JSON on stdout');
 }
 
-async function runPlan(plan: PlannedSweep, flags: RunFlags): Promise<void> {
+/** Runs (or, with `resume`, continues) a planned sweep in its folder under --results and reports the outcome. */
+async function runPlan(plan: PlannedSweep, flags: RunFlags, resume?: { retryFailed?: boolean }): Promise<void> {
   const outcome = await runSweep(plan, {
     server: flags.server,
     auth: natsAuth(flags),
@@ -86,6 +87,7 @@ async function runPlan(plan: PlannedSweep, flags: RunFlags): Promise<void> {
     slots: flags.slots,
     ...(flags.replicas !== undefined ? { replicas: flags.replicas } : {}),
     resultsDir: join(flags.results, plan.id),
+    ...(resume ? { resume: true, retryFailed: resume.retryFailed } : {}),
     signal: interruptSignal(plan.id),
   });
   report(outcome, plan.id, flags.json);
@@ -142,18 +144,7 @@ function resumeCommand(): Command {
       });
       // A resumed sweep's size was accepted when it started.
       const plan = await planSweepFromText(text, specFile, { id });
-      const outcome = await runSweep(plan, {
-        server: flags.server,
-        auth: natsAuth(flags),
-        localWorkers: flags.localWorkers ?? (flags.server ? 0 : 'auto'),
-        slots: flags.slots,
-        ...(flags.replicas !== undefined ? { replicas: flags.replicas } : {}),
-        resultsDir: dir,
-        resume: true,
-        retryFailed: flags.retryFailed,
-        signal: interruptSignal(id),
-      });
-      report(outcome, id, flags.json);
+      await runPlan(plan, flags, { retryFailed: flags.retryFailed });
     });
 }
 
