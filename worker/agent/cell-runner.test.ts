@@ -13,6 +13,25 @@ import type { SlotExecutor } from './executor.js';
 /** runCell against a real nats-server, with a slot whose trial fails at once. */
 const env = orchestratorOnTestServer('cell-runner-test');
 
+/** A busy CPU slot running `executor`, and the runner's context for node `node` on the test server. */
+function runnerFor(node: string, executor: SlotExecutor, plan: ReturnType<typeof testPlan>): { slot: SlotHandle; ctx: RunnerContext } {
+  const { nc, stores } = env;
+  const slot: SlotHandle = { slot: 'cpu0', kind: 'cpu', device: null, executor, busy: true, running: null, samplesPerSecond: null };
+  const ctx: RunnerContext = {
+    node,
+    nc,
+    js: jetstream(nc),
+    cells: stores.cells,
+    results: stores.results,
+    artifacts: stores.artifacts,
+    sweepStatus: () => 'running',
+    maxDeliver: () => plan.maxDeliver,
+    workingEveryMs: 10_000,
+    log: () => undefined,
+  };
+  return { slot, ctx };
+}
+
 test('a first attempt whose trial fails before its claim is stored: no unhandled rejection, the cell is retried', async () => {
   const { nc, stores } = env;
   const plan = testPlan('fastfail', [{ id: 'c1', trial: {} }], 2);
@@ -25,19 +44,7 @@ test('a first attempt whose trial fails before its claim is stored: no unhandled
   // The trial rejects at once, while the claim (a KV create) is still a round trip away: the
   // race that a missing data file hits when the trainer answers faster than the server.
   const executor = { run: () => Promise.reject(new Error('data file not found')), abort: () => undefined } as unknown as SlotExecutor;
-  const slot: SlotHandle = { slot: 'cpu0', kind: 'cpu', device: null, executor, busy: true, running: null, samplesPerSecond: null };
-  const ctx: RunnerContext = {
-    node: 'n1',
-    nc,
-    js: jetstream(nc),
-    cells: stores.cells,
-    results: stores.results,
-    artifacts: stores.artifacts,
-    sweepStatus: () => 'running',
-    maxDeliver: () => plan.maxDeliver,
-    workingEveryMs: 10_000,
-    log: () => undefined,
-  };
+  const { slot, ctx } = runnerFor('n1', executor, plan);
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
@@ -78,19 +85,7 @@ test('a frozen worker whose trial fails after its cell moved on leaves the messa
     },
     abort: () => undefined,
   } as unknown as SlotExecutor;
-  const slot: SlotHandle = { slot: 'cpu0', kind: 'cpu', device: null, executor, busy: true, running: null, samplesPerSecond: null };
-  const ctx: RunnerContext = {
-    node: 'frozen',
-    nc,
-    js: jetstream(nc),
-    cells: stores.cells,
-    results: stores.results,
-    artifacts: stores.artifacts,
-    sweepStatus: () => 'running',
-    maxDeliver: () => plan.maxDeliver,
-    workingEveryMs: 10_000,
-    log: () => undefined,
-  };
+  const { slot, ctx } = runnerFor('frozen', executor, plan);
   const outcome = runCell(msg, slot, ctx);
   // Wait for our claim, then overwrite it as the redelivery elsewhere would.
   let claim = await readCell(stores.cells, key);
