@@ -48,21 +48,26 @@ describe('grn backends', () => {
   });
 });
 
-describe('grn train', () => {
-  let dir: string;
-  let work: string;
+/** An MNIST fixture folder and a scratch folder, made before a describe block's tests and removed after. */
+function fixtureFolders(): { dir: string; work: string } {
+  const folders = { dir: '', work: '' };
   before(async () => {
-    dir = await writeMnistFixture({ train: 200, test: 50 });
-    work = await mkdtemp(join(tmpdir(), 'grn-cli-'));
+    folders.dir = await writeMnistFixture({ train: 200, test: 50 });
+    folders.work = await mkdtemp(join(tmpdir(), 'grn-cli-'));
   });
   after(async () => {
-    await rm(dir, { recursive: true, force: true });
-    await rm(work, { recursive: true, force: true });
+    await rm(folders.dir, { recursive: true, force: true });
+    await rm(folders.work, { recursive: true, force: true });
   });
+  return folders;
+}
+
+describe('grn train', () => {
+  const folders = fixtureFolders();
 
   it('trains and writes a result file that matches the schema', async () => {
-    const out = join(work, 'r.json');
-    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--model-option', 'hidden=8', '--backend', 'cpu', '--epochs', '2', '--seed', '3', '--optimizer', 'adamw', '--lr', '0.002', '--hp', 'weight_decay=0.05', '--out', out]);
+    const out = join(folders.work, 'r.json');
+    const r = await grn(['train', '--data-dir', folders.dir, '--model', 'mlp', '--model-option', 'hidden=8', '--backend', 'cpu', '--epochs', '2', '--seed', '3', '--optimizer', 'adamw', '--lr', '0.002', '--hp', 'weight_decay=0.05', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /epoch 2\/2: train loss [\d.]+, test loss [\d.]+, test accuracy [\d.]+%/);
     const result = TrialResultSchema.parse(JSON.parse(await readFile(out, 'utf8')));
@@ -75,15 +80,15 @@ describe('grn train', () => {
   });
 
   it("applies the defaults where no flag is given: mnist's batch size and epochs, sgd's lr, the model's options", async () => {
-    const out = join(work, 'defaults.json');
-    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--train-limit', '64', '--test-limit', '16', '--out', out]);
+    const out = join(folders.work, 'defaults.json');
+    const r = await grn(['train', '--data-dir', folders.dir, '--model', 'mlp', '--backend', 'cpu', '--train-limit', '64', '--test-limit', '16', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     const m = TrialResultSchema.parse(JSON.parse(await readFile(out, 'utf8'))).manifest;
     assert.deepEqual([m.batch_size, m.epochs, m.model, m.model_options, m.hyperparameters.lr], [64, 2, 'mlp', { hidden: 64 }, 0.01]);
   });
 
   it('prints the result on stdout with --json', async () => {
-    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--epochs', '1', '--json', '--out', join(work, 'j.json')]);
+    const r = await grn(['train', '--data-dir', folders.dir, '--model', 'mlp', '--backend', 'cpu', '--epochs', '1', '--json', '--out', join(folders.work, 'j.json')]);
     assert.equal(r.code, 0, r.stderr);
     TrialResultSchema.parse(JSON.parse(r.stdout));
   });
@@ -103,7 +108,7 @@ describe('grn train', () => {
   ];
   for (const [what, args, message] of usageCases) {
     it(`rejects ${what} with exit code 2 and a clear message`, async () => {
-      const r = await grn(['train', '--data-dir', dir, ...args]);
+      const r = await grn(['train', '--data-dir', folders.dir, ...args]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
@@ -111,7 +116,7 @@ describe('grn train', () => {
   }
 
   it('names a missing data file without a stack trace', async () => {
-    const r = await grn(['train', '--data-dir', join(work, 'nowhere'), '--model', 'mlp', '--backend', 'cpu']);
+    const r = await grn(['train', '--data-dir', join(folders.work, 'nowhere'), '--model', 'mlp', '--backend', 'cpu']);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /grn: .*nowhere\/train-images-idx3-ubyte\.gz: file not found/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, r.stderr);
@@ -128,8 +133,8 @@ describe('grn train', () => {
 
   it('ends a diverging run with exit 3 and a result that says where (tensorflow: NaN gradients once crashed its bincount)', async (t) => {
     if (!(await backendOrSkip(t, 'tensorflow'))) return;
-    const out = join(work, 'diverged.json');
-    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'tensorflow', '--epochs', '2', '--lr', '1e30', '--out', out]);
+    const out = join(folders.work, 'diverged.json');
+    const r = await grn(['train', '--data-dir', folders.dir, '--model', 'mlp', '--backend', 'tensorflow', '--epochs', '2', '--lr', '1e30', '--out', out]);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /training diverged at step \d+ \(epoch 1\)/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
@@ -139,7 +144,7 @@ describe('grn train', () => {
   });
 
   it('refuses an --out that is a folder before training, with exit 2', async () => {
-    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--epochs', '1', '--out', work]);
+    const r = await grn(['train', '--data-dir', folders.dir, '--model', 'mlp', '--backend', 'cpu', '--epochs', '1', '--out', folders.work]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /^grn: --out .*: is a folder; give a file name for the result/m);
     assert.doesNotMatch(r.stderr, /epoch 1\/1/, 'nothing was trained');
@@ -201,20 +206,11 @@ describe('grn train --gradcam', () => {
 });
 
 describe('grn train --validation', () => {
-  let dir: string;
-  let work: string;
-  before(async () => {
-    dir = await writeMnistFixture({ train: 200, test: 50 });
-    work = await mkdtemp(join(tmpdir(), 'grn-cli-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-    await rm(work, { recursive: true, force: true });
-  });
+  const folders = fixtureFolders();
 
   it('holds out a validation split, evaluates it after every epoch and says so; the train limit applies to what it leaves', async () => {
-    const out = join(work, 'v.json');
-    const r = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--epochs', '2', '--validation', '0.25', '--validation-seed', '4', '--train-limit', '100', '--out', out]);
+    const out = join(folders.work, 'v.json');
+    const r = await grn(['train', '--data-dir', folders.dir, '--model', 'mlp', '--backend', 'cpu', '--epochs', '2', '--validation', '0.25', '--validation-seed', '4', '--train-limit', '100', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /mnist: 100 train, 50 validation \(split seed 4\), 50 test samples/);
     assert.match(r.stderr, /epoch 2\/2: train loss [\d.]+, test loss [\d.]+, test accuracy [\d.]+%, validation loss [\d.]+, validation accuracy [\d.]+%/);
@@ -224,13 +220,13 @@ describe('grn train --validation', () => {
   });
 
   it('a bad size, a split seed without a split, or no training data left is an error before training', async () => {
-    const bad = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--validation', '1.5', '--out', join(work, 'x.json')]);
+    const bad = await grn(['train', '--data-dir', folders.dir, '--model', 'mlp', '--backend', 'cpu', '--validation', '1.5', '--out', join(folders.work, 'x.json')]);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /--validation: expected a fraction between 0 and 1 \(e\.g\. 0\.1\) or a whole number of samples, got '1\.5'/);
-    const seedOnly = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--validation-seed', '3', '--out', join(work, 'x.json')]);
+    const seedOnly = await grn(['train', '--data-dir', folders.dir, '--model', 'mlp', '--backend', 'cpu', '--validation-seed', '3', '--out', join(folders.work, 'x.json')]);
     assert.equal(seedOnly.code, 2, seedOnly.stderr);
     assert.match(seedOnly.stderr, /--validation-seed draws the validation split: give --validation too/);
-    const all = await grn(['train', '--data-dir', dir, '--model', 'mlp', '--backend', 'cpu', '--validation', '200', '--out', join(work, 'x.json')]);
+    const all = await grn(['train', '--data-dir', folders.dir, '--model', 'mlp', '--backend', 'cpu', '--validation', '200', '--out', join(folders.work, 'x.json')]);
     assert.equal(all.code, 2, all.stderr);
     assert.match(all.stderr, /validation 200 takes 200 samples, which leaves no training data \(the training split has 200\)/);
   });
