@@ -54,6 +54,7 @@ export async function run(args: string[]): Promise<void> {
     backends: { type: 'string' },
     dataset: { type: 'string' },
     'no-pytorch': { type: 'boolean', default: false },
+    'tf-kernels': { type: 'string' },
   });
   const dataset = typeof flags.dataset === 'string' ? flags.dataset : 'mnist';
   const sample = DATASETS.get(dataset).sample;
@@ -68,6 +69,9 @@ export async function run(args: string[]): Promise<void> {
   const threads = cpus().length;
   const workerScript = fileURLToPath(new URL('./engine-worker.js', import.meta.url));
   const machine = machineRecord();
+  // The tensorflow backend once per GRN_TF_KERNELS setting (tensorflow-kernels.ts), side by side:
+  // each override's gain measured against tfjs-node's own kernels in the same run.
+  const kernelSettings = typeof flags['tf-kernels'] === 'string' ? flags['tf-kernels'].split(',').filter(Boolean) : [];
 
   const workers = new Map<string, LineWorker>();
   const unavailable: Record<string, string> = {};
@@ -78,6 +82,7 @@ export async function run(args: string[]): Promise<void> {
   const pairRatios: Record<string, number[]> = {};
   let machineMatmul: number | undefined;
   try {
+    const entries: Array<{ name: string; backend: string; env?: Record<string, string> }> = [];
     for (const backend of await loadBackends()) {
       if (wanted && !wanted.includes(backend.name)) continue;
       const availability = await safeProbe(backend);
@@ -85,19 +90,25 @@ export async function run(args: string[]): Promise<void> {
         unavailable[backend.name] = availability.reason;
         continue;
       }
+      if (backend.name === 'tensorflow' && kernelSettings.length) {
+        for (const k of kernelSettings) entries.push({ name: `tensorflow[kernels=${k}]`, backend: backend.name, env: { GRN_TF_KERNELS: k } });
+      } else entries.push({ name: backend.name, backend: backend.name });
+    }
+    for (const { name, backend: backendName, env } of entries) {
+      const backend = { name: backendName };
       // The pure-JS backend takes seconds per SimpleCNN step: it is measured on a smaller batch.
       const batch = backend.name === 'cpu' ? 16 : 64;
-      log(`${backend.name}: starting`);
-      const worker = await LineWorker.start(process.execPath, [workerScript, backend.name, String(batch), shape.join('x')]);
+      log(`${name}: starting`);
+      const worker = await LineWorker.start(process.execPath, [workerScript, backend.name, String(batch), shape.join('x')], env);
       if (!(worker instanceof LineWorker)) {
-        unavailable[backend.name] = worker.unavailable;
+        unavailable[name] = worker.unavailable;
         continue;
       }
-      workers.set(backend.name, worker);
+      workers.set(name, worker);
       const matmul = (await worker.ask(`matmul ${backend.name === 'cpu' ? 256 : 512}`)).gflops!;
       const probe = (await worker.ask(`run ${Math.min(1, seconds)}`)).samples_per_s!;
-      log(`${backend.name}: ${worker.ready.device}, first block ${probe.toFixed(1)} samples/s`);
-      figures[backend.name] = {
+      log(`${name}: ${worker.ready.device}, first block ${probe.toFixed(1)} samples/s`);
+      figures[name] = {
         device: String(worker.ready.device),
         gpu: worker.ready.gpu === true,
         batch,
@@ -112,7 +123,7 @@ export async function run(args: string[]): Promise<void> {
       };
       if (probe < SLOW) {
         await worker.stop();
-        workers.delete(backend.name);
+        workers.delete(name);
       }
     }
     if (!flags['no-pytorch']) {
@@ -145,6 +156,18 @@ export async function run(args: string[]): Promise<void> {
       f.ratio_vs_pytorch_ci95 = r.ci95;
       f.ratio_vs_pytorch_per_round = r.per_round;
     }
+  }
+  // Each kernel setting against the first one named (e.g. all against none), paired by round.
+  const kernelComparisons: Record<string, { vs: string; ratio: number; ci95: [number, number] | null; per_round: number[] }> = {};
+  const kernelEstimates: Array<[string, string, RatioEstimate]> = [];
+  const [firstSetting, ...otherSettings] = kernelSettings;
+  const reference = figures[`tensorflow[kernels=${firstSetting}]`];
+  for (const k of otherSettings) {
+    const mine = figures[`tensorflow[kernels=${k}]`];
+    if (!reference || !mine || mine.blocks.length !== reference.blocks.length || mine.blocks.length === 0) continue;
+    const estimate = ratioOfRounds(mine.blocks.map((b, i) => b / reference.blocks[i]!));
+    kernelEstimates.push([k, firstSetting!, estimate]);
+    kernelComparisons[k] = { vs: firstSetting!, ...ratioJson(estimate) };
   }
   const loadEnd = loadAverage();
   const fastestCpu = Object.entries(figures)
@@ -181,13 +204,14 @@ export async function run(args: string[]): Promise<void> {
     fastest_cpu_backend: fastestCpu?.[0] ?? null,
     fastest_cpu_ratio_vs_pytorch: fastestCpu?.[1].ratio_vs_pytorch ?? null,
     fastest_cpu_ratio_vs_pytorch_ci95: fastestCpu?.[1].ratio_vs_pytorch_ci95 ?? null,
+    ...(kernelSettings.length ? { tf_kernel_settings: kernelSettings, tf_kernel_comparisons: kernelComparisons } : {}),
   };
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return;
   }
   process.stdout.write(`SimpleCNN on ${dataset}'s ${shape.join('x')} samples, batch 64\nmachine: ${describeMachine(machine, loadEnd)}\n${threads} threads, 1024x1024 matmul ${summary.machine_matmul_gflops.toFixed(1)} GFLOP/s${machineMatmul ? ' (PyTorch)' : ''}\n`);
-  const tfFigure = figures.tensorflow;
+  const tfFigure = figures.tensorflow ?? Object.entries(figures).find(([n]) => n.startsWith('tensorflow'))?.[1];
   if (tfFigure) {
     const env = Object.entries(tfFigure.environment).map(([k, v]) => `${k}=${v ?? 'unset'}`).join(' ');
     process.stdout.write(`tensorflow: libtensorflow ${tfFigure.versions.libtensorflow ?? '?'}, oneDNN custom ops ${tfFigure.onednn ?? '?'}; ${env}\n`);
@@ -207,6 +231,7 @@ export async function run(args: string[]): Promise<void> {
   ]);
   if (pytorch) rows.push(['pytorch', `torch ${pytorch.version}, ${pytorch.threads} threads`, '64', pytorch.samples_per_s.toFixed(1), ((pytorch.samples_per_s * STEP_FLOPS_PER_SAMPLE) / 1e9).toFixed(2), '-', 'reference']);
   printTable(['backend', 'device', 'batch', 'samples/s', 'step GFLOP/s', 'matmul GFLOP/s', 'vs PyTorch'], rows);
+  for (const [k, vs, estimate] of kernelEstimates) process.stdout.write(`tensorflow kernels=${k} vs kernels=${vs} (same rounds): ${formatRatio(estimate)}\n`);
   for (const [name, reason] of Object.entries(unavailable)) process.stdout.write(`${name}: unavailable (${reason})\n`);
   if (!pytorch) process.stdout.write(`pytorch: not measured (${torchUnavailable ?? 'disabled'})\n`);
 }

@@ -86,7 +86,9 @@ export async function alternateBlocks(
   for (let round = 0; round < rounds; round++) {
     const torchBlock = torch ? (await torch.ask(`run ${seconds}`)).samples_per_s! : undefined;
     if (torchBlock) out.torch.push(torchBlock);
-    for (const [name, worker] of workers) {
+    // Odd rounds go through the workers in reverse, so none always runs right after PyTorch.
+    const order = round % 2 === 0 ? [...workers] : [...workers].reverse();
+    for (const [name, worker] of order) {
       const block = (await worker.ask(`run ${seconds}`)).samples_per_s!;
       (out.blocks[name] ??= []).push(block);
       if (torchBlock) (out.ratios[name] ??= []).push(block / torchBlock);
