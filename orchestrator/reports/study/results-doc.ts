@@ -175,6 +175,8 @@ export function renderResultsDoc(inputs: StudyInputs): string {
     `Training seconds (sum of epoch times) until the test metric first reaches the task's target, fixed before the runs; median over the seeds that reached it. Wall-clock time on a shared 2-core VM (±25 %).`,
     timeTable(main),
   ];
+  const profile = ((main.plots ?? []) as Json[]).find((p) => p.name === 'performance-profile');
+  if (profile) parts.push(`![${profile.title}](study/main/${profile.png ?? profile.svg})\n\n*${profile.caption}*`);
   const tuning = tuningTable(main);
   if (tuning) parts.push('## Tuning', 'The learning rate each variant ran with, chosen on the validation split with seed 1 (docs/protocol-science.md).', tuning);
   if (ablation) {
