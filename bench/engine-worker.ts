@@ -12,14 +12,16 @@ import { measureThroughput } from '../worker/engine/throughput.js';
 const [backend, batchText, shapeText = '28x28x1'] = process.argv.slice(2) as [BackendName, string, string?];
 const batch = Number(batchText);
 const shape = shapeText.split('x').map(Number) as [number, number, number];
+// GRN_BENCH_STATISTICS=0: the step without the gradient statistics (engine.ts --without-statistics).
+const statistics = process.env.GRN_BENCH_STATISTICS !== '0';
 
 await serveBackend(
   backend,
   // Warm up kernels and allocators before the first timed block.
-  () => measureThroughput({ seconds: 0, batchSize: batch, shape, warmupSteps: backend === 'cpu' ? 0 : 3, minSteps: 1 }),
+  () => measureThroughput({ seconds: 0, batchSize: batch, shape, warmupSteps: backend === 'cpu' ? 0 : 3, minSteps: 1, statistics }),
   {
     run: async (seconds) => {
-      const t = await measureThroughput({ seconds, batchSize: batch, shape, warmupSteps: 0, minSteps: 1 });
+      const t = await measureThroughput({ seconds, batchSize: batch, shape, warmupSteps: 0, minSteps: 1, statistics });
       return { samples_per_s: t.samplesPerSecond, steps: t.steps };
     },
     matmul: async (n) => ({ gflops: await matmulGflops(n) }),

@@ -55,6 +55,7 @@ export async function run(args: string[]): Promise<void> {
     dataset: { type: 'string' },
     'no-pytorch': { type: 'boolean', default: false },
     'tf-kernels': { type: 'string' },
+    'without-statistics': { type: 'boolean', default: false },
   });
   const dataset = typeof flags.dataset === 'string' ? flags.dataset : 'mnist';
   const sample = DATASETS.get(dataset).sample;
@@ -74,6 +75,8 @@ export async function run(args: string[]): Promise<void> {
   const kernelSettings = typeof flags['tf-kernels'] === 'string' ? flags['tf-kernels'].split(',').filter(Boolean) : [];
 
   const workers = new Map<string, LineWorker>();
+  /** A variant's reference in the same run: its figures are also given as a ratio to it, round by round. */
+  const references: Record<string, string> = {};
   const unavailable: Record<string, string> = {};
   const figures: Record<string, BackendFigure> = {};
   let torch: LineWorker | null = null;
@@ -82,7 +85,7 @@ export async function run(args: string[]): Promise<void> {
   const pairRatios: Record<string, number[]> = {};
   let machineMatmul: number | undefined;
   try {
-    const entries: Array<{ name: string; backend: string; env?: Record<string, string> }> = [];
+    const entries: Array<{ name: string; backend: string; env?: Record<string, string>; vs?: string }> = [];
     for (const backend of await loadBackends()) {
       if (wanted && !wanted.includes(backend.name)) continue;
       const availability = await safeProbe(backend);
@@ -91,10 +94,18 @@ export async function run(args: string[]): Promise<void> {
         continue;
       }
       if (backend.name === 'tensorflow' && kernelSettings.length) {
-        for (const k of kernelSettings) entries.push({ name: `tensorflow[kernels=${k}]`, backend: backend.name, env: { GRN_TF_KERNELS: k } });
+        const first = `tensorflow[kernels=${kernelSettings[0]}]`;
+        for (const k of kernelSettings) entries.push({ name: `tensorflow[kernels=${k}]`, backend: backend.name, env: { GRN_TF_KERNELS: k }, ...(k === kernelSettings[0] ? {} : { vs: first }) });
       } else entries.push({ name: backend.name, backend: backend.name });
+      // The same step without the gradient statistics (the step bench/pytorch/simplecnn_step.py
+      // runs), against the backend as it trains (with every kernel override, where there are settings).
+      if (flags['without-statistics'] && backend.name !== 'cpu') {
+        const vs = backend.name === 'tensorflow' && kernelSettings.length ? (kernelSettings.includes('all') ? 'tensorflow[kernels=all]' : undefined) : backend.name;
+        entries.push({ name: `${backend.name}[no statistics]`, backend: backend.name, env: { GRN_BENCH_STATISTICS: '0' }, ...(vs ? { vs } : {}) });
+      }
     }
-    for (const { name, backend: backendName, env } of entries) {
+    for (const { name, backend: backendName, env, vs } of entries) {
+      if (vs) references[name] = vs;
       const backend = { name: backendName };
       // The pure-JS backend takes seconds per SimpleCNN step: it is measured on a smaller batch.
       const batch = backend.name === 'cpu' ? 16 : 64;
@@ -157,17 +168,16 @@ export async function run(args: string[]): Promise<void> {
       f.ratio_vs_pytorch_per_round = r.per_round;
     }
   }
-  // Each kernel setting against the first one named (e.g. all against none), paired by round.
-  const kernelComparisons: Record<string, { vs: string; ratio: number; ci95: [number, number] | null; per_round: number[] }> = {};
-  const kernelEstimates: Array<[string, string, RatioEstimate]> = [];
-  const [firstSetting, ...otherSettings] = kernelSettings;
-  const reference = figures[`tensorflow[kernels=${firstSetting}]`];
-  for (const k of otherSettings) {
-    const mine = figures[`tensorflow[kernels=${k}]`];
+  // Each variant against its reference (kernels=all against kernels=none, …), paired by round.
+  const variantComparisons: Record<string, { vs: string; ratio: number; ci95: [number, number] | null; per_round: number[] }> = {};
+  const variantEstimates: Array<[string, string, RatioEstimate]> = [];
+  for (const [name, vs] of Object.entries(references)) {
+    const mine = figures[name];
+    const reference = figures[vs];
     if (!reference || !mine || mine.blocks.length !== reference.blocks.length || mine.blocks.length === 0) continue;
     const estimate = ratioOfRounds(mine.blocks.map((b, i) => b / reference.blocks[i]!));
-    kernelEstimates.push([k, firstSetting!, estimate]);
-    kernelComparisons[k] = { vs: firstSetting!, ...ratioJson(estimate) };
+    variantEstimates.push([name, vs, estimate]);
+    variantComparisons[name] = { vs, ...ratioJson(estimate) };
   }
   const loadEnd = loadAverage();
   const fastestCpu = Object.entries(figures)
@@ -204,7 +214,7 @@ export async function run(args: string[]): Promise<void> {
     fastest_cpu_backend: fastestCpu?.[0] ?? null,
     fastest_cpu_ratio_vs_pytorch: fastestCpu?.[1].ratio_vs_pytorch ?? null,
     fastest_cpu_ratio_vs_pytorch_ci95: fastestCpu?.[1].ratio_vs_pytorch_ci95 ?? null,
-    ...(kernelSettings.length ? { tf_kernel_settings: kernelSettings, tf_kernel_comparisons: kernelComparisons } : {}),
+    ...(Object.keys(references).length ? { variant_comparisons: variantComparisons } : {}),
   };
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -231,7 +241,7 @@ export async function run(args: string[]): Promise<void> {
   ]);
   if (pytorch) rows.push(['pytorch', `torch ${pytorch.version}, ${pytorch.threads} threads`, '64', pytorch.samples_per_s.toFixed(1), ((pytorch.samples_per_s * STEP_FLOPS_PER_SAMPLE) / 1e9).toFixed(2), '-', 'reference']);
   printTable(['backend', 'device', 'batch', 'samples/s', 'step GFLOP/s', 'matmul GFLOP/s', 'vs PyTorch'], rows);
-  for (const [k, vs, estimate] of kernelEstimates) process.stdout.write(`tensorflow kernels=${k} vs kernels=${vs} (same rounds): ${formatRatio(estimate)}\n`);
+  for (const [name, vs, estimate] of variantEstimates) process.stdout.write(`${name} vs ${vs} (same rounds): ${formatRatio(estimate)}\n`);
   for (const [name, reason] of Object.entries(unavailable)) process.stdout.write(`${name}: unavailable (${reason})\n`);
   if (!pytorch) process.stdout.write(`pytorch: not measured (${torchUnavailable ?? 'disabled'})\n`);
 }

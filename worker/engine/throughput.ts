@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { modelByName, type ImageShape, type ModelInput } from './models/index.js';
+import { modelByName, type ImageShape, type Model, type ModelInput } from './models/index.js';
 import { crossEntropy } from './tasks/classification.js';
 import { createOptimizer, type Optimizer } from './optimizers/index.js';
+import type { StepContext } from './optimizers/types.js';
 import type { HyperParameterValue } from '../../shared/trial.js';
 import { stream } from './random.js';
 import { trainStep } from './train.js';
@@ -23,6 +24,12 @@ export interface ThroughputOptions {
   minSteps?: number;
   /** Wraps the optimizer (benchmarks use it to add work the original did, e.g. host copies). */
   wrapOptimizer?: (optimizer: Optimizer) => Optimizer;
+  /**
+   * false: the step without the gradient statistics every training step computes for telemetry
+   * (forward, backward, update, loss read: the step PyTorch's benchmark script runs), to measure
+   * what they cost. Only for optimizers that do not read them (an optimizer that does fails).
+   */
+  statistics?: boolean;
 }
 
 export interface Throughput {
@@ -48,10 +55,14 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
   const images = sample.kind === 'tokens' ? tokenBatch(sample, batch, random) : (tf.randomNormal([batch, ...sample.shape], 0, 1, 'float32', 1) as tf.Tensor4D);
   const classes = sample.classes;
   const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % classes), 'int32'), classes), 'float32')) as tf.Tensor2D;
-  const step = async (i: number) => {
-    const output = await trainStep(model, optimizer, (logits, targets) => crossEntropy(logits as tf.Tensor2D, targets as tf.Tensor2D), images, labels, 0, i);
-    await output.scalars;
-  };
+  const loss = (logits: tf.Tensor, targets: tf.Tensor) => crossEntropy(logits as tf.Tensor2D, targets as tf.Tensor2D);
+  const step =
+    options.statistics === false
+      ? (i: number) => stepWithoutStatistics(model, optimizer, loss, images, labels, i)
+      : async (i: number) => {
+          const output = await trainStep(model, optimizer, loss, images, labels, 0, i);
+          await output.scalars;
+        };
   try {
     let i = 0;
     for (; i < (options.warmupSteps ?? 2); i++) await step(i);
@@ -68,6 +79,27 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
     tf.dispose([images, labels]);
     model.dispose();
     optimizer.dispose();
+  }
+}
+
+/** trainStep less the gradient statistics: the loss is the step's one host read. */
+async function stepWithoutStatistics(model: Model, optimizer: Optimizer, loss: (o: tf.Tensor, t: tf.Tensor) => tf.Scalar, inputs: tf.Tensor, targets: tf.Tensor, step: number): Promise<void> {
+  const { value, grads } = tf.variableGrads(() => loss(model.predict(inputs, true), targets), model.variables as tf.Variable[]);
+  const list = model.variables.map((v) => grads[v.name]!);
+  const context: StepContext = {
+    epoch: 0,
+    step,
+    loss: value,
+    get stats(): tf.Tensor1D {
+      throw new Error(`measureThroughput({statistics: false}): optimizer '${optimizer.name}' reads the gradient statistics this step does not compute`);
+    },
+    readScalars: () => value.data() as Promise<Float32Array>,
+  };
+  try {
+    await optimizer.apply(model.variables, list, context);
+    await value.data();
+  } finally {
+    tf.dispose([...list, value]);
   }
 }
 
