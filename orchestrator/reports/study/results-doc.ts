@@ -80,15 +80,17 @@ function answerTable(report: Json, baselineWord: string): string {
     const base: string | null = report.baselineOf?.[dataset] ?? null;
     const groups = (report.groups as Json[]).filter((g) => g.dataset === dataset);
     const baseGroup = groups.find((g) => g.label === base);
+    // The task's primary metric, from any of its variants that has results.
+    const metric = metricName(String(groups.find((g) => g.score?.n > 0)?.metric ?? 'accuracy'));
     for (const c of (report.comparisons as Json[]).filter((x) => x.dataset === dataset && isEsgd(x.label))) {
       const g = groups.find((x) => x.label === c.label);
       const t = c.test ?? {};
       rows.push([
         taskName(dataset),
-        metricName(g?.metric ?? 'accuracy'),
+        metric,
         `${base} ${meanWithCi(baseGroup)}`,
         `${c.label} ${meanWithCi(g)}`,
-        `${signed(t.meanDiff, pp)} ${interval(t.diffInterval ?? null, pp)}`,
+        t.n ? `${signed(t.meanDiff, pp)} ${interval(t.diffInterval ?? null, pp)}` : `${DASH} (no pairs)`,
         fixed(t.dz, 2),
         pValue(c.wilcoxonHolm),
         `**${protocolVerdict(t.diffInterval)}**`,
