@@ -21,8 +21,8 @@ export const BEST_BASELINE = 'sgd,adam,adamw,rmsprop';
 
 export const STUDY_RENDERS: readonly StudyRender[] = [
   { archive: 'main.tar.gz', out: 'main', baseline: BEST_BASELINE, formats: ['md', 'json', 'csv', 'tex'], png: true },
-  // The same runs against SGD: tables only (its plots are main/'s).
-  { archive: 'main.tar.gz', out: 'main-vs-sgd', baseline: 'sgd', formats: ['md', 'json'], png: false },
+  // The same runs against SGD: the JSON the results page's SGD table reads (main/ has the plots and tables).
+  { archive: 'main.tar.gz', out: 'main-vs-sgd', baseline: 'sgd', formats: ['json'], png: false },
   { archive: 'ablation.tar.gz', out: 'ablation', baseline: 'sgd', formats: ['md', 'json', 'csv', 'tex'], png: true },
 ];
 
