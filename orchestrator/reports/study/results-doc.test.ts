@@ -42,7 +42,7 @@ test('a study of synthetic reports renders its answer, time and summary sections
 
 test('the committed study re-renders: each report.md from its archive, and docs/results.md from the reports', async (t) => {
   for (const r of STUDY_RENDERS) {
-    await t.test(`docs/study/${r.out}/report.md from docs/study/${r.archive}`, async () => {
+    await t.test(`docs/study/${r.out}/report.${r.formats.includes('md') ? 'md' : 'json'} from docs/study/${r.archive}`, async () => {
       const unpacked = await unpackResults(join(STUDY, r.archive));
       try {
         const out = join(scratch, r.out);
