@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-
 /**
  * The study's reports as committed under docs/study/, each rendered from its archive of cell
  * results: stated once, for `npm run results-doc -- --render` and for the test that re-renders
@@ -25,5 +23,3 @@ export const STUDY_RENDERS: readonly StudyRender[] = [
   { archive: 'main.tar.gz', out: 'main-vs-sgd', baseline: 'sgd', formats: ['json'], png: false },
   { archive: 'ablation.tar.gz', out: 'ablation', baseline: 'sgd', formats: ['md', 'json', 'csv', 'tex'], png: true },
 ];
-
-export const studyPath = (studyDir: string, name: string) => join(studyDir, name);
