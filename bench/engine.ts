@@ -7,7 +7,7 @@ import { DATASETS } from '../worker/engine/catalog.js';
 import { benchArgs, numberFlag } from './args.js';
 import { alternateBlocks, LineWorker } from './line-worker.js';
 import { describeMachine, loadAverage, machineRecord, oneDnnFromLog } from './machine.js';
-import { formatRatio, RATIO_METHOD, ratioJson, ratioOfRounds, type RatioEstimate } from './paired-ratio.js';
+import { formatRatio, pairedRatio, RATIO_METHOD, ratioJson, ratioOfRounds, type RatioEstimate } from './paired-ratio.js';
 
 /**
  * `npm run bench -- engine [--dataset mnist|cifar10]`: samples/s of the SimpleCNN training step
@@ -104,19 +104,18 @@ export async function run(args: string[]): Promise<void> {
         entries.push({ name: `${backend.name}[no statistics]`, backend: backend.name, env: { GRN_BENCH_STATISTICS: '0' }, ...(vs ? { vs } : {}) });
       }
     }
-    for (const { name, backend: backendName, env, vs } of entries) {
+    for (const { name, backend, env, vs } of entries) {
       if (vs) references[name] = vs;
-      const backend = { name: backendName };
       // The pure-JS backend takes seconds per SimpleCNN step: it is measured on a smaller batch.
-      const batch = backend.name === 'cpu' ? 16 : 64;
+      const batch = backend === 'cpu' ? 16 : 64;
       log(`${name}: starting`);
-      const worker = await LineWorker.start(process.execPath, [workerScript, backend.name, String(batch), shape.join('x')], env);
+      const worker = await LineWorker.start(process.execPath, [workerScript, backend, String(batch), shape.join('x')], env);
       if (!(worker instanceof LineWorker)) {
         unavailable[name] = worker.unavailable;
         continue;
       }
       workers.set(name, worker);
-      const matmul = (await worker.ask(`matmul ${backend.name === 'cpu' ? 256 : 512}`)).gflops!;
+      const matmul = (await worker.ask(`matmul ${backend === 'cpu' ? 256 : 512}`)).gflops!;
       const probe = (await worker.ask(`run ${Math.min(1, seconds)}`)).samples_per_s!;
       log(`${name}: ${worker.ready.device}, first block ${probe.toFixed(1)} samples/s`);
       figures[name] = {
@@ -130,7 +129,7 @@ export async function run(args: string[]): Promise<void> {
         versions: (worker.ready.versions ?? {}) as Record<string, string>,
         environment: (worker.ready.environment ?? {}) as Record<string, string | null>,
         // Logged when TensorFlow's library loads, so it is in by the first block's answer.
-        ...(backend.name === 'tensorflow' ? { onednn: oneDnnFromLog(worker.stderr()) } : {}),
+        ...(backend === 'tensorflow' ? { onednn: oneDnnFromLog(worker.stderr()) } : {}),
       };
       if (probe < SLOW) {
         await worker.stop();
@@ -175,7 +174,7 @@ export async function run(args: string[]): Promise<void> {
     const mine = figures[name];
     const reference = figures[vs];
     if (!reference || !mine || mine.blocks.length !== reference.blocks.length || mine.blocks.length === 0) continue;
-    const estimate = ratioOfRounds(mine.blocks.map((b, i) => b / reference.blocks[i]!));
+    const estimate = pairedRatio(mine.blocks, reference.blocks);
     variantEstimates.push([name, vs, estimate]);
     variantComparisons[name] = { vs, ...ratioJson(estimate) };
   }
