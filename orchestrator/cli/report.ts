@@ -37,10 +37,12 @@ export function reportCommand(): Command {
       const formats = flags.format === undefined ? undefined : parseFormats(flags.format);
       // An archive (docs/study/main.tar.gz) is unpacked to a temporary folder; the report goes beside it.
       const { isResultsArchive, unpackResults } = await import('../reports/archive.js');
-      const archive = (await isResultsArchive(target)) ? await unpackResults(target) : null;
-      const dir = archive?.dir ?? resolveResultsDir(target, flags.results);
-      const out = flags.out ?? (archive ? target.replace(/\.(tar\.gz|tgz|tar)$/i, '') : undefined);
+      const isArchive = await isResultsArchive(target);
+      const out = flags.out ?? (isArchive ? target.replace(/\.(tar\.gz|tgz|tar)$/i, '') : undefined);
+      // Checked before unpacking, so a refused archive leaves no temporary folder behind.
       if (out === target) throw new GrnError(`${target}: name the report's folder with --out (the archive's name does not end in .tar.gz, .tgz or .tar)`);
+      const archive = isArchive ? await unpackResults(target) : null;
+      const dir = archive?.dir ?? resolveResultsDir(target, flags.results);
       // Loaded only here: the plotting stack is large (and left out of the worker bundle).
       const { writeReport } = await import('../reports/report.js');
       let outcome;
