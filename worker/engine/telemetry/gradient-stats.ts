@@ -36,11 +36,54 @@ export const DEVICE_STAT = { variance: 0, min: 1, max: 2, norm: 3, mean: 4, coun
 export const DEVICE_STAT_COUNT = DEVICE_STAT.counts + HISTOGRAM_BINS;
 
 /**
+ * The kernel a backend may register to compute `gradientStatistics` in one call: inputs named
+ * '0', '1', … (the gradients), output the DEVICE_STAT vector.
+ */
+export const GRADIENT_STATISTICS = 'GrnGradientStatistics';
+
+/**
+ * The DEVICE_STAT vector from G's moments and the histogram's counts, for a kernel that reduces on
+ * the device and finishes on the host: the same formulas as `gradientStatistics`, in float64 (the
+ * vector is float32). `counts` is null where G is not finite (no histogram: NaN counts).
+ */
+export function deviceStatisticsFromMoments(m: { n: number; min: number; max: number; sum: number; sumSq: number }, counts: ArrayLike<number> | null): Float32Array {
+  const out = new Float32Array(DEVICE_STAT_COUNT);
+  const mean = m.sum / m.n;
+  out[DEVICE_STAT.variance] = (m.sumSq - m.sum * mean) / Math.max(1, m.n - 1);
+  out[DEVICE_STAT.min] = m.min;
+  out[DEVICE_STAT.max] = m.max;
+  out[DEVICE_STAT.norm] = Math.sqrt(m.sumSq);
+  out[DEVICE_STAT.mean] = mean;
+  if (counts) out.set(counts, DEVICE_STAT.counts);
+  else out.fill(Number.NaN, DEVICE_STAT.counts);
+  return out;
+}
+
+/**
+ * The histogram's bin scale as `gradientStatistics` computes it in float32: value v falls in bin
+ * trunc((v − min) · scale), the maximum (bin 100) folded into the last.
+ */
+export function binScale(min: number, max: number): number {
+  const range = Math.fround(max - min);
+  return Math.fround(HISTOGRAM_BINS / Math.max(range, Math.fround(1e-30)));
+}
+
+/**
  * The device part of the statistics of `grads` (not disposed; the result is the caller's to
  * dispose), laid out as DEVICE_STAT: min, max, sum and sum of squares over G, then the bins (shift,
  * scale, cast, clip) and their counts.
  */
 export function gradientStatistics(grads: readonly tf.Tensor[]): tf.Tensor1D {
+  // A backend with a kernel of its own for the whole computation (tensorflow on a CPU:
+  // backends/tensorflow-kernels.ts) takes it; the composition below is the definition.
+  if (tf.getKernel(GRADIENT_STATISTICS, tf.getBackend())) {
+    return tf.engine().runKernel(GRADIENT_STATISTICS, Object.fromEntries(grads.map((g, i) => [String(i), g]))) as tf.Tensor1D;
+  }
+  return composedGradientStatistics(grads);
+}
+
+/** `gradientStatistics` as a composition of tfjs ops, on any backend: the definition. */
+export function composedGradientStatistics(grads: readonly tf.Tensor[]): tf.Tensor1D {
   return tf.tidy(() => {
     const g = tf.concat(grads.map((t) => tf.reshape(t, [-1])));
     const n = g.size;
@@ -90,7 +133,8 @@ export function statisticsFromDevice(device: ArrayLike<number>, n: number): Floa
     entropyDensity -= density * Math.log(density);
   }
   // A non-finite step has no histogram to speak of: its entropies are NaN like its variance.
-  if (!Number.isFinite(range)) entropy = entropyDensity = Number.NaN;
+  // (A kernel that skipped the histogram of a non-finite G sends NaN counts.)
+  if (!Number.isFinite(range) || Number.isNaN(at(DEVICE_STAT.counts))) entropy = entropyDensity = Number.NaN;
   const out = new Float32Array(STAT_COUNT);
   out[STAT.variance] = at(DEVICE_STAT.variance);
   out[STAT.min] = min;

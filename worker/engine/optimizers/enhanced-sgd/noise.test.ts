@@ -66,4 +66,22 @@ describe('EnhancedSGD noise', () => {
     tf.dispose([t, x1!, x2!, y1]);
     [small, e1, e2].forEach((n) => n.dispose());
   });
+
+  it('samples() over a step’s tensors gives what sample() on each in turn gives, across a pool regrowth', async () => {
+    // Pool of 8: the second tensor (20) regrows it mid-step, the third (6) is cut from the new pool.
+    const shapes = [[5], [4, 5], [6], [2, 3]];
+    const one = new NoiseSource('pool', 1, 8, stream(7, 'n'));
+    const all = new NoiseSource('pool', 1, 8, stream(7, 'n'));
+    for (let step = 0; step < 2; step++) {
+      const likes = shapes.map((s) => tf.zeros(s));
+      const each = tf.tidy(() => likes.map((l) => one.sample(l)));
+      const batched = tf.tidy(() => all.samples(likes));
+      assert.deepEqual(batched.map((t) => t.shape), shapes);
+      for (const [i, t] of batched.entries()) assert.deepEqual(Array.from(await t.data()), Array.from(await each[i]!.data()), `step ${step}, tensor ${i}`);
+      tf.dispose([...likes, ...each, ...batched]);
+    }
+    assert.equal(all.bytes(), one.bytes());
+    one.dispose();
+    all.dispose();
+  });
 });

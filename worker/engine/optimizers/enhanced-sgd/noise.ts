@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { restorable, type StreamState } from '../../random.js';
+import { windows, type WindowCut } from '../batched.js';
 
 /**
  * Where a noise source stands: its stream and how its pool was drawn, so a restored source
@@ -51,16 +52,29 @@ export class NoiseSource {
 
   /** Noise shaped like `like` (a new tensor: call inside tf.tidy). */
   sample(like: tf.Tensor): tf.Tensor {
-    if (this.source === 'exact') return tf.randomNormal(like.shape, 0, this.scale, 'float32', this.seed());
-    const pool = this.ensurePool(like.size);
-    const n = like.size;
-    const size = pool.size;
-    const offset = Math.min(size - 1, Math.floor(this.random() * size));
-    const head = Math.min(n, size - offset);
-    const flat = head === n ? tf.slice(pool, [offset], [n]) : tf.concat([tf.slice(pool, [offset], [head]), tf.slice(pool, [0], [n - head])]);
-    // A 1-D tensor (every bias) already has the window's shape: reshaping it would be one more
-    // kernel call (on tensorflow a Reshape op and a shape upload) for nothing.
-    return like.rank === 1 ? flat : tf.reshape(flat, like.shape);
+    return this.samples([like])[0]!;
+  }
+
+  /**
+   * Noise shaped like each of `likes`, drawn in their order (the same values as `sample` on each
+   * in turn), in one kernel call where the backend has one (optimizers/batched.ts).
+   */
+  samples(likes: readonly tf.Tensor[]): tf.Tensor[] {
+    if (this.source === 'exact') return likes.map((like) => tf.randomNormal(like.shape, 0, this.scale, 'float32', this.seed()));
+    const out: tf.Tensor[] = [];
+    let cuts: WindowCut[] = [];
+    for (const like of likes) {
+      // A tensor longer than the pool regrows it, with a draw from the stream at this point of the
+      // sequence: the windows cut so far are taken from the old pool first.
+      if (this.pool && this.pool.size < like.size && cuts.length) {
+        out.push(...windows(this.pool, cuts));
+        cuts = [];
+      }
+      const size = this.ensurePool(like.size).size;
+      cuts.push({ offset: Math.min(size - 1, Math.floor(this.random() * size)), shape: like.shape });
+    }
+    if (cuts.length) out.push(...windows(this.pool!, cuts));
+    return out;
   }
 
   /** Device bytes held by the pool. */

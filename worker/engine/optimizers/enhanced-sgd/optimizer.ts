@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HyperParameterValue } from '../../../../shared/trial.js';
 import { stream, type StreamState } from '../../random.js';
+import { centered } from '../batched.js';
 import { SlotState } from '../state.js';
 import type { Optimizer, OptimizerTelemetry, StepContext } from '../types.js';
 import { QController, SCALES, stateKey, type Action, type ControllerState } from './controller.js';
@@ -79,17 +80,20 @@ export function createEnhancedSgd(input: EnhancedSgdInput, seed: number): Optimi
       const muT = tf.scalar(momentum);
       const hi = clip === null ? null : typeof clip === 'number' ? tf.scalar(clip) : clip;
       const lo = hi === null ? null : tf.neg(hi);
+      // Centering and the noise windows for every tensor at once (one kernel call each where the
+      // backend has one: ../batched.ts); the noise offsets are drawn in tensor order either way.
+      const gs = p.centering ? centered(grads) : grads;
+      const noises = noise?.samples(gs);
       variables.forEach((v, i) => {
-        let g = grads[i]!;
-        if (p.centering) g = tf.sub(g, tf.mean(g));
+        let g = gs[i]!;
         if (hi !== null && lo !== null) g = tf.minimum(tf.maximum(g, lo), hi);
         // No dampening: m = μ·m + g (m starts at 0, so step 1 gives m = g, as torch's SGD), p -= lr·m.
         const m = momentumBuffers.get(i, v);
-        if (noise && !retain) {
+        if (noises && !retain) {
           // μ·m + g + noise in one pass: the noisy gradient itself is never needed.
-          m.assign(tf.addN([tf.mul(m, muT), g, noise.sample(g)]));
+          m.assign(tf.addN([tf.mul(m, muT), g, noises[i]!]));
         } else {
-          if (noise) g = tf.add(g, noise.sample(g));
+          if (noises) g = tf.add(g, noises[i]!);
           if (retain) retention!.push(g);
           m.assign(tf.add(tf.mul(m, muT), g));
         }
