@@ -27,9 +27,8 @@
  *   L2Loss (one pass for the sum of squares, no squared copy) on the device, the four read to the
  *   host, then the bins from the same float32 arithmetic and Bincount, which ignores the maximum's
  *   bin 100 (the host puts what is missing into the last bin instead of a ClipByValue pass). The
- *   host read lets a non-finite step skip the histogram. 2.1 ms against 3.9 ms for SimpleCNN's
- *   421k gradient values; the same bins, moments equal to float32 rounding (summation order).
- *
+ *   host read lets a non-finite step skip the histogram. 2.0–2.1 ms against 3.3–4.7 ms for
+ *   SimpleCNN's 421k gradient values; the same bins, moments equal to float32 rounding.
  * - `centering`, `noise-windows`: EnhancedSGD's per-tensor centering (Mean, Sub) and noise windows
  *   (Slice, Reshape) for all of a step's tensors in one kernel call each (optimizers/batched.ts):
  *   the same TensorFlow ops as tfjs-node's kernels, without tfjs's bookkeeping and axis uploads per
@@ -214,12 +213,12 @@ export const OVERRIDES = {
   'gradient-statistics': {
     register() {
       // Constant operands, uploaded once rather than per call (kept for the process's life).
-      const constants = tf.tidy(() => ({
+      const constants = {
         flat: tf.keep(tf.tensor1d([-1], 'int32')),
         axis: tf.keep(tf.scalar(0, 'int32')),
         bins: tf.keep(tf.scalar(HISTOGRAM_BINS, 'int32')),
         unweighted: tf.keep(tf.tensor1d([], 'float32')),
-      }));
+      };
       tf.registerKernel({
         kernelName: GRADIENT_STATISTICS,
         backendName: 'tensorflow',
@@ -260,31 +259,19 @@ export const OVERRIDES = {
           const { pool } = inputs as { pool: tf.TensorInfo };
           const { offsets, shapes } = attrs as unknown as { offsets: number[]; shapes: number[][] };
           const T = floatType(node);
-          const int32 = (name: string): OpAttr => ({ name, type: node.binding.TF_ATTR_TYPE, value: node.binding.TF_INT32 });
+          const int32 = (name: string) => int32Type(node, name);
           const size = pool.shape[0]!;
           return shapes.map((shape, i) => {
-            const made: tf.Tensor[] = [];
-            const op = (name: string, attrs: OpAttr[], inputs: tf.TensorInfo[]) => {
-              const out = node.executeSingleOutput(name, attrs, inputs);
-              made.push(out);
-              return out;
-            };
-            const ints = (values: number[] | number) => {
-              const t = typeof values === 'number' ? tf.scalar(values, 'int32') : tf.tensor1d(values, 'int32');
-              made.push(t);
-              return t;
-            };
-            const slice = (begin: number, n: number) => op('Slice', [T, int32('Index')], [pool, ints([begin]), ints([n])]);
+            const raw = rawOps(node);
+            const slice = (begin: number, n: number) => raw.op('Slice', [T, int32('Index')], [pool, raw.ints([begin]), raw.ints([n])]);
             try {
               const n = shape.reduce((a, b) => a * b, 1);
               const head = Math.min(n, size - offsets[i]!);
               let flat = slice(offsets[i]!, head);
-              if (head < n) flat = op('ConcatV2', [T, int32('Tidx'), { name: 'N', type: node.binding.TF_ATTR_INT, value: 2 }], [flat, slice(0, n - head), ints(0)]);
-              const window = shape.length === 1 ? flat : op('Reshape', [T, int32('Tshape')], [flat, ints(shape)]);
-              made.splice(made.indexOf(window), 1);
-              return window;
+              if (head < n) flat = raw.op('ConcatV2', [T, int32('Tidx'), { name: 'N', type: node.binding.TF_ATTR_INT, value: 2 }], [flat, slice(0, n - head), raw.ints(0)]);
+              return raw.keep(shape.length === 1 ? flat : raw.op('Reshape', [T, int32('Tshape')], [flat, raw.ints(shape)]));
             } finally {
-              tf.dispose(made);
+              raw.dispose();
             }
           });
         },
@@ -295,7 +282,7 @@ export const OVERRIDES = {
 
 /** Attributes of a float32 reduction over an int32 axis operand, dropping the reduced axes. */
 function reduceAttrs(node: NodeBackend): OpAttr[] {
-  return [floatType(node), { name: 'Tidx', type: node.binding.TF_ATTR_TYPE, value: node.binding.TF_INT32 }, { name: 'keep_dims', type: node.binding.TF_ATTR_BOOL, value: false }];
+  return [floatType(node), int32Type(node, 'Tidx'), { name: 'keep_dims', type: node.binding.TF_ATTR_BOOL, value: false }];
 }
 
 /** The DEVICE_STAT vector of `grads` (telemetry/gradient-stats.ts) from raw TensorFlow ops. */
@@ -306,14 +293,9 @@ function gradientStatisticsKernel(
 ): tf.Tensor {
   const b = node.binding;
   const T = floatType(node);
-  const int32 = (name: string): OpAttr => ({ name, type: b.TF_ATTR_TYPE, value: b.TF_INT32 });
+  const int32 = (name: string) => int32Type(node, name);
   const reduce = reduceAttrs(node);
-  const made: tf.Tensor[] = [];
-  const op = (name: string, attrs: OpAttr[], inputs: tf.TensorInfo[]) => {
-    const out = node.executeSingleOutput(name, attrs, inputs);
-    made.push(out);
-    return out;
-  };
+  const { op, track, dispose } = rawOps(node);
   try {
     const flats = grads.map((g) => op('Reshape', [T, int32('Tshape')], [g, constants.flat]));
     const g = flats.length === 1 ? flats[0]! : op('ConcatV2', [T, int32('Tidx'), { name: 'N', type: b.TF_ATTR_INT, value: flats.length }], [...flats, constants.axis]);
@@ -329,8 +311,7 @@ function gradientStatisticsKernel(
     // NaN or ±Inf in G (a diverging step): no histogram. NaN would cast to a negative bin, which
     // Bincount rejects; a finite min and max and a sum that is not NaN rule both out.
     if (!(Number.isFinite(m.min) && Number.isFinite(m.max) && !Number.isNaN(m.sum))) return tf.tensor1d(deviceStatisticsFromMoments(m, null));
-    const scale = tf.scalar(binScale(m.min, m.max));
-    made.push(scale);
+    const scale = track(tf.scalar(binScale(m.min, m.max)));
     const bins = op('Cast', [{ name: 'SrcT', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT }, { name: 'DstT', type: b.TF_ATTR_TYPE, value: b.TF_INT32 }, { name: 'Truncate', type: b.TF_ATTR_BOOL, value: false }], [
       op('Mul', [T], [op('Sub', [T], [g, min]), scale]),
     ]);
@@ -338,8 +319,31 @@ function gradientStatisticsKernel(
     counts[HISTOGRAM_BINS - 1]! += m.n - counts.reduce((a, c) => a + c, 0);
     return tf.tensor1d(deviceStatisticsFromMoments(m, counts));
   } finally {
-    tf.dispose(made);
+    dispose();
   }
+}
+
+/**
+ * Raw TensorFlow ops whose results are disposed together by `dispose`, except the one handed to
+ * `keep` (a kernel's output).
+ */
+function rawOps(node: NodeBackend) {
+  const made: tf.Tensor[] = [];
+  const track = <T extends tf.Tensor>(t: T): T => {
+    made.push(t);
+    return t;
+  };
+  return {
+    track,
+    op: (name: string, attrs: OpAttr[], inputs: tf.TensorInfo[]) => track(node.executeSingleOutput(name, attrs, inputs)),
+    /** An int32 operand: a scalar, or a vector of `values`. */
+    ints: (values: number[] | number) => track(typeof values === 'number' ? tf.scalar(values, 'int32') : tf.tensor1d(values, 'int32')),
+    keep: (t: tf.Tensor): tf.Tensor => {
+      made.splice(made.indexOf(t), 1);
+      return t;
+    },
+    dispose: () => tf.dispose(made),
+  };
 }
 
 export type OverrideName = keyof typeof OVERRIDES;
@@ -396,6 +400,11 @@ function poolAttrs(node: NodeBackend, ksize: number[], strides: number[], paddin
     // oneDNN's kernels are registered under this label; without it the op has no kernel.
     { name: '_kernel', type: b.TF_ATTR_STRING, value: 'MklNameChangeOp' },
   ];
+}
+
+/** A type attribute (`name`) set to int32. */
+function int32Type(node: NodeBackend, name: string): OpAttr {
+  return { name, type: node.binding.TF_ATTR_TYPE, value: node.binding.TF_INT32 };
 }
 
 function floatType(node: NodeBackend): OpAttr {
