@@ -55,6 +55,7 @@ export async function run(args: string[]): Promise<void> {
     dataset: { type: 'string' },
     'no-pytorch': { type: 'boolean', default: false },
     'tf-kernels': { type: 'string' },
+    'tf-threads': { type: 'string' },
     'without-statistics': { type: 'boolean', default: false },
   });
   const dataset = typeof flags.dataset === 'string' ? flags.dataset : 'mnist';
@@ -73,6 +74,10 @@ export async function run(args: string[]): Promise<void> {
   // The tensorflow backend once per GRN_TF_KERNELS setting (tensorflow-kernels.ts), side by side:
   // each override's gain measured against tfjs-node's own kernels in the same run.
   const kernelSettings = typeof flags['tf-kernels'] === 'string' ? flags['tf-kernels'].split(',').filter(Boolean) : [];
+  // And once per thread setting INTRA/INTER (TensorFlow's TF_NUM_INTRAOP_THREADS and
+  // TF_NUM_INTEROP_THREADS; its default is the schedulable CPUs for both), against the first.
+  const threadSettings = typeof flags['tf-threads'] === 'string' ? flags['tf-threads'].split(',').filter(Boolean).map(threadSetting) : [];
+  if (kernelSettings.length && threadSettings.length) throw new UsageError('--tf-kernels and --tf-threads: one at a time (each compares its settings with its first)');
 
   const workers = new Map<string, LineWorker>();
   /** A variant's reference in the same run: its figures are also given as a ratio to it, round by round. */
@@ -96,11 +101,24 @@ export async function run(args: string[]): Promise<void> {
       if (backend.name === 'tensorflow' && kernelSettings.length) {
         const first = `tensorflow[kernels=${kernelSettings[0]}]`;
         for (const k of kernelSettings) entries.push({ name: `tensorflow[kernels=${k}]`, backend: backend.name, env: { GRN_TF_KERNELS: k }, ...(k === kernelSettings[0] ? {} : { vs: first }) });
+      } else if (backend.name === 'tensorflow' && threadSettings.length) {
+        const name = (t: ThreadSetting) => `tensorflow[threads=${t.intra}/${t.inter}]`;
+        for (const t of threadSettings) {
+          const env = { TF_NUM_INTRAOP_THREADS: String(t.intra), TF_NUM_INTEROP_THREADS: String(t.inter) };
+          entries.push({ name: name(t), backend: backend.name, env, ...(t === threadSettings[0] ? {} : { vs: name(threadSettings[0]!) }) });
+        }
       } else entries.push({ name: backend.name, backend: backend.name });
       // The same step without the gradient statistics (the step bench/pytorch/simplecnn_step.py
       // runs), against the backend as it trains (with every kernel override, where there are settings).
       if (flags['without-statistics'] && backend.name !== 'cpu') {
-        const vs = backend.name === 'tensorflow' && kernelSettings.length ? (kernelSettings.includes('all') ? 'tensorflow[kernels=all]' : undefined) : backend.name;
+        const vs =
+          backend.name === 'tensorflow' && kernelSettings.length
+            ? kernelSettings.includes('all')
+              ? 'tensorflow[kernels=all]'
+              : undefined
+            : backend.name === 'tensorflow' && threadSettings.length
+              ? undefined
+              : backend.name;
         entries.push({ name: `${backend.name}[no statistics]`, backend: backend.name, env: { GRN_BENCH_STATISTICS: '0' }, ...(vs ? { vs } : {}) });
       }
     }
@@ -249,4 +267,17 @@ export function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
+}
+
+interface ThreadSetting {
+  intra: number;
+  inter: number;
+}
+
+/** `--tf-threads` item INTRA/INTER, e.g. 2/1: positive integers. */
+function threadSetting(item: string): ThreadSetting {
+  const match = /^(\d+)\/(\d+)$/.exec(item.trim());
+  const [intra, inter] = match ? [Number(match[1]), Number(match[2])] : [0, 0];
+  if (!(intra > 0 && inter > 0)) throw new UsageError(`--tf-threads: '${item}' is not INTRA/INTER with two positive integers (e.g. 2/1)`);
+  return { intra, inter };
 }
