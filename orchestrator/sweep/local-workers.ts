@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { queryGpus } from '../../worker/agent/gpus.js';
-import { autoCpuSlots } from '../../worker/agent/slots.js';
+import { autoCpuSlots, sharedCoreThreads } from '../../worker/agent/slots.js';
 import { entryPoints } from '../../shared/entry-points.js';
 
 const GRN_BIN = fileURLToPath(entryPoints.grn);
@@ -20,8 +20,9 @@ export interface LocalWorkerOptions {
   readonly nodePrefix: string;
 }
 
-function spawnWorker(args: string[], log: string) {
+function spawnWorker(args: string[], log: string, env: Record<string, string>) {
   return execaNode(GRN_BIN, args, {
+    env,
     // The IPC channel is the leash: a local worker drains and exits when its orchestrator dies.
     ipc: true,
     serialization: 'json',
@@ -59,6 +60,8 @@ export async function startLocalWorkers(
   const gpus = await queryGpus();
   const count = options.count === 'auto' ? (gpus.length || autoCpuSlots()) : options.count;
   mkdirSync(options.logDir, { recursive: true });
+  // CPU workers on this machine share its cores: their trainers' TensorFlow pools get a share each.
+  const env = options.count === 'auto' && gpus.length ? {} : sharedCoreThreads(count * (options.slots ?? 1));
   let stopping = false;
   const running = new Map<number, WorkerProcess>();
   const keep = (i: number, restarts: number[]): void => {
@@ -67,7 +70,7 @@ export async function startLocalWorkers(
     if (options.count === 'auto' && gpus.length) args.push('--gpus', String(gpus[i]!.index));
     else args.push('--gpus', 'none', '--slots', String(options.slots ?? 1));
     const log = join(options.logDir, `worker-${i + 1}.log`);
-    const child = spawnWorker(args, log);
+    const child = spawnWorker(args, log, env);
     running.set(i, child);
     void child.then(async (result) => {
       if (running.get(i) === child) running.delete(i);
