@@ -19,6 +19,7 @@ const BENCHMARKS: Record<string, { description: string; load: () => Promise<Benc
   'text-load': { description: "loading the team's AG_NEWS (80/20 holdout) and IMDB CSV: cold and warm (token cache), counts, vocabulary, memory", load: () => import('./text-load.js') },
   'voc-load': { description: "loading a VOCdevkit folder (the team's mini copy): cold (decode pool) and warm (decoded cache), counts and memory", load: () => import('./voc-load.js') },
   scale: { description: 'a fleet of 1,000 worker agents on one nats-server: dispatch cells/s, registry load, dashboard ingest, server CPU/RSS', load: () => import('./scale.js') },
+  'webgpu-profile': { description: 'a WebGPU SimpleCNN training step counted: dispatches by program, submits, host reads, uploads, uniform writes (any adapter; times only mean something on a GPU)', load: () => import('./webgpu-profile.js') },
   report: { description: 'grn report of a synthetic 10,000-cell results folder: all formats, plots, TensorBoard export (target ≤ 20 s)', load: () => import('./report.js') },
 };
 
