@@ -16,7 +16,8 @@
  *   against Eigen's 1.5 ms for 64×28×28×32, the same values.
  * - `max-pool-workspace`: with both of the above, the forward pass keeps its workspace while a
  *   gradient tape records, and the backward pass takes it instead of recomputing the forward pass
- *   (PoolWorkspaces): the same values, ~1 ms less per SimpleCNN step at batch 64.
+ *   (PoolWorkspaces): the same values, without the recomputed forward pass (0.8 ms for
+ *   64×28×28×32 alone; within a whole step, below the engine benchmark's noise so far).
  * - `bias-grad`: a bias's gradient is a sum of dy over every axis but the channels, which tfjs-node
  *   runs as Sum with an axis tensor uploaded per call; TensorFlow's BiasAddGrad does that
  *   reduction for NHWC in 0.5 ms against 1.3 ms (64×28×28×32). The same sum in another order:
