@@ -60,14 +60,15 @@ export async function startLocalWorkers(
   const gpus = await queryGpus();
   const count = options.count === 'auto' ? (gpus.length || autoCpuSlots()) : options.count;
   mkdirSync(options.logDir, { recursive: true });
+  const onGpus = options.count === 'auto' && gpus.length > 0;
   // CPU workers on this machine share its cores: their trainers' TensorFlow pools get a share each.
-  const env = options.count === 'auto' && gpus.length ? {} : sharedCoreThreads(count * (options.slots ?? 1));
+  const env = onGpus ? {} : sharedCoreThreads(count * (options.slots ?? 1));
   let stopping = false;
   const running = new Map<number, WorkerProcess>();
   const keep = (i: number, restarts: number[]): void => {
     const node = `${options.nodePrefix}-w${i + 1}`;
     const args = ['worker', '--server', options.server, '--creds', options.creds, '--node', node];
-    if (options.count === 'auto' && gpus.length) args.push('--gpus', String(gpus[i]!.index));
+    if (onGpus) args.push('--gpus', String(gpus[i]!.index));
     else args.push('--gpus', 'none', '--slots', String(options.slots ?? 1));
     const log = join(options.logDir, `worker-${i + 1}.log`);
     const child = spawnWorker(args, log, env);

@@ -42,6 +42,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CENTERED, WINDOWS } from '../optimizers/batched.js';
+import { listInputs } from './list-kernel.js';
 import { GRADIENT_STATISTICS, HISTOGRAM_BINS, binScale, deviceStatisticsFromMoments } from '../telemetry/gradient-stats.js';
 
 /** The part of tfjs-node's NodeJSKernelBackend these kernels use. */
@@ -223,7 +224,7 @@ export const OVERRIDES = {
       tf.registerKernel({
         kernelName: GRADIENT_STATISTICS,
         backendName: 'tensorflow',
-        kernelFunc: ({ inputs, backend }) => gradientStatisticsKernel(backend as unknown as NodeBackend, Object.values(inputs) as tf.TensorInfo[], constants),
+        kernelFunc: ({ inputs, backend }) => gradientStatisticsKernel(backend as unknown as NodeBackend, listInputs(inputs), constants),
       });
     },
   },
@@ -237,7 +238,7 @@ export const OVERRIDES = {
         kernelFunc: ({ inputs, backend }) => {
           const node = backend as unknown as NodeBackend;
           const reduce = reduceAttrs(node);
-          return (Object.values(inputs) as tf.TensorInfo[]).map((t) => {
+          return listInputs(inputs).map((t) => {
             const own = axes[t.shape.length] ? undefined : tf.tensor1d(t.shape.map((_, a) => a), 'int32');
             const mean = node.executeSingleOutput('Mean', reduce, [t, own ?? axes[t.shape.length]!]);
             try {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { runListKernel } from '../backends/list-kernel.js';
 
 /**
  * Per-tensor work of an update over all of a step's parameter tensors in one kernel call, where the
@@ -9,17 +10,14 @@ import * as tf from '@tensorflow/tfjs-core';
  * Both paths run the same TensorFlow ops, so their values are the same, bit for bit.
  */
 
-/** Kernel: inputs '0', '1', … (tensors); outputs each tensor less its mean. */
+/** List kernel (backends/list-kernel.ts): outputs each tensor less its mean. */
 export const CENTERED = 'GrnCentered';
 /** Kernel: input `pool` (1-D), attrs `offsets` and `shapes`; outputs the windows. */
 export const WINDOWS = 'GrnWindows';
 
 /** Each tensor less the mean of its own elements (new tensors: call inside tf.tidy). */
 export function centered(tensors: readonly tf.Tensor[]): tf.Tensor[] {
-  if (tensors.length && tf.getKernel(CENTERED, tf.getBackend())) {
-    return tf.engine().runKernel(CENTERED, Object.fromEntries(tensors.map((t, i) => [String(i), t]))) as unknown as tf.Tensor[];
-  }
-  return tensors.map((t) => tf.sub(t, tf.mean(t)));
+  return (runListKernel(CENTERED, tensors) as tf.Tensor[] | undefined) ?? tensors.map((t) => tf.sub(t, tf.mean(t)));
 }
 
 /** Where a window of a 1-D pool starts and the shape it is given. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { runListKernel } from '../backends/list-kernel.js';
 
 /**
  * Statistics of one step's gradients over all parameters at once (the concatenated vector G), as
@@ -36,8 +37,8 @@ export const DEVICE_STAT = { variance: 0, min: 1, max: 2, norm: 3, mean: 4, coun
 export const DEVICE_STAT_COUNT = DEVICE_STAT.counts + HISTOGRAM_BINS;
 
 /**
- * The kernel a backend may register to compute `gradientStatistics` in one call: inputs named
- * '0', '1', … (the gradients), output the DEVICE_STAT vector.
+ * The kernel a backend may register to compute `gradientStatistics` in one call: a list kernel
+ * (backends/list-kernel.ts) of the gradients, output the DEVICE_STAT vector.
  */
 export const GRADIENT_STATISTICS = 'GrnGradientStatistics';
 
@@ -76,10 +77,7 @@ export function binScale(min: number, max: number): number {
 export function gradientStatistics(grads: readonly tf.Tensor[]): tf.Tensor1D {
   // A backend with a kernel of its own for the whole computation (tensorflow on a CPU:
   // backends/tensorflow-kernels.ts) takes it; the composition below is the definition.
-  if (tf.getKernel(GRADIENT_STATISTICS, tf.getBackend())) {
-    return tf.engine().runKernel(GRADIENT_STATISTICS, Object.fromEntries(grads.map((g, i) => [String(i), g]))) as tf.Tensor1D;
-  }
-  return composedGradientStatistics(grads);
+  return (runListKernel(GRADIENT_STATISTICS, grads) as tf.Tensor1D | undefined) ?? composedGradientStatistics(grads);
 }
 
 /** `gradientStatistics` as a composition of tfjs ops, on any backend: the definition. */
